@@ -1,0 +1,41 @@
+// Package oracle builds the oracle dataset: both models answer every
+// question, a blind judge grades each answer, and the 3x3 oracle matrix maps
+// the pair of grades to a policy.
+package oracle
+
+import "github.com/llmrouter/llmrouter/internal/features"
+
+// Grades a judge can return.
+const (
+	Correct      = "CORRECT"
+	Incorrect    = "INCORRECT"
+	NotAttempted = "NOT_ATTEMPTED"
+)
+
+// ModelResult is one model's answer to one question and its grade.
+type ModelResult struct {
+	Model           string  `json:"model"`
+	Answer          string  `json:"answer"`
+	Grade           string  `json:"grade"`
+	InputTokens     int     `json:"input_tokens"`
+	OutputTokens    int     `json:"output_tokens"`
+	ThinkingTokens  int     `json:"thinking_tokens"`
+	TokensEstimated bool    `json:"tokens_estimated,omitempty"`
+	Cost            float64 `json:"cost_usd"`
+	LatencyMS       float64 `json:"latency_ms"`
+}
+
+// Row is one line of oracle_dataset.jsonl.
+type Row struct {
+	ID        string      `json:"id"`
+	Query     string      `json:"query"`
+	Gold      string      `json:"gold"`
+	Benchmark string      `json:"benchmark,omitempty"`
+	Topic     string      `json:"topic,omitempty"`
+	Cheap     ModelResult `json:"cheap"`
+	Strong    ModelResult `json:"strong"`
+	// Cell is "<cheap grade>/<strong grade>", e.g. "INCORRECT/CORRECT".
+	Cell            string                   `json:"cell"`
+	Policy          string                   `json:"policy"`
+	Characteristics features.Characteristics `json:"characteristics"`
+}

@@ -1,0 +1,107 @@
+// Package provider defines the one small interface every LLM upstream
+// implements (complete and stream), plus the shared request/response types.
+// Implementations live in subpackages: gemini, openai and replay.
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Message is one chat turn. Role is "system", "user", "assistant" or "tool".
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+	// ToolCalls holds an assistant turn's tool calls, OpenAI-shaped.
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID and Name identify the call a "tool" turn answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
+	Name       string `json:"name,omitempty"`
+}
+
+// Tool is a function the model may call; Parameters is a JSON schema.
+type Tool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+}
+
+// ToolCall is a model's request to call a tool; Arguments is JSON text.
+type ToolCall struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// Request is a provider-neutral chat request.
+type Request struct {
+	// Model is the upstream model id (e.g. "gemini-2.5-flash").
+	Model       string
+	Messages    []Message
+	Temperature *float64
+	TopP        *float64
+	MaxTokens   int
+	Stop        []string
+	Tools       []Tool
+	// ToolChoice is "", "auto", "none", "required" or a tool name.
+	ToolChoice string
+}
+
+// Usage counts tokens. Thinking tokens are billed as output tokens.
+type Usage struct {
+	InputTokens    int `json:"input_tokens"`
+	OutputTokens   int `json:"output_tokens"`
+	ThinkingTokens int `json:"thinking_tokens"`
+	// Estimated is true when counts come from a local tokenizer, not the upstream.
+	Estimated bool `json:"estimated,omitempty"`
+	// Missing is true when the upstream reported no usage at all.
+	Missing bool `json:"missing,omitempty"`
+}
+
+// BilledOutput is the token count billed at the output price.
+func (u Usage) BilledOutput() int { return u.OutputTokens + u.ThinkingTokens }
+
+// Add returns the sum of two usages.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{
+		InputTokens:    u.InputTokens + o.InputTokens,
+		OutputTokens:   u.OutputTokens + o.OutputTokens,
+		ThinkingTokens: u.ThinkingTokens + o.ThinkingTokens,
+		Estimated:      u.Estimated || o.Estimated,
+		Missing:        u.Missing || o.Missing,
+	}
+}
+
+// Response is a finished completion.
+type Response struct {
+	Text         string
+	ToolCalls    []ToolCall
+	FinishReason string // OpenAI vocabulary: stop, length, tool_calls, content_filter
+	Usage        Usage
+	Latency      time.Duration
+	// Model is the model that answered, as the upstream named it.
+	Model string
+}
+
+// Chunk is one piece of a streamed completion. The final chunk carries
+// FinishReason and, when the upstream reports it, Usage.
+type Chunk struct {
+	Text         string
+	ToolCalls    []ToolCall
+	FinishReason string
+	Usage        *Usage
+}
+
+// Stream yields chunks until Recv returns io.EOF. Close must always be called
+// and releases the connection; it is safe to call more than once.
+type Stream interface {
+	Recv() (Chunk, error)
+	Close() error
+}
+
+// Provider is an LLM upstream.
+type Provider interface {
+	Complete(ctx context.Context, req *Request) (*Response, error)
+	Stream(ctx context.Context, req *Request) (Stream, error)
+}

@@ -1,0 +1,23 @@
+// Package router holds the routers: the SFT+DPO classifier, kNN, random and
+// rule-based baselines, all behind one interface, plus training,
+// calibration and the saved-model format.
+package router
+
+import "context"
+
+// Decision is a router's verdict on one query.
+type Decision struct {
+	// Policy is the most likely policy label.
+	Policy string `json:"policy"`
+	// Score estimates the benefit of the strong model; higher means the
+	// strong model is more needed. Compare it with a threshold.
+	Score float64 `json:"score"`
+	// Probs maps each policy label to its probability.
+	Probs map[string]float64 `json:"probabilities"`
+}
+
+// Router scores queries. Implementations must be safe for concurrent use.
+type Router interface {
+	Name() string
+	Route(ctx context.Context, query string) (Decision, error)
+}
