@@ -1,0 +1,67 @@
+// Package trainset writes the SFT and DPO training files in TRL's standard
+// formats and owns the prompt template shared with the router.
+package trainset
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/policy"
+)
+
+// TemplateVersion changes whenever PromptTemplate changes.
+const TemplateVersion = 1
+
+const (
+	queryStart = "<query>\n"
+	queryEnd   = "\n</query>"
+)
+
+// Prompt renders the router prompt for query. An LLM router fine-tuned with
+// TRL on these files sees exactly this text; the Go router recovers the
+// query with QueryFromPrompt.
+func Prompt(query string) string {
+	return "You are a query router. Classify the query into one routing policy: " +
+		strings.Join(policy.Labels, ", ") + ".\n" +
+		policy.Standard + ": the cheap model answers it well.\n" +
+		policy.Complex + ": only the strong model answers it well.\n" +
+		policy.Ambiguous + ": neither model is reliable.\n\n" +
+		queryStart + query + queryEnd + "\n\nPolicy:"
+}
+
+// QueryFromPrompt extracts the query from a prompt made by Prompt.
+func QueryFromPrompt(prompt string) (string, error) {
+	i := strings.Index(prompt, queryStart)
+	j := strings.LastIndex(prompt, queryEnd)
+	if i < 0 || j < i+len(queryStart) {
+		return "", fmt.Errorf("prompt does not contain a <query>...</query> block")
+	}
+	return prompt[i+len(queryStart) : j], nil
+}
+
+// Completion renders a policy label as a TRL completion (leading space, as
+// tokenizers expect after "Policy:").
+func Completion(label string) string { return " " + label }
+
+// SFTRow is one line of sft_train.jsonl: TRL prompt-completion format plus
+// metadata columns (TRL ignores unknown columns; the Go trainer uses them).
+type SFTRow struct {
+	Prompt     string `json:"prompt"`
+	Completion string `json:"completion"`
+	ID         string `json:"id"`
+	Query      string `json:"query"`
+	Policy     string `json:"policy"`
+	// Cell is "<cheap grade>/<strong grade>" from the oracle.
+	Cell  string `json:"cell"`
+	Topic string `json:"topic,omitempty"`
+}
+
+// DPORow is one line of dpo_train.jsonl: TRL preference format plus metadata.
+type DPORow struct {
+	Prompt   string `json:"prompt"`
+	Chosen   string `json:"chosen"`
+	Rejected string `json:"rejected"`
+	ID       string `json:"id"`
+	Query    string `json:"query"`
+	Cell     string `json:"cell"`
+}
