@@ -1,0 +1,116 @@
+package dataset
+
+import (
+	"regexp"
+	"strings"
+)
+
+var (
+	// calcAnnotation strips GSM8K calculator markup "<<9*2=18>>" so the
+	// expression inside is not mistaken for the result.
+	calcAnnotation = regexp.MustCompile(`<<[^<>]*>>`)
+	// numberRE matches a signed decimal number with optional thousands
+	// separators; a leading currency sign is tolerated by the caller.
+	numberRE   = regexp.MustCompile(`-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?`)
+	boxedRE    = regexp.MustCompile(`\\boxed\{([^{}]*)\}`)
+	answerIsRE = regexp.MustCompile(`(?i)(?:final answer|the answer|answer)\s*(?:is|:|=)\s*:?\s*`)
+	// sentenceEnd splits on a full stop, question mark or exclamation mark
+	// that is not a decimal point (a period between digits).
+	sentenceEnd = regexp.MustCompile(`[.!?](?:\s|$)|\n`)
+)
+
+// FinalNumber extracts the final numeric answer from a worked solution, in
+// canonical form ("1,000.50" → "1000.5", "$18" → "18"). Responses in GSM8K
+// style end with "#### N"; others state the result in prose, so the
+// extractor falls back, in order, to \boxed{N}, "the answer is N", the value
+// after the last "=" of the last sentence that has a number, and finally the
+// first number of that sentence (the result usually precedes any
+// qualification such as "for the 16 glasses").
+func FinalNumber(text string) (string, bool) {
+	text = calcAnnotation.ReplaceAllString(text, "")
+	if i := strings.LastIndex(text, "####"); i >= 0 {
+		if n, ok := firstNumber(text[i+4:]); ok {
+			return n, true
+		}
+	}
+	if m := boxedRE.FindAllStringSubmatch(text, -1); len(m) > 0 {
+		if n, ok := firstNumber(m[len(m)-1][1]); ok {
+			return n, true
+		}
+	}
+	if locs := answerIsRE.FindAllStringIndex(text, -1); len(locs) > 0 {
+		rest := text[locs[len(locs)-1][1]:]
+		if n, ok := firstNumber(leadingClause(rest)); ok {
+			return n, true
+		}
+	}
+	sent := lastNumericSentence(text)
+	if sent == "" {
+		return "", false
+	}
+	if i := strings.LastIndex(sent, "="); i >= 0 {
+		if n, ok := firstNumber(sent[i+1:]); ok {
+			return n, true
+		}
+	}
+	return firstNumber(sent)
+}
+
+// leadingClause keeps text up to the end of its first sentence, so "the
+// answer is" does not pick a number from a later, unrelated sentence.
+func leadingClause(s string) string {
+	if loc := sentenceEnd.FindStringIndex(s); loc != nil {
+		return s[:loc[0]]
+	}
+	return s
+}
+
+func lastNumericSentence(text string) string {
+	parts := sentenceEnd.Split(text, -1)
+	for i := len(parts) - 1; i >= 0; i-- {
+		if numberRE.MatchString(parts[i]) {
+			return parts[i]
+		}
+	}
+	return ""
+}
+
+func firstNumber(s string) (string, bool) {
+	loc := numberRE.FindStringIndex(s)
+	if loc == nil {
+		return "", false
+	}
+	m := s[loc[0]:loc[1]]
+	// A hyphen glued to a preceding word or digit ("5-3", "x-2") is a dash,
+	// not a sign.
+	if m[0] == '-' && loc[0] > 0 && isWordByte(s[loc[0]-1]) {
+		m = m[1:]
+	}
+	return canonicalNumber(m), true
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')
+}
+
+// canonicalNumber drops thousands separators, trailing decimal zeros and a
+// negative zero so equal values compare equal as strings.
+func canonicalNumber(s string) string {
+	s = strings.ReplaceAll(s, ",", "")
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	if t := strings.TrimLeft(s, "0"); t != s {
+		if t == "" || t[0] == '.' {
+			t = "0" + t
+		}
+		s = t
+	}
+	if neg && s != "0" {
+		s = "-" + s
+	}
+	return s
+}
