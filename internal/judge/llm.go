@@ -1,0 +1,100 @@
+package judge
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/provider"
+)
+
+// LLM grades with a language model following a SimpleQA-style rubric. It
+// sends the question, the gold target and one anonymous answer, nothing else.
+type LLM struct {
+	p     provider.Provider
+	model config.Model
+}
+
+// NewLLM returns a judge that asks p, using model's upstream id and prices.
+func NewLLM(p provider.Provider, model config.Model) *LLM {
+	return &LLM{p: p, model: model}
+}
+
+// rubric is our own wording of the SimpleQA grading rules: the three grades,
+// what counts as each, and a one-letter reply so parsing is unambiguous.
+const rubric = `You grade one answer to a question against a gold target. You do not know who or what wrote the answer; judge only its content.
+
+Choose exactly one grade:
+A) CORRECT: the answer contains the key information of the gold target and nothing in it contradicts the gold target. Extra detail, different wording, spelling variants, omitted middle names and harmless hedging are fine, as long as the answer commits to the gold information. For a number, the answer must match the gold to the precision the gold is stated at.
+B) INCORRECT: the answer states something that contradicts the gold target, or commits to a wrong answer, even if it hedges ("I think", "possibly"). Listing several candidates where any is wrong also counts as INCORRECT.
+C) NOT_ATTEMPTED: the answer does not give the key information of the gold target and does not contradict it: it refuses, says it does not know, asks for more context, or talks around the question.
+
+Do not try to answer the question yourself and do not penalise the answer for being short. Judge only against the gold target.
+
+Question:
+%s
+
+Gold target:
+%s
+
+Answer to grade:
+%s
+
+Reply with a single letter, A, B or C, and nothing else.`
+
+// Grade implements Judge.
+func (j *LLM) Grade(ctx context.Context, q Question, answer string) (Verdict, error) {
+	zero := 0.0
+	req := &provider.Request{
+		Model:       j.model.UpstreamModel,
+		Messages:    []provider.Message{{Role: "user", Content: fmt.Sprintf(rubric, q.Problem, q.Gold, answer)}},
+		Temperature: &zero,
+	}
+	resp, err := j.p.Complete(ctx, req)
+	if err != nil {
+		return Verdict{}, fmt.Errorf("judge %s: %w", j.model.UpstreamModel, err)
+	}
+	return Verdict{
+		Grade:   ParseLetterGrade(resp.Text),
+		Method:  MethodLLM,
+		Raw:     resp.Text,
+		Usage:   resp.Usage,
+		Cost:    j.model.Price.Cost(resp.Usage.InputTokens, resp.Usage.BilledOutput()),
+		Latency: resp.Latency,
+	}, nil
+}
+
+var (
+	// A lone letter: at the start, or as its own token ("Grade: B", "(C)").
+	letterRE = regexp.MustCompile(`(?:^|[^A-Za-z])([ABC])(?:$|[^A-Za-z])`)
+	wordRE   = regexp.MustCompile(`\b(NOT_ATTEMPTED|NOT ATTEMPTED|INCORRECT|CORRECT)\b`)
+)
+
+// ParseLetterGrade maps a judge reply to a grade. The first standalone
+// letter A, B or C decides; failing that, a spelled-out grade word. Anything
+// else counts as NOT_ATTEMPTED, as in the official SimpleQA grader, so a
+// confused judge never invents a correct answer.
+func ParseLetterGrade(reply string) string {
+	s := strings.TrimSpace(reply)
+	if m := letterRE.FindStringSubmatch(s); m != nil {
+		switch m[1] {
+		case "A":
+			return Correct
+		case "B":
+			return Incorrect
+		default:
+			return NotAttempted
+		}
+	}
+	if m := wordRE.FindStringSubmatch(strings.ToUpper(s)); m != nil {
+		switch m[1] {
+		case "CORRECT":
+			return Correct
+		case "INCORRECT":
+			return Incorrect
+		}
+	}
+	return NotAttempted
+}
