@@ -12,19 +12,19 @@ import (
 
 // Characteristics are cheap, interpretable properties of a query.
 type Characteristics struct {
-	Chars          int     `json:"chars"`
-	Words          int     `json:"words"`
-	Tokens         int     `json:"tokens"` // approximate: ~4 chars per token
-	Lines          int     `json:"lines"`
-	Digits         int     `json:"digits"`
-	DigitRatio     float64 `json:"digit_ratio"`
-	HasMath        bool    `json:"has_math"`
-	HasCode        bool    `json:"has_code"`
-	QuestionWord   string  `json:"question_word"`
+	Chars           int     `json:"chars"`
+	Words           int     `json:"words"`
+	Tokens          int     `json:"tokens"` // approximate: ~4 chars per token
+	Lines           int     `json:"lines"`
+	Digits          int     `json:"digits"`
+	DigitRatio      float64 `json:"digit_ratio"`
+	HasMath         bool    `json:"has_math"`
+	HasCode         bool    `json:"has_code"`
+	QuestionWord    string  `json:"question_word"`
 	CapitalEntities int     `json:"capitalized_entities"`
-	MultiPart      bool    `json:"multi_part"`
-	HasChoices     bool    `json:"has_choices"`
-	Questions      int     `json:"question_marks"`
+	MultiPart       bool    `json:"multi_part"`
+	HasChoices      bool    `json:"has_choices"`
+	Questions       int     `json:"question_marks"`
 }
 
 var (
