@@ -3,13 +3,16 @@
 // the pair of grades to a policy.
 package oracle
 
-import "github.com/llmrouter/llmrouter/internal/features"
+import (
+	"github.com/llmrouter/llmrouter/internal/features"
+	"github.com/llmrouter/llmrouter/internal/judge"
+)
 
 // Grades a judge can return.
 const (
-	Correct      = "CORRECT"
-	Incorrect    = "INCORRECT"
-	NotAttempted = "NOT_ATTEMPTED"
+	Correct      = judge.Correct
+	Incorrect    = judge.Incorrect
+	NotAttempted = judge.NotAttempted
 )
 
 // ModelResult is one model's answer to one question and its grade.
@@ -23,6 +26,11 @@ type ModelResult struct {
 	TokensEstimated bool    `json:"tokens_estimated,omitempty"`
 	Cost            float64 `json:"cost_usd"`
 	LatencyMS       float64 `json:"latency_ms"`
+	// GradeMethod is the judge that decided: llm, choice, numeric, recorded
+	// or none.
+	GradeMethod string `json:"grade_method,omitempty"`
+	// JudgeCost is what grading this answer cost (zero for rule judges).
+	JudgeCost float64 `json:"judge_cost_usd,omitempty"`
 }
 
 // Row is one line of oracle_dataset.jsonl.
