@@ -44,6 +44,14 @@ func FinalNumber(text string) (string, bool) {
 			return n, true
 		}
 	}
+	return proseResult(text)
+}
+
+// proseResult picks the result stated by the last sentence that has a
+// number: the value after its last "=", else the number that is also the
+// last computed value ("... = 15") of the whole text, else a lone
+// currency amount, else its last number.
+func proseResult(text string) (string, bool) {
 	sent := lastNumericSentence(text)
 	if sent == "" {
 		return "", false
@@ -53,7 +61,40 @@ func FinalNumber(text string) (string, bool) {
 			return n, true
 		}
 	}
-	return firstNumber(sent)
+	cands := allNumbers(sent)
+	if i := strings.LastIndex(text, "="); i >= 0 {
+		if last, ok := firstNumber(text[i+1:]); ok {
+			for _, c := range cands {
+				if c.value == last {
+					return last, true
+				}
+			}
+		}
+	}
+	var money []string
+	for _, c := range cands {
+		if c.currency {
+			money = append(money, c.value)
+		}
+	}
+	if len(money) == 1 {
+		return money[0], true
+	}
+	return cands[len(cands)-1].value, true
+}
+
+type numberMatch struct {
+	value    string
+	currency bool
+}
+
+func allNumbers(s string) []numberMatch {
+	var out []numberMatch
+	for _, loc := range numberRE.FindAllStringIndex(s, -1) {
+		cur := loc[0] > 0 && s[loc[0]-1] == '$'
+		out = append(out, numberMatch{value: numberAt(s, loc), currency: cur})
+	}
+	return out
 }
 
 // leadingClause keeps text up to the end of its first sentence, so "the
@@ -80,13 +121,17 @@ func firstNumber(s string) (string, bool) {
 	if loc == nil {
 		return "", false
 	}
+	return numberAt(s, loc), true
+}
+
+// numberAt canonicalises the match at loc. A hyphen glued to a preceding
+// word or digit ("5-3", "x-2") is a dash, not a sign.
+func numberAt(s string, loc []int) string {
 	m := s[loc[0]:loc[1]]
-	// A hyphen glued to a preceding word or digit ("5-3", "x-2") is a dash,
-	// not a sign.
 	if m[0] == '-' && loc[0] > 0 && isWordByte(s[loc[0]-1]) {
 		m = m[1:]
 	}
-	return canonicalNumber(m), true
+	return canonicalNumber(m)
 }
 
 func isWordByte(b byte) bool {

@@ -67,3 +67,23 @@ func TestLoadSimpleQACSVColumnsAnyOrder(t *testing.T) {
 		t.Fatalf("items = %+v", items)
 	}
 }
+
+func FuzzLoadSimpleQACSV(f *testing.F) {
+	f.Add("metadata,problem,answer\n\"{'topic': 'Art', 'answer_type': 'Person', 'urls': ['https://x']}\",Who?,Me\n")
+	f.Add("answer,problem,metadata\nx,y,\n")
+	f.Add("metadata,problem,answer\n\"{'topic\",q,a\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		items, err := LoadSimpleQACSV(strings.NewReader(s), "f.csv")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.csv") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		for _, it := range items {
+			if strings.TrimSpace(it.Problem) == "" || strings.TrimSpace(it.Answer) == "" || it.Benchmark != "simpleqa" {
+				t.Fatalf("bad item %+v", it)
+			}
+		}
+	})
+}

@@ -1,0 +1,102 @@
+package dataset
+
+import "testing"
+
+func TestFinalNumber(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		ok             bool
+	}{
+		{"gsm8k marker", "9 * $2 = $<<9*2=18>>18.\n#### 18", "18", true},
+		{"marker with dollar and commas", "so\n#### $1,250.50", "1250.5", true},
+		{"marker trailing zeros", "#### 7.00", "7", true},
+		{"negative marker", "#### -54", "-54", true},
+		{"last marker wins", "#### 3\nrevised:\n#### 4", "4", true},
+		{"boxed", `so the total is \boxed{42}.`, "42", true},
+		{"answer is", "The answer is 3 bolts. Each bolt weighs 5 kg.", "3", true},
+		{"equals in last sentence", "So he is 180 - 135 = 45 miles away from home at the end of those 4 hours.", "45", true},
+		{"last computed value", "Total is $40 + $24 = $64.\n\nKylar needs to pay $64 for the 16 glasses.", "64", true},
+		{"lone currency", "He has 3 bags.\nSo he pays $30 for 2 of them.", "30", true},
+		{"last number fallback", "This means she needs (8 * 100) ml, which is 800 ml of water.", "800", true},
+		{"decimal not sentence end", "It takes 2.5 hours.", "2.5", true},
+		{"dash is not a sign", "The score was 5-3", "3", true},
+		{"leading zeros", "#### 007", "7", true},
+		{"negative zero", "#### -0.0", "0", true},
+		{"no number", "I cannot determine the answer.", "", false},
+		{"empty", "", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := FinalNumber(tc.in)
+			if got != tc.want || ok != tc.ok {
+				t.Fatalf("FinalNumber(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestGoldFromResponses(t *testing.T) {
+	tests := []struct {
+		name string
+		r    RecordedItem
+		want string
+	}{
+		{"both wrong", RecordedItem{CheapResponse: "#### 1", StrongResponse: "#### 2"}, ""},
+		{"strong marker preferred", RecordedItem{CheapCorrect: true, StrongCorrect: true, CheapResponse: "#### 1", StrongResponse: "#### 2"}, "2"},
+		{"marker beats prose", RecordedItem{CheapCorrect: true, StrongCorrect: true, CheapResponse: "#### 1", StrongResponse: "It is 2."}, "1"},
+		{"only cheap correct", RecordedItem{CheapCorrect: true, CheapResponse: "It is 5.", StrongResponse: "#### 2"}, "5"},
+		{"correct but no number", RecordedItem{StrongCorrect: true, StrongResponse: "none"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := GoldFromResponses(tc.r); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFinalNumberAgreesOnRecorded guards the extractor against regressions
+// on real data: when both models were recorded correct, their extracted
+// final numbers should nearly always agree (645 of 650 at generation time).
+func TestFinalNumberAgreesOnRecorded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scans all recorded GSM8K responses")
+	}
+	all, err := Recorded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, agree := 0, 0
+	for _, r := range all {
+		if r.Benchmark != "gsm8k" || !r.CheapCorrect || !r.StrongCorrect {
+			continue
+		}
+		both++
+		a, _ := FinalNumber(r.CheapResponse)
+		b, _ := FinalNumber(r.StrongResponse)
+		if a == b {
+			agree++
+		}
+	}
+	if both == 0 || float64(agree)/float64(both) < 0.98 {
+		t.Fatalf("final numbers agree on %d of %d both-correct items, want ≥ 98%%", agree, both)
+	}
+}
+
+func FuzzFinalNumber(f *testing.F) {
+	for _, s := range []string{"#### 18", "x = $1,000.50.", `\boxed{-3}`, "the answer is 7", "a-1", "", "####"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := FinalNumber(s)
+		if ok == (n == "") {
+			t.Fatalf("FinalNumber(%q) = %q, %v", s, n, ok)
+		}
+		if ok {
+			if again, ok2 := FinalNumber("#### " + n); !ok2 || again != n {
+				t.Fatalf("canonical form %q not stable: %q", n, again)
+			}
+		}
+	})
+}
