@@ -1,0 +1,245 @@
+package openaiapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/provider"
+)
+
+// ToProvider converts a validated request into a provider-neutral one for
+// upstreamModel. Features the neutral request cannot carry are refused with
+// a 400 naming the field, never dropped: a client asking for JSON mode and
+// getting prose would be a silent bug.
+func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error) {
+	if rf := r.ResponseFormat; rf != nil && rf.Type != "" && rf.Type != "text" {
+		return nil, invalid("response_format.type", "%q is not supported by this gateway (only \"text\")", rf.Type)
+	}
+	out := &provider.Request{
+		Model:       upstreamModel,
+		Messages:    make([]provider.Message, len(r.Messages)),
+		Temperature: r.Temperature,
+		TopP:        r.TopP,
+		MaxTokens:   r.MaxOutputTokens(),
+		Stop:        r.Stop,
+	}
+	for i, m := range r.Messages {
+		pm := provider.Message{Role: m.Role, Content: m.Content.Text, Name: m.Name, ToolCallID: m.ToolCallID}
+		if m.Role == "developer" {
+			pm.Role = "system" // OpenAI's newer name for the same thing
+		}
+		if len(m.ToolCalls) > 0 {
+			pm.ToolCalls = make([]provider.ToolCall, len(m.ToolCalls))
+			for j, c := range m.ToolCalls {
+				pm.ToolCalls[j] = provider.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: c.Function.Arguments}
+			}
+		}
+		out.Messages[i] = pm
+	}
+	if len(r.Tools) > 0 {
+		out.Tools = make([]provider.Tool, len(r.Tools))
+		for i, t := range r.Tools {
+			out.Tools[i] = provider.Tool{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters}
+		}
+	}
+	if tc := r.ToolChoice; tc != nil {
+		out.ToolChoice = tc.Mode
+		if tc.Function != "" {
+			out.ToolChoice = tc.Function
+		}
+	}
+	return out, nil
+}
+
+// LastUserText is the text of the last user message, the default input to
+// the router; "" when there is none.
+func LastUserText(r *ChatRequest) string {
+	for i := len(r.Messages) - 1; i >= 0; i-- {
+		if r.Messages[i].Role == "user" {
+			return r.Messages[i].Content.Text
+		}
+	}
+	return ""
+}
+
+// ConversationText joins every system, user and assistant turn, one per
+// line with its role, for routers told to score the whole conversation.
+func ConversationText(r *ChatRequest) string {
+	var sb strings.Builder
+	for _, m := range r.Messages {
+		if m.Content.Text == "" || m.Role == "tool" {
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(m.Role)
+		sb.WriteString(": ")
+		sb.WriteString(m.Content.Text)
+	}
+	return sb.String()
+}
+
+// PromptBytes is the size of everything the upstream will tokenize, used
+// to bound the prompt's token count before the call.
+func PromptBytes(r *ChatRequest) int {
+	n := 0
+	for _, m := range r.Messages {
+		n += len(m.Content.Text) + len(m.Name)
+		for _, c := range m.ToolCalls {
+			n += len(c.Function.Name) + len(c.Function.Arguments)
+		}
+	}
+	for _, t := range r.Tools {
+		n += len(t.Function.Name) + len(t.Function.Description) + len(t.Function.Parameters)
+	}
+	return n
+}
+
+// ToUsage converts a provider usage. Reasoning tokens are part of
+// completion_tokens, as in OpenAI's own responses. cost may be nil.
+func ToUsage(u provider.Usage, cost *float64) *Usage {
+	out := &Usage{
+		PromptTokens:     u.InputTokens,
+		CompletionTokens: u.BilledOutput(),
+		CostUSD:          cost,
+	}
+	out.TotalTokens = out.PromptTokens + out.CompletionTokens
+	if u.ThinkingTokens > 0 {
+		out.CompletionTokensDetails = &CompletionTokensDetails{ReasoningTokens: u.ThinkingTokens}
+	}
+	return out
+}
+
+// FromResponse builds the non-streamed response; model is the name the
+// client should see (the gateway's catalogue name).
+func FromResponse(id, model string, created int64, resp *provider.Response, cost *float64) *ChatCompletion {
+	msg := ResponseMessage{Role: "assistant"}
+	if resp.Text != "" || len(resp.ToolCalls) == 0 {
+		text := resp.Text
+		msg.Content = &text
+	}
+	msg.ToolCalls = toToolCalls(resp.ToolCalls, false, 0)
+	finish := resp.FinishReason
+	if finish == "" {
+		finish = "stop"
+	}
+	return &ChatCompletion{
+		ID:      id,
+		Object:  "chat.completion",
+		Created: created,
+		Model:   model,
+		Choices: []Choice{{Index: 0, Message: msg, FinishReason: finish}},
+		Usage:   ToUsage(resp.Usage, cost),
+	}
+}
+
+func toToolCalls(calls []provider.ToolCall, indexed bool, first int) []ToolCall {
+	if len(calls) == 0 {
+		return nil
+	}
+	out := make([]ToolCall, len(calls))
+	for i, c := range calls {
+		out[i] = ToolCall{ID: c.ID, Type: "function", Function: FunctionCall{Name: c.Name, Arguments: c.Arguments}}
+		if indexed {
+			idx := first + i
+			out[i].Index = &idx
+		}
+	}
+	return out
+}
+
+// ChunkEncoder turns provider chunks into OpenAI chunk objects for one
+// stream, tracking what OpenAI clients expect across chunks: the role on
+// the first delta and a stable index per tool call.
+type ChunkEncoder struct {
+	ID      string
+	Model   string
+	Created int64
+
+	started   bool
+	toolIndex map[string]int
+	nextTool  int
+}
+
+func (e *ChunkEncoder) base() ChatCompletionChunk {
+	return ChatCompletionChunk{ID: e.ID, Object: "chat.completion.chunk", Created: e.Created, Model: e.Model}
+}
+
+// Chunk converts one provider chunk. The usage of the final provider chunk
+// is not included: OpenAI sends usage in a separate, choice-less chunk
+// (see UsageChunk), and only when the client asked for it.
+func (e *ChunkEncoder) Chunk(c provider.Chunk) ChatCompletionChunk {
+	out := e.base()
+	d := Delta{}
+	if !e.started {
+		d.Role = "assistant"
+		e.started = true
+	}
+	if c.Text != "" || (d.Role != "" && len(c.ToolCalls) == 0) {
+		text := c.Text
+		d.Content = &text
+	}
+	if len(c.ToolCalls) > 0 {
+		d.ToolCalls = make([]ToolCall, len(c.ToolCalls))
+		for i, tc := range c.ToolCalls {
+			idx := e.indexOf(tc.ID)
+			d.ToolCalls[i] = ToolCall{Index: &idx, ID: tc.ID, Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments}}
+			if tc.ID != "" {
+				d.ToolCalls[i].Type = "function"
+			}
+		}
+	}
+	choice := ChunkChoice{Delta: d}
+	if c.FinishReason != "" {
+		fr := c.FinishReason
+		choice.FinishReason = &fr
+	}
+	out.Choices = []ChunkChoice{choice}
+	return out
+}
+
+// indexOf gives each tool call id its own index; a fragment without an id
+// continues the latest call, as OpenAI upstreams stream arguments.
+func (e *ChunkEncoder) indexOf(id string) int {
+	if id == "" {
+		if e.nextTool == 0 {
+			e.nextTool = 1
+		}
+		return e.nextTool - 1
+	}
+	if idx, ok := e.toolIndex[id]; ok {
+		return idx
+	}
+	if e.toolIndex == nil {
+		e.toolIndex = map[string]int{}
+	}
+	idx := e.nextTool
+	e.toolIndex[id] = idx
+	e.nextTool++
+	return idx
+}
+
+// UsageChunk is the final chunk sent when stream_options.include_usage is
+// set: no choices, only usage.
+func (e *ChunkEncoder) UsageChunk(u provider.Usage, cost *float64) ChatCompletionChunk {
+	out := e.base()
+	out.Choices = []ChunkChoice{}
+	out.Usage = ToUsage(u, cost)
+	return out
+}
+
+// AppendSSE appends one "data: <json>\n\n" event to buf.
+func AppendSSE(buf []byte, v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return buf, fmt.Errorf("encode SSE event: %w", err)
+	}
+	buf = append(buf, "data: "...)
+	buf = append(buf, data...)
+	return append(buf, '\n', '\n'), nil
+}
+
+// DoneEvent terminates every successful stream.
+const DoneEvent = "data: [DONE]\n\n"

@@ -1,0 +1,213 @@
+package openaiapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// wireMessage is a message as sent; content stays raw because it may be a
+// string, an array of parts or null.
+type wireMessage struct {
+	Role       json.RawMessage `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	Name       json.RawMessage `json:"name"`
+	ToolCalls  json.RawMessage `json:"tool_calls"`
+	ToolCallID json.RawMessage `json:"tool_call_id"`
+}
+
+func parseMessages(v json.RawMessage) ([]Message, error) {
+	if kind(v) != "an array" {
+		return nil, invalid("messages", "must be an array of messages, got %s", kind(v))
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(v, &raws); err != nil {
+		return nil, invalid("messages", "%s", jsonErrText(err))
+	}
+	out := make([]Message, len(raws))
+	for i, raw := range raws {
+		if err := parseMessage(fmt.Sprintf("messages[%d]", i), raw, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func parseMessage(path string, raw json.RawMessage, m *Message) error {
+	if kind(raw) != "an object" {
+		return invalid(path, "must be an object, got %s", kind(raw))
+	}
+	var w wireMessage
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return invalid(path, "%s", jsonErrText(err))
+	}
+	if w.Role == nil {
+		return invalid(path+".role", "is required")
+	}
+	if err := decodeString(path+".role", w.Role, &m.Role); err != nil {
+		return err
+	}
+	switch m.Role {
+	case "system", "developer", "user", "assistant", "tool":
+	default:
+		return invalid(path+".role", "must be one of system, developer, user, assistant, tool; got %q", m.Role)
+	}
+	if err := optString(path+".name", w.Name, &m.Name); err != nil {
+		return err
+	}
+	if err := optString(path+".tool_call_id", w.ToolCallID, &m.ToolCallID); err != nil {
+		return err
+	}
+	c, err := parseContent(path+".content", w.Content)
+	if err != nil {
+		return err
+	}
+	m.Content = c
+	if w.ToolCalls != nil && !isNull(w.ToolCalls) {
+		if m.Role != "assistant" {
+			return invalid(path+".tool_calls", "is only allowed on assistant messages")
+		}
+		if m.ToolCalls, err = parseToolCalls(path+".tool_calls", w.ToolCalls); err != nil {
+			return err
+		}
+	}
+	switch {
+	case m.Role == "tool" && m.ToolCallID == "":
+		return invalid(path+".tool_call_id", "is required on tool messages")
+	case m.Content.Null && !(m.Role == "assistant" && len(m.ToolCalls) > 0):
+		return invalid(path+".content", "is required on %s messages", m.Role)
+	}
+	return nil
+}
+
+func optString(path string, v json.RawMessage, dst *string) error {
+	if v == nil || isNull(v) {
+		return nil
+	}
+	return decodeString(path, v, dst)
+}
+
+// parseContent accepts a string, null, or an array of text parts. Other
+// part types (images, audio, files) are refused: the providers' neutral
+// request carries text only, and dropping them silently would change the
+// question the client asked.
+func parseContent(path string, v json.RawMessage) (Content, error) {
+	if v == nil || isNull(v) {
+		return Content{Null: true}, nil
+	}
+	switch kind(v) {
+	case "a string":
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return Content{}, invalid(path, "%s", jsonErrText(err))
+		}
+		return Content{Text: s}, nil
+	case "an array":
+	default:
+		return Content{}, invalid(path, "must be a string or an array of content parts, got %s", kind(v))
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(v, &raws); err != nil {
+		return Content{}, invalid(path, "%s", jsonErrText(err))
+	}
+	c := Content{Parts: make([]ContentPart, len(raws))}
+	var sb strings.Builder
+	for i, raw := range raws {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if kind(raw) != "an object" {
+			return Content{}, invalid(p, "must be a content part object, got %s", kind(raw))
+		}
+		var part struct {
+			Type json.RawMessage `json:"type"`
+			Text json.RawMessage `json:"text"`
+		}
+		if err := json.Unmarshal(raw, &part); err != nil {
+			return Content{}, invalid(p, "%s", jsonErrText(err))
+		}
+		if err := decodeString(p+".type", part.Type, &c.Parts[i].Type); err != nil {
+			return Content{}, err
+		}
+		if c.Parts[i].Type != "text" {
+			return Content{}, invalid(p+".type", "content part type %q is not supported by this gateway (only \"text\")", c.Parts[i].Type)
+		}
+		if part.Text == nil {
+			return Content{}, invalid(p+".text", "is required on text parts")
+		}
+		if err := decodeString(p+".text", part.Text, &c.Parts[i].Text); err != nil {
+			return Content{}, err
+		}
+		sb.WriteString(c.Parts[i].Text)
+	}
+	c.Text = sb.String()
+	return c, nil
+}
+
+func parseToolCalls(path string, v json.RawMessage) ([]ToolCall, error) {
+	var calls []ToolCall
+	if err := json.Unmarshal(v, &calls); err != nil {
+		return nil, invalid(path, "must be an array of tool calls: %s", jsonErrText(err))
+	}
+	for i, c := range calls {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if c.Type != "" && c.Type != "function" {
+			return nil, invalid(p+".type", "must be \"function\", got %q", c.Type)
+		}
+		if c.ID == "" {
+			return nil, invalid(p+".id", "is required")
+		}
+		if c.Function.Name == "" {
+			return nil, invalid(p+".function.name", "is required")
+		}
+		calls[i].Index = nil
+	}
+	return calls, nil
+}
+
+func parseTools(v json.RawMessage) ([]Tool, error) {
+	var tools []Tool
+	if err := json.Unmarshal(v, &tools); err != nil {
+		return nil, invalid("tools", "must be an array of tools: %s", jsonErrText(err))
+	}
+	seen := make(map[string]bool, len(tools))
+	for i, t := range tools {
+		p := fmt.Sprintf("tools[%d]", i)
+		if t.Type != "function" {
+			return nil, invalid(p+".type", "only \"function\" tools are supported, got %q", t.Type)
+		}
+		if t.Function.Name == "" {
+			return nil, invalid(p+".function.name", "is required")
+		}
+		if seen[t.Function.Name] {
+			return nil, invalid(p+".function.name", "duplicate function name %q", t.Function.Name)
+		}
+		seen[t.Function.Name] = true
+		if len(t.Function.Parameters) > 0 && !isNull(t.Function.Parameters) && kind(t.Function.Parameters) != "an object" {
+			return nil, invalid(p+".function.parameters", "must be a JSON schema object, got %s", kind(t.Function.Parameters))
+		}
+	}
+	return tools, nil
+}
+
+func parseToolChoice(v json.RawMessage) (*ToolChoice, error) {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		switch s {
+		case "none", "auto", "required":
+			return &ToolChoice{Mode: s}, nil
+		}
+		return nil, invalid("tool_choice", "must be \"none\", \"auto\", \"required\" or a function object, got %q", s)
+	}
+	var obj struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if kind(v) != "an object" || json.Unmarshal(v, &obj) != nil {
+		return nil, invalid("tool_choice", "must be a string or a function object, got %s", kind(v))
+	}
+	if obj.Type != "function" || obj.Function.Name == "" {
+		return nil, invalid("tool_choice", "object form must be {\"type\":\"function\",\"function\":{\"name\":...}}")
+	}
+	return &ToolChoice{Function: obj.Function.Name}, nil
+}

@@ -1,0 +1,263 @@
+package openaiapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// ParseChatRequest decodes and validates a chat-completions body. Every
+// error is a *FieldError naming the offending field.
+func ParseChatRequest(data []byte) (*ChatRequest, error) {
+	var fields map[string]json.RawMessage
+	if k := kind(data); k != "an object" && json.Valid(data) {
+		return nil, invalid("", "request body must be a JSON object, got %s", k)
+	}
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, invalid("", "request body is not a valid JSON object: %s", jsonErrText(err))
+	}
+	r := &ChatRequest{}
+	// Known fields in a fixed order, so a body with several mistakes always
+	// reports the same one; then the rest, which cannot fail, into Extra.
+	for _, k := range knownFields {
+		if v, ok := fields[k]; ok {
+			if err := r.setField(k, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for k, v := range fields {
+		if !isKnownField(k) {
+			if r.Extra == nil {
+				r.Extra = make(map[string]json.RawMessage, 4)
+			}
+			r.Extra[k] = v
+		}
+	}
+	if err := r.validate(fields); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// setField decodes one top-level field into r, or keeps it in Extra.
+func (r *ChatRequest) setField(k string, v json.RawMessage) error {
+	if isNull(v) && k != "messages" && k != "model" {
+		return nil // null means "default" for every optional field
+	}
+	var err error
+	switch k {
+	case "model":
+		err = decodeString(k, v, &r.Model)
+	case "messages":
+		r.Messages, err = parseMessages(v)
+	case "stream":
+		err = decodeBool(k, v, &r.Stream)
+	case "stream_options":
+		r.StreamOptions = &StreamOptions{}
+		err = decodeObject(k, v, r.StreamOptions)
+	case "temperature":
+		r.Temperature, err = decodeNumber(k, v, 0, 2)
+	case "top_p":
+		r.TopP, err = decodeNumber(k, v, 0, 1)
+	case "max_tokens":
+		r.MaxTokens, err = decodePositiveInt(k, v)
+	case "max_completion_tokens":
+		r.MaxCompletionTokens, err = decodePositiveInt(k, v)
+	case "n":
+		r.N, err = decodePositiveInt(k, v)
+	case "stop":
+		r.Stop, err = parseStop(v)
+	case "tools":
+		r.Tools, err = parseTools(v)
+	case "tool_choice":
+		r.ToolChoice, err = parseToolChoice(v)
+	case "response_format":
+		r.ResponseFormat = &ResponseFormat{}
+		err = decodeObject(k, v, r.ResponseFormat)
+	case "user":
+		err = decodeString(k, v, &r.User)
+	}
+	return err
+}
+
+var knownFields = []string{
+	"model", "messages", "stream", "stream_options", "temperature", "top_p",
+	"max_tokens", "max_completion_tokens", "n", "stop", "tools", "tool_choice",
+	"response_format", "user",
+}
+
+func isKnownField(k string) bool {
+	for _, f := range knownFields {
+		if f == k {
+			return true
+		}
+	}
+	return false
+}
+
+// validate checks what single fields cannot: presence and cross-field rules.
+func (r *ChatRequest) validate(fields map[string]json.RawMessage) error {
+	if _, ok := fields["model"]; !ok || r.Model == "" {
+		return invalid("model", "is required")
+	}
+	if _, ok := fields["messages"]; !ok {
+		return invalid("messages", "is required")
+	}
+	if len(r.Messages) == 0 {
+		return invalid("messages", "must contain at least one message")
+	}
+	if r.N != nil && *r.N != 1 {
+		return invalid("n", "only n=1 is supported, got %d", *r.N)
+	}
+	if r.StreamOptions != nil && !r.Stream {
+		return invalid("stream_options", "is only allowed when stream is true")
+	}
+	if r.ToolChoice != nil && r.ToolChoice.Function != "" && !r.hasTool(r.ToolChoice.Function) {
+		return invalid("tool_choice", "names function %q, which is not in tools", r.ToolChoice.Function)
+	}
+	if r.ToolChoice != nil && r.ToolChoice.Mode == "required" && len(r.Tools) == 0 {
+		return invalid("tool_choice", "is \"required\" but no tools were given")
+	}
+	if lp, ok := r.Extra["logprobs"]; ok && bytes.Equal(bytes.TrimSpace(lp), []byte("true")) {
+		return invalid("logprobs", "is not supported by this gateway")
+	}
+	return nil
+}
+
+func (r *ChatRequest) hasTool(name string) bool {
+	for _, t := range r.Tools {
+		if t.Function.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxOutputTokens returns max_completion_tokens, else max_tokens, else 0.
+func (r *ChatRequest) MaxOutputTokens() int {
+	if r.MaxCompletionTokens != nil {
+		return *r.MaxCompletionTokens
+	}
+	if r.MaxTokens != nil {
+		return *r.MaxTokens
+	}
+	return 0
+}
+
+// IncludeUsage reports whether a stream should end with a usage chunk.
+func (r *ChatRequest) IncludeUsage() bool {
+	return r.StreamOptions != nil && r.StreamOptions.IncludeUsage
+}
+
+func isNull(v json.RawMessage) bool {
+	return bytes.Equal(bytes.TrimSpace(v), []byte("null"))
+}
+
+// kind names a JSON value's type for error messages.
+func kind(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "nothing"
+	}
+	switch v[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+func decodeString(field string, v json.RawMessage, dst *string) error {
+	if err := json.Unmarshal(v, dst); err != nil {
+		return invalid(field, "must be a string, got %s", kind(v))
+	}
+	return nil
+}
+
+func decodeBool(field string, v json.RawMessage, dst *bool) error {
+	if err := json.Unmarshal(v, dst); err != nil {
+		return invalid(field, "must be a boolean, got %s", kind(v))
+	}
+	return nil
+}
+
+func decodeObject(field string, v json.RawMessage, dst any) error {
+	if kind(v) != "an object" {
+		return invalid(field, "must be an object, got %s", kind(v))
+	}
+	if err := json.Unmarshal(v, dst); err != nil {
+		return invalid(field, "%s", jsonErrText(err))
+	}
+	return nil
+}
+
+func decodeNumber(field string, v json.RawMessage, lo, hi float64) (*float64, error) {
+	var f float64
+	if err := json.Unmarshal(v, &f); err != nil {
+		return nil, invalid(field, "must be a number, got %s", kind(v))
+	}
+	if f < lo || f > hi || math.IsNaN(f) {
+		return nil, invalid(field, "must be between %g and %g, got %g", lo, hi, f)
+	}
+	return &f, nil
+}
+
+func decodePositiveInt(field string, v json.RawMessage) (*int, error) {
+	var f float64
+	if err := json.Unmarshal(v, &f); err != nil {
+		return nil, invalid(field, "must be an integer, got %s", kind(v))
+	}
+	if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
+		return nil, invalid(field, "must be a positive integer, got %s", strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	n := int(f)
+	return &n, nil
+}
+
+func parseStop(v json.RawMessage) ([]string, error) {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		if s == "" {
+			return nil, nil
+		}
+		return []string{s}, nil
+	}
+	var list []string
+	if err := json.Unmarshal(v, &list); err != nil {
+		return nil, invalid("stop", "must be a string or an array of strings, got %s", kind(v))
+	}
+	if len(list) > 4 {
+		return nil, invalid("stop", "at most 4 sequences are allowed, got %d", len(list))
+	}
+	for i, s := range list {
+		if s == "" {
+			return nil, invalid(fmt.Sprintf("stop[%d]", i), "must not be empty")
+		}
+	}
+	return list, nil
+}
+
+// jsonErrText shortens encoding/json errors, which name Go types, into
+// text that makes sense to a client who only sees JSON.
+func jsonErrText(err error) string {
+	switch e := err.(type) {
+	case *json.SyntaxError:
+		return fmt.Sprintf("%s at byte %d", e.Error(), e.Offset)
+	case *json.UnmarshalTypeError:
+		if e.Field != "" {
+			return fmt.Sprintf("field %q has the wrong type (got %s)", e.Field, e.Value)
+		}
+		return fmt.Sprintf("wrong type (got %s)", e.Value)
+	}
+	return err.Error()
+}

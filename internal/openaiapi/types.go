@@ -1,0 +1,237 @@
+// Package openaiapi holds the OpenAI chat-completions wire types and pure
+// converters between them and provider-neutral requests and responses. It
+// does no HTTP: the server package owns transport, this package owns shape.
+//
+// Requests are parsed field by field so that every error names the field a
+// client got wrong, and fields this gateway does not know are kept verbatim
+// in Extra rather than silently dropped.
+package openaiapi
+
+import (
+	"encoding/json"
+)
+
+// ChatRequest is a POST /v1/chat/completions body.
+type ChatRequest struct {
+	Model               string          `json:"model"`
+	Messages            []Message       `json:"messages"`
+	Stream              bool            `json:"stream,omitempty"`
+	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
+	Temperature         *float64        `json:"temperature,omitempty"`
+	TopP                *float64        `json:"top_p,omitempty"`
+	MaxTokens           *int            `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens,omitempty"`
+	Stop                []string        `json:"stop,omitempty"`
+	N                   *int            `json:"n,omitempty"`
+	Tools               []Tool          `json:"tools,omitempty"`
+	ToolChoice          *ToolChoice     `json:"tool_choice,omitempty"`
+	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
+	User                string          `json:"user,omitempty"`
+	// Extra holds every top-level field not listed above, verbatim.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// StreamOptions is the stream_options object.
+type StreamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// Message is one element of messages.
+type Message struct {
+	Role       string     `json:"role"`
+	Content    Content    `json:"content"`
+	Name       string     `json:"name,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+}
+
+// Content is a message's content: a string, an array of parts, or null.
+type Content struct {
+	// Text is the string form, or the concatenated text parts.
+	Text string
+	// Parts is set when the client sent an array.
+	Parts []ContentPart
+	// Null is true when content was absent or JSON null.
+	Null bool
+}
+
+// MarshalJSON writes the form the client used.
+func (c Content) MarshalJSON() ([]byte, error) {
+	switch {
+	case c.Parts != nil:
+		return json.Marshal(c.Parts)
+	case c.Null:
+		return []byte("null"), nil
+	}
+	return json.Marshal(c.Text)
+}
+
+// ContentPart is one element of an array content. Only "text" parts are
+// converted; other types are kept so the error can name them.
+type ContentPart struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// Tool is one element of tools.
+type Tool struct {
+	Type     string       `json:"type"`
+	Function FunctionDecl `json:"function"`
+}
+
+// FunctionDecl declares a callable function.
+type FunctionDecl struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// ToolCall is an assistant's call of a function. Index is set only in
+// streamed deltas, where OpenAI clients use it to stitch fragments.
+type ToolCall struct {
+	Index    *int         `json:"index,omitempty"`
+	ID       string       `json:"id,omitempty"`
+	Type     string       `json:"type,omitempty"`
+	Function FunctionCall `json:"function"`
+}
+
+// FunctionCall names the function and carries its JSON arguments as text.
+type FunctionCall struct {
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments"`
+}
+
+// ToolChoice is "none", "auto", "required", or a named function.
+type ToolChoice struct {
+	Mode     string // none, auto, required; empty when Function is set
+	Function string
+}
+
+// MarshalJSON writes the string or object form.
+func (t ToolChoice) MarshalJSON() ([]byte, error) {
+	if t.Function != "" {
+		return json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": t.Function}})
+	}
+	return json.Marshal(t.Mode)
+}
+
+// ResponseFormat is the response_format object; only "text" is supported.
+type ResponseFormat struct {
+	Type       string          `json:"type"`
+	JSONSchema json.RawMessage `json:"json_schema,omitempty"`
+}
+
+// ChatCompletion is a non-streamed response.
+type ChatCompletion struct {
+	ID      string   `json:"id"`
+	Object  string   `json:"object"`
+	Created int64    `json:"created"`
+	Model   string   `json:"model"`
+	Choices []Choice `json:"choices"`
+	Usage   *Usage   `json:"usage,omitempty"`
+}
+
+// Choice is one completion choice; the gateway always returns exactly one.
+type Choice struct {
+	Index        int             `json:"index"`
+	Message      ResponseMessage `json:"message"`
+	FinishReason string          `json:"finish_reason"`
+	Logprobs     *struct{}       `json:"logprobs"`
+}
+
+// ResponseMessage is the assistant message of a choice. Content is a
+// pointer because OpenAI sends null when the model only called tools.
+type ResponseMessage struct {
+	Role      string     `json:"role"`
+	Content   *string    `json:"content"`
+	Refusal   *string    `json:"refusal"`
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+}
+
+// Usage is OpenAI's usage object. CostUSD is this gateway's addition, the
+// price-table cost of the call; OpenAI clients ignore unknown fields.
+type Usage struct {
+	PromptTokens            int                      `json:"prompt_tokens"`
+	CompletionTokens        int                      `json:"completion_tokens"`
+	TotalTokens             int                      `json:"total_tokens"`
+	CompletionTokensDetails *CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
+	CostUSD                 *float64                 `json:"cost_usd,omitempty"`
+}
+
+// CompletionTokensDetails splits completion tokens; reasoning tokens are
+// included in completion_tokens, as OpenAI does.
+type CompletionTokensDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
+}
+
+// ChatCompletionChunk is one streamed event.
+type ChatCompletionChunk struct {
+	ID      string        `json:"id"`
+	Object  string        `json:"object"`
+	Created int64         `json:"created"`
+	Model   string        `json:"model"`
+	Choices []ChunkChoice `json:"choices"`
+	Usage   *Usage        `json:"usage,omitempty"`
+}
+
+// ChunkChoice is a streamed choice delta.
+type ChunkChoice struct {
+	Index        int     `json:"index"`
+	Delta        Delta   `json:"delta"`
+	FinishReason *string `json:"finish_reason"`
+}
+
+// Delta is the incremental part of a streamed message.
+type Delta struct {
+	Role      string     `json:"role,omitempty"`
+	Content   *string    `json:"content,omitempty"`
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+}
+
+// ErrorBody is OpenAI's error envelope: {"error": {...}}.
+type ErrorBody struct {
+	Error ErrorObject `json:"error"`
+}
+
+// ErrorObject is the error itself. Param and Code are null when unknown.
+type ErrorObject struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    *string `json:"code"`
+}
+
+// ModelList is the GET /v1/models response.
+type ModelList struct {
+	Object string      `json:"object"`
+	Data   []ModelInfo `json:"data"`
+}
+
+// ModelInfo is one entry of a model list.
+type ModelInfo struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+// MarshalJSON writes the known fields and every Extra field, so a parsed
+// request can be re-sent upstream without losing what the gateway ignored.
+func (r *ChatRequest) MarshalJSON() ([]byte, error) {
+	type plain ChatRequest // no methods: avoids recursion
+	known, err := json.Marshal((*plain)(r))
+	if err != nil || len(r.Extra) == 0 {
+		return known, err
+	}
+	var merged map[string]json.RawMessage
+	if err := json.Unmarshal(known, &merged); err != nil {
+		return nil, err
+	}
+	for k, v := range r.Extra {
+		if _, clash := merged[k]; !clash {
+			merged[k] = v
+		}
+	}
+	return json.Marshal(merged)
+}
