@@ -1,0 +1,79 @@
+// Package report writes the evaluation outputs: comparison.json (the
+// machine-readable eval.Comparison), report.html (self-contained, opens
+// offline, inline SVG curves, every table) and curve.png (gonum/plot).
+//
+// comparison.json fields (format_version 1; undefined metrics are null):
+//
+//	format_version   int     schema version; bumped only when a field changes meaning
+//	benchmark        string  "mmlu", "gsm8k", "simpleqa", ...
+//	test_file        string  the test split evaluated
+//	n                int     number of test questions
+//	models           {cheap, strong, judge}
+//	baselines        []result: "cheap-only", "strong-only", "oracle"
+//	routers          []result, one per router, in the order evaluated
+//
+// A result has: name; kind ("router"|"baseline"); threshold (operating
+// score threshold, strong iff score >= threshold); strong_share; accuracy
+// (correct ÷ all = SimpleQA is_correct); incorrect_share;
+// not_attempted_share; accuracy_given_attempted; f_score; pgr; cost_usd
+// (total); cost_per_query_usd; cost_savings (1 − cost ÷ strong-only cost).
+// Routers also carry random_same_share (the same fields for a random router
+// at the same strong share, in expectation) and policies (label → {count,
+// share, accuracy}). Routers and the oracle carry apgr, auc (ROC AUC of the
+// score for "strong correct and cheap not" vs the rest, ties half),
+// strong_share_at_80/90/95, and curve {n, points: [{strong_calls,
+// strong_share, accuracy, cost_usd, threshold}]}, one point per distinct
+// score (linear in between: the expectation under random tie-breaking).
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/eval"
+)
+
+// File names written by WriteAll.
+const (
+	JSONFile = "comparison.json"
+	HTMLFile = "report.html"
+	PNGFile  = "curve.png"
+)
+
+// WriteAll writes the three report files into dir atomically and returns
+// their paths.
+func WriteAll(dir string, cmp *eval.Comparison) ([]string, error) {
+	writers := []struct {
+		name  string
+		write func(io.Writer, *eval.Comparison) error
+	}{{JSONFile, WriteJSON}, {HTMLFile, WriteHTML}, {PNGFile, WritePNG}}
+	var paths []string
+	for _, w := range writers {
+		p := filepath.Join(dir, w.name)
+		if err := dataset.WriteFileAtomic(p, func(out io.Writer) error { return w.write(out, cmp) }); err != nil {
+			return paths, fmt.Errorf("report: %w", err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// WriteJSON writes comparison.json, indented for people and diffs.
+func WriteJSON(w io.Writer, cmp *eval.Comparison) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(cmp)
+}
+
+// ReadJSON parses a comparison.json.
+func ReadJSON(r io.Reader) (*eval.Comparison, error) {
+	var cmp eval.Comparison
+	if err := json.NewDecoder(r).Decode(&cmp); err != nil {
+		return nil, fmt.Errorf("comparison.json: %w", err)
+	}
+	return &cmp, nil
+}

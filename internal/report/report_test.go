@@ -1,0 +1,138 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/eval"
+	"github.com/llmrouter/llmrouter/internal/oracle"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// fixture is a small fixed comparison: 8 questions, one classifier-like
+// router with a partial tie, one constant (random-like) router whose name
+// tries to inject markup.
+func fixture(t *testing.T) *eval.Comparison {
+	t.Helper()
+	g := func(c bool) string {
+		if c {
+			return oracle.Correct
+		}
+		return oracle.Incorrect
+	}
+	cheap := []bool{true, false, false, true, false, true, true, false}
+	strong := []bool{true, true, true, false, false, true, true, true}
+	qs := make([]eval.Question, len(cheap))
+	for i := range qs {
+		qs[i] = eval.Question{ID: string(rune('a' + i)),
+			Cheap: eval.Outcome{Grade: g(cheap[i]), Cost: 0.001}, Strong: eval.Outcome{Grade: g(strong[i]), Cost: 0.01}}
+	}
+	qs[4].Cheap.Grade = oracle.NotAttempted
+	scores := []float64{0.1, 0.9, 0.8, 0.75, 0.5, 0.5, 0.2, 0.7}
+	dec := make([]bool, len(scores))
+	for i, s := range scores {
+		dec[i] = s >= 0.7
+	}
+	runs := []eval.RouterRun{
+		{Name: "classifier", Scores: scores, Strong: dec, Threshold: 0.7,
+			Policies: []string{"Standard_Query", "Complex_Query", "Complex_Query", "Standard_Query", "Ambiguous_Query", "Ambiguous_Query", "Standard_Query", "Complex_Query"}},
+		{Name: `<script>alert("x")</script>`, Scores: make([]float64, 8), Strong: make([]bool, 8), Threshold: math.NaN()},
+	}
+	cmp, err := eval.Evaluate(qs, runs, eval.Options{Benchmark: "golden & <test>", TestFile: "data/splits/x_test.jsonl",
+		Models: eval.Models{Cheap: "cheap-model", Strong: "strong-model", Judge: "rule"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmp
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; run go test ./internal/report -update and review the diff", name)
+	}
+}
+
+func TestGoldenJSON(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "comparison.golden.json", buf.Bytes())
+	back, err := ReadJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.N != 8 || len(back.Routers) != 2 || back.Routers[0].CurveStats == nil || len(back.Routers[0].Curve.Points) == 0 {
+		t.Errorf("round trip lost data: %+v", back)
+	}
+	if back.Routers[1].Threshold.Valid() {
+		t.Error("NaN threshold must round-trip as null → NaN")
+	}
+}
+
+func TestGoldenHTML(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.golden.html", buf.Bytes())
+	s := buf.String()
+	for _, bad := range []string{"<script", "http://", "https://cdn", "<link", "src="} {
+		if bad == "http://" {
+			// the only URL allowed is the SVG namespace
+			s2 := strings.ReplaceAll(s, `xmlns="http://www.w3.org/2000/svg"`, "")
+			if strings.Contains(s2, bad) {
+				t.Errorf("report references an external resource (%q)", bad)
+			}
+			continue
+		}
+		if strings.Contains(s, bad) {
+			t.Errorf("report contains %q: not self-contained or not escaped", bad)
+		}
+	}
+	if !strings.Contains(s, "&lt;script&gt;") || strings.Count(s, "<svg") != 2 {
+		t.Error("expected the escaped router name and two inline SVG charts")
+	}
+}
+
+func TestWriteAll(t *testing.T) {
+	dir := t.TempDir()
+	paths, err := WriteAll(dir, fixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 3 {
+		t.Fatalf("wrote %v", paths)
+	}
+	f, err := os.Open(filepath.Join(dir, PNGFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("curve.png is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 300 || b.Dy() < 200 {
+		t.Errorf("curve.png is %v", b)
+	}
+}
