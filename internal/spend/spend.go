@@ -1,0 +1,124 @@
+// Package spend records what each request cost and enforces budgets.
+//
+// A Store (SQLite in package spend/sqlite) keeps one durable Record per
+// request for reporting ("llmrouter usage") and for restoring budget
+// counters after a restart. Budgets enforce per-key and global limits with
+// reservations held in a Counter: in-process (NewMemoryCounter) for one
+// replica, or Redis (package spend/redis) so replicas share one budget.
+package spend
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Anonymous is the KeyID of requests made without a gateway key.
+const Anonymous = "anonymous"
+
+// Record is one request's outcome and cost.
+type Record struct {
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"request_id"`
+	// KeyID identifies the gateway key (HashKey of it) or is Anonymous.
+	// Never the key itself.
+	KeyID          string  `json:"key_id"`
+	Model          string  `json:"model"`
+	Policy         string  `json:"policy"`
+	Rule           string  `json:"rule"`
+	InputTokens    int     `json:"input_tokens"`
+	OutputTokens   int     `json:"output_tokens"`
+	ThinkingTokens int     `json:"thinking_tokens"`
+	Estimated      bool    `json:"estimated"`
+	CostUSD        float64 `json:"cost_usd"`
+	// Status is "ok" or an apierr code such as "upstream_unavailable".
+	Status    string `json:"status"`
+	LatencyMS int64  `json:"latency_ms"`
+}
+
+// GroupBy selects the summary grouping.
+type GroupBy string
+
+// Groupings accepted by Store.Summary.
+const (
+	ByModel  GroupBy = "model"
+	ByPolicy GroupBy = "policy"
+	ByKey    GroupBy = "key"
+	ByDay    GroupBy = "day" // UTC date, YYYY-MM-DD
+)
+
+// Groupings lists every GroupBy, in the order "llmrouter usage" prints them.
+var Groupings = []GroupBy{ByModel, ByPolicy, ByKey, ByDay}
+
+// ParseGroupBy validates s.
+func ParseGroupBy(s string) (GroupBy, error) {
+	for _, g := range Groupings {
+		if string(g) == s {
+			return g, nil
+		}
+	}
+	return "", fmt.Errorf("unknown grouping %q (one of model, policy, key, day)", s)
+}
+
+// Query selects records with From <= Time < To (zero bounds are open).
+type Query struct {
+	From, To time.Time
+	GroupBy  GroupBy
+}
+
+// Row is one group of a summary.
+type Row struct {
+	Group          string  `json:"group"`
+	Requests       int64   `json:"requests"`
+	Errors         int64   `json:"errors"`
+	InputTokens    int64   `json:"input_tokens"`
+	OutputTokens   int64   `json:"output_tokens"`
+	ThinkingTokens int64   `json:"thinking_tokens"`
+	CostUSD        float64 `json:"cost_usd"`
+}
+
+// Store keeps request records. Implementations are safe for concurrent use.
+type Store interface {
+	// Record persists r; when it returns nil, r survives a process crash.
+	Record(ctx context.Context, r Record) error
+	// Summary aggregates records, sorted by cost descending (by date for
+	// ByDay).
+	Summary(ctx context.Context, q Query) ([]Row, error)
+	Close() error
+}
+
+// Totaler reports recorded spend, used to restore budget counters.
+type Totaler interface {
+	// SpentSince returns the cost of records at or after from, per KeyID
+	// and in total.
+	SpentSince(ctx context.Context, from time.Time) (byKey map[string]float64, total float64, err error)
+}
+
+// HashKey turns a gateway API key into a stable, non-reversible KeyID, so
+// records and counters never hold the key itself.
+func HashKey(key string) string {
+	if key == "" {
+		return Anonymous
+	}
+	sum := sha256.Sum256([]byte("llmrouter-key:" + key))
+	return "k_" + hex.EncodeToString(sum[:8])
+}
+
+// Nanos converts USD to integer nano-dollars. Counters and the database sum
+// integers so totals are exact and replica-independent; one nano-dollar is
+// far below any token price.
+func Nanos(usd float64) int64 {
+	if math.IsNaN(usd) || usd <= 0 {
+		return 0
+	}
+	if usd > 9e9 {
+		return math.MaxInt64 / 2
+	}
+	return int64(math.Round(usd * 1e9))
+}
+
+// USD converts nano-dollars back to dollars.
+func USD(nanos int64) float64 { return float64(nanos) / 1e9 }

@@ -1,0 +1,263 @@
+// Package sqlite is the spend.Store on an embedded SQLite database
+// (modernc.org/sqlite, pure Go, no cgo).
+//
+// Durability: the database runs in WAL mode with synchronous=NORMAL. A
+// commit appends to the write-ahead log; the log is fsynced at checkpoints.
+// A process crash (the gateway killed, OOM) loses nothing that Record
+// acknowledged, since the WAL is in the OS page cache; only a power loss or
+// kernel crash can drop the last transactions since the previous
+// checkpoint, and it never corrupts the file. That trade saves one fsync
+// per request. Set Options.Synchronous to "FULL" to fsync every commit.
+//
+// Throughput: concurrent Record calls are group-committed: one writer
+// goroutine inserts whatever is queued in one transaction, then answers
+// every caller, so each request still waits for its own commit.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/spend"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options tunes Open. The zero value is right for the gateway.
+type Options struct {
+	// Synchronous is NORMAL (default) or FULL.
+	Synchronous string
+	// Logger receives writer errors; nil discards them.
+	Logger *slog.Logger
+	// MustExist makes Open fail if the file is missing (readers such as
+	// "llmrouter usage" should not create an empty database).
+	MustExist bool
+}
+
+// Store is a spend.Store and spend.Totaler backed by one SQLite file.
+type Store struct {
+	db   *sql.DB
+	path string
+	log  *slog.Logger
+
+	mu     sync.RWMutex // guards closed against sends on queue
+	closed bool
+	queue  chan pending
+	done   chan struct{}
+}
+
+type pending struct {
+	rec  spend.Record
+	errc chan error
+}
+
+const maxBatch = 256
+
+// Open opens (creating if needed, unless MustExist) and migrates the
+// database at path.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("spend database path is empty")
+	}
+	if opts.MustExist {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("spend database %s: %w", path, err)
+		}
+	} else if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("spend database %s: %w", path, err)
+		}
+	}
+	sync := "NORMAL"
+	if opts.Synchronous != "" {
+		sync = opts.Synchronous
+	}
+	if sync != "NORMAL" && sync != "FULL" {
+		return nil, fmt.Errorf("spend database: synchronous must be NORMAL or FULL, got %q", opts.Synchronous)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("spend database %s: %w", path, err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{db: db, path: path, log: log, queue: make(chan pending, maxBatch), done: make(chan struct{})}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("spend database %s: %w", path, err)
+	}
+	go s.writer()
+	return s, nil
+}
+
+// migrations[i] upgrades schema version i to i+1 (PRAGMA user_version).
+var migrations = []string{
+	`CREATE TABLE requests (
+		id              INTEGER PRIMARY KEY,
+		ts_ms           INTEGER NOT NULL,
+		day             TEXT    NOT NULL,
+		request_id      TEXT    NOT NULL,
+		key_id          TEXT    NOT NULL,
+		model           TEXT    NOT NULL,
+		policy          TEXT    NOT NULL,
+		rule            TEXT    NOT NULL,
+		input_tokens    INTEGER NOT NULL,
+		output_tokens   INTEGER NOT NULL,
+		thinking_tokens INTEGER NOT NULL,
+		estimated       INTEGER NOT NULL,
+		cost_nanos      INTEGER NOT NULL,
+		status          TEXT    NOT NULL,
+		latency_ms      INTEGER NOT NULL
+	);
+	CREATE INDEX requests_ts ON requests(ts_ms);
+	CREATE INDEX requests_key_ts ON requests(key_id, ts_ms);`,
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this llmrouter understands (%d)", v, len(migrations))
+	}
+	for ; v < len(migrations); v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+// Record implements spend.Store. Once queued, the write completes even if
+// ctx is cancelled: a request that was served must be charged.
+func (s *Store) Record(ctx context.Context, r spend.Record) error {
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	if r.KeyID == "" {
+		r.KeyID = spend.Anonymous
+	}
+	p := pending{rec: r, errc: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errors.New("spend database is closed")
+	}
+	select {
+	case s.queue <- p:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-p.errc
+}
+
+// writer group-commits queued records until the queue closes.
+func (s *Store) writer() {
+	defer close(s.done)
+	for first := range s.queue {
+		batch := []pending{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case p, ok := <-s.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		err := s.insert(batch)
+		if err != nil {
+			s.log.Error("spend: write records", "path", s.path, "records", len(batch), "err", err)
+		}
+		for _, p := range batch {
+			p.errc <- err
+		}
+	}
+}
+
+const insertSQL = `INSERT INTO requests (ts_ms, day, request_id, key_id, model, policy, rule,
+	input_tokens, output_tokens, thinking_tokens, estimated, cost_nanos, status, latency_ms)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (s *Store) insert(batch []pending) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("spend database %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, insertSQL)
+	if err != nil {
+		return fmt.Errorf("spend database %s: %w", s.path, err)
+	}
+	defer st.Close()
+	for _, p := range batch {
+		r := p.rec
+		t := r.Time.UTC()
+		est := 0
+		if r.Estimated {
+			est = 1
+		}
+		if _, err := st.ExecContext(ctx, t.UnixMilli(), t.Format("2006-01-02"), r.RequestID, r.KeyID, r.Model, r.Policy, r.Rule,
+			r.InputTokens, r.OutputTokens, r.ThinkingTokens, est, spend.Nanos(r.CostUSD), r.Status, r.LatencyMS); err != nil {
+			return fmt.Errorf("spend database %s: insert: %w", s.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("spend database %s: commit: %w", s.path, err)
+	}
+	return nil
+}
+
+// Close flushes queued records and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.queue)
+	s.mu.Unlock()
+	<-s.done
+	return s.db.Close()
+}
+
+var (
+	_ spend.Store   = (*Store)(nil)
+	_ spend.Totaler = (*Store)(nil)
+)
