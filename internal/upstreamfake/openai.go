@@ -111,7 +111,7 @@ func (openaiEncoder) sep() string  { return "\n\n" }
 func (openaiEncoder) done() string { return "data: [DONE]\n\n" }
 
 var oaiErr = map[int][3]string{ // type, code, message
-	400: {"invalid_request_error", "", ""},
+	400: {"invalid_request_error", "", "Invalid request."},
 	401: {"invalid_request_error", "invalid_api_key", "Incorrect API key provided."},
 	403: {"invalid_request_error", "unsupported_country_region_territory", "Country, region, or territory not supported"},
 	404: {"invalid_request_error", "model_not_found", "The model does not exist or you do not have access to it."},

@@ -76,6 +76,9 @@ func (x *exchange) write(b []byte) bool {
 }
 
 func (x *exchange) flush() {
+	if x.call.Status == 0 {
+		return // nothing sent yet: flushing would send a 200 header
+	}
 	if err := http.NewResponseController(x.w).Flush(); err != nil {
 		x.failed = true
 	}
@@ -165,8 +168,9 @@ func (x *exchange) unaryEnormous(rp *reply) {
 	if !x.write(b[:i]) {
 		return
 	}
-	for p := range rp.pieces() {
-		if !x.write([]byte(p)) {
+	buf := bytes.Repeat([]byte(enormousUnit), enormousPiece/len(enormousUnit))
+	for left := rp.size; left > 0; left -= enormousPiece {
+		if !x.write(buf[:min(left, enormousPiece)]) {
 			return
 		}
 	}
