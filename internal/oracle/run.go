@@ -1,0 +1,457 @@
+package oracle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/judge"
+	"github.com/llmrouter/llmrouter/internal/provider"
+)
+
+// Output files written to Config.OutputDir.
+const (
+	DatasetFile = "oracle_dataset.jsonl"
+	SummaryFile = "oracle_summary.json"
+)
+
+// ErrInterrupted is returned when the context is cancelled mid-run. Every
+// finished call is in the journal, so rerunning resumes.
+var ErrInterrupted = errors.New("interrupted; rerun the same command to resume")
+
+// Providers resolves a catalogue model name (provider.Registry does).
+type Providers interface {
+	Get(model string) (provider.Provider, config.Model, error)
+}
+
+// Config configures one oracle run.
+type Config struct {
+	Items []dataset.Item
+	// Cheap and Strong are catalogue model names.
+	Cheap, Strong string
+	Judge         judge.Judge
+	// JudgeName identifies the judge in the journal and summary (a model
+	// name, or "rule"); a resume with a different judge is refused.
+	JudgeName string
+	Providers Providers
+	// Matrix maps grades to policies; the zero value means DefaultMatrix.
+	Matrix    Matrix
+	OutputDir string
+	// Concurrency bounds upstream calls in flight (default 16).
+	Concurrency int
+	// RPS bounds upstream calls started per second; 0 is unlimited.
+	RPS float64
+	// BatchSize caps the calls persisted per journal write+fsync (group
+	// commit); 0 means 64.
+	BatchSize int
+	// SkipErrors records per-item failures (a rejected prompt) and goes on
+	// instead of failing the run.
+	SkipErrors bool
+	// Grace bounds how long in-flight calls may finish after cancellation
+	// (default 30s); after it they are cancelled too.
+	Grace    time.Duration
+	Logger   *slog.Logger
+	Progress io.Writer
+	IsTTY    bool
+}
+
+type side struct {
+	name  string // SideCheap or SideStrong
+	model string // catalogue name
+	p     provider.Provider
+	m     config.Model
+}
+
+// itemState collects one item's results; only its own goroutine writes it.
+type itemState struct {
+	ans   [2]*CallRecord
+	grade [2]*CallRecord
+	err   error
+}
+
+type runner struct {
+	cfg     Config
+	log     *slog.Logger
+	sides   [2]side
+	done    map[callKey]CallRecord
+	jr      *journal
+	limiter *rate.Limiter
+	sem     chan struct{}
+	local   bool // the judge makes no upstream calls
+	prog    *progress
+	callCtx context.Context
+	// stopCtx is cancelled when dispatch stops (interrupt or fatal error).
+	stopCtx context.Context
+	halt0   context.CancelFunc
+	fatal   error
+	mu      sync.Mutex
+	skipped []Skipped
+	calls   int
+}
+
+// Run answers every item with both models, grades each answer blindly,
+// applies the matrix, and writes oracle_dataset.jsonl and oracle_summary.json
+// to cfg.OutputDir. Finished calls go to the journal first, so a run that
+// fails or is interrupted resumes without paying for any call twice.
+func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	start := time.Now()
+	r, err := newRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.halt0()
+	jpath := filepath.Join(r.cfg.OutputDir, JournalFile)
+	if r.done, err = loadJournal(jpath, r.log); err != nil {
+		return nil, err
+	}
+	if err := r.checkJournal(jpath); err != nil {
+		return nil, err
+	}
+	if r.jr, err = openJournal(jpath, r.cfg.BatchSize); err != nil {
+		return nil, err
+	}
+	states := r.execute(ctx)
+	if cerr := r.jr.Close(); cerr != nil && r.fatal == nil {
+		r.fatal = cerr
+	}
+	r.prog.finish()
+	if r.fatal != nil {
+		return nil, fmt.Errorf("oracle: %w (finished calls are saved in %s; rerun to resume)", r.fatal, jpath)
+	}
+	if n := unfinished(states); n > 0 {
+		r.log.Warn("oracle interrupted", "unfinished_questions", n, "journal", jpath)
+		return nil, ErrInterrupted
+	}
+	rows, err := r.buildRows(states)
+	if err != nil {
+		return nil, err
+	}
+	sum := r.summarize(rows, states, time.Since(start))
+	if err := writeOutputs(r.cfg.OutputDir, rows, sum); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+func newRunner(cfg Config) (*runner, error) {
+	if err := validateConfig(&cfg); err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, log: cfg.Logger, local: judge.IsLocal(cfg.Judge)}
+	r.stopCtx, r.halt0 = context.WithCancel(context.Background())
+	for i, s := range []struct{ name, model string }{{SideCheap, cfg.Cheap}, {SideStrong, cfg.Strong}} {
+		p, m, err := cfg.Providers.Get(s.model)
+		if err != nil {
+			return nil, fmt.Errorf("%s model: %w", s.name, err)
+		}
+		if m.UpstreamModel == "" {
+			m.UpstreamModel = s.model
+		}
+		r.sides[i] = side{name: s.name, model: s.model, p: p, m: m}
+	}
+	if cfg.RPS > 0 {
+		r.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
+	}
+	r.sem = make(chan struct{}, cfg.Concurrency)
+	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output dir: %w", err)
+	}
+	return r, nil
+}
+
+func validateConfig(cfg *Config) error {
+	switch {
+	case len(cfg.Items) == 0:
+		return errors.New("oracle: no items to process")
+	case cfg.Cheap == "" || cfg.Strong == "":
+		return errors.New("oracle: cheap and strong models are required")
+	case cfg.Judge == nil:
+		return errors.New("oracle: a judge is required")
+	case cfg.Providers == nil:
+		return errors.New("oracle: a provider registry is required")
+	case cfg.OutputDir == "":
+		return errors.New("oracle: an output directory is required")
+	case cfg.Concurrency < 0 || cfg.RPS < 0 || cfg.BatchSize < 0:
+		return errors.New("oracle: concurrency, rps and batch size must not be negative")
+	}
+	seen := make(map[string]int, len(cfg.Items))
+	for i, it := range cfg.Items {
+		if it.ID == "" {
+			return fmt.Errorf("oracle: item %d has no id", i+1)
+		}
+		if j, dup := seen[it.ID]; dup {
+			return fmt.Errorf("oracle: duplicate id %q (items %d and %d); ids key the resume journal", it.ID, j+1, i+1)
+		}
+		seen[it.ID] = i
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 16
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.JudgeName == "" {
+		cfg.JudgeName = "judge"
+	}
+	if cfg.Matrix.cells == nil {
+		cfg.Matrix = DefaultMatrix()
+	}
+	return nil
+}
+
+// checkJournal refuses to mix calls from different models or judges in one
+// dataset: a resume must continue the same run.
+func (r *runner) checkJournal(path string) error {
+	want := map[string]string{SideCheap: r.cfg.Cheap, SideStrong: r.cfg.Strong}
+	for _, rec := range r.done {
+		w := want[rec.Side]
+		if rec.Kind == KindGrade {
+			w = r.cfg.JudgeName
+		}
+		if rec.Model != w {
+			return fmt.Errorf("%s holds %s calls for the %s side from %q, but this run uses %q: use another --output-dir or delete the journal to start over",
+				path, rec.Kind, rec.Side, rec.Model, w)
+		}
+	}
+	return nil
+}
+
+// execute dispatches every item and waits for all of them. Cancellation or a
+// fatal error stops dispatching; calls already in flight finish (within the
+// grace period) and are persisted.
+func (r *runner) execute(ctx context.Context) []itemState {
+	states := make([]itemState, len(r.cfg.Items))
+	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCalls()
+	r.callCtx = callCtx
+	stopGrace := context.AfterFunc(ctx, func() {
+		r.halt(nil)
+		t := time.NewTimer(r.cfg.Grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelCalls()
+		case <-callCtx.Done():
+		}
+	})
+	defer stopGrace()
+	r.prog = newProgress(r.cfg, len(r.cfg.Items))
+
+	// Bound open items too, so a million-item input does not mean a
+	// million goroutines waiting on the semaphore.
+	slots := make(chan struct{}, 2*r.cfg.Concurrency)
+	var wg sync.WaitGroup
+dispatch:
+	for i := range r.cfg.Items {
+		select {
+		case slots <- struct{}{}:
+		case <-r.stopCtx.Done():
+			break dispatch
+		}
+		if r.stopped() {
+			<-slots
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-slots }()
+			r.processItem(&states[i], r.cfg.Items[i])
+		}(i)
+	}
+	wg.Wait()
+	cancelCalls()
+	return states
+}
+
+func (r *runner) stopped() bool {
+	return r.stopCtx.Err() != nil
+}
+
+// halt stops dispatch; a non-nil err is the run's fatal error.
+func (r *runner) halt(err error) {
+	r.halt0()
+	if err != nil {
+		r.mu.Lock()
+		if r.fatal == nil {
+			r.fatal = err
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (r *runner) processItem(st *itemState, it dataset.Item) {
+	var wg sync.WaitGroup
+	errs := [2]error{}
+	for i := range r.sides {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = r.processSide(st, i, it)
+		}(i)
+	}
+	wg.Wait()
+	st.err = errors.Join(errs[0], errs[1])
+	if st.err != nil {
+		return
+	}
+	r.prog.add(st)
+}
+
+// processSide answers then grades one side of one item, reusing journaled
+// results. The error is errStopped if dispatch stopped before it finished.
+func (r *runner) processSide(st *itemState, i int, it dataset.Item) error {
+	s := r.sides[i]
+	ans, err := r.call(callKey{it.ID, KindAnswer, s.name}, s.model, func(ctx context.Context) (CallResult, error) {
+		return r.answer(ctx, s, it)
+	}, false)
+	if err != nil {
+		return r.failure(it, s.name, KindAnswer, err)
+	}
+	st.ans[i] = ans
+	q := judge.Question{Problem: it.Problem, Gold: it.Answer, Benchmark: it.Benchmark}
+	gr, err := r.call(callKey{it.ID, KindGrade, s.name}, r.cfg.JudgeName, func(ctx context.Context) (CallResult, error) {
+		v, err := r.cfg.Judge.Grade(ctx, q, ans.Result.Text)
+		if err != nil {
+			return CallResult{}, err
+		}
+		if !judge.ValidGrade(v.Grade) {
+			return CallResult{}, fmt.Errorf("judge returned unknown grade %q", v.Grade)
+		}
+		return CallResult{Text: v.Raw, Usage: v.Usage, Cost: v.Cost, LatencyMS: ms(v.Latency), Grade: v.Grade, Method: v.Method}, nil
+	}, r.local)
+	if err != nil {
+		return r.failure(it, s.name, KindGrade, err)
+	}
+	st.grade[i] = gr
+	return nil
+}
+
+var errStopped = errors.New("stopped before the call was made")
+
+// unfinished counts items that were never dispatched or stopped midway.
+func unfinished(states []itemState) int {
+	n := 0
+	for _, st := range states {
+		if errors.Is(st.err, errStopped) || (st.err == nil && (st.grade[0] == nil || st.grade[1] == nil)) {
+			n++
+		}
+	}
+	return n
+}
+
+// failure classifies an error: stops are silent, per-item errors are
+// skipped when allowed, anything else halts the run.
+func (r *runner) failure(it dataset.Item, sideName, kind string, err error) error {
+	if errors.Is(err, errStopped) {
+		return err
+	}
+	if r.cfg.SkipErrors && PerItemError(err) {
+		r.log.Warn("oracle: skipping item after a per-item error", "id", it.ID, "side", sideName, "kind", kind, "err", err)
+		r.mu.Lock()
+		r.skipped = append(r.skipped, Skipped{ID: it.ID, Side: sideName, Kind: kind, Error: err.Error()})
+		r.mu.Unlock()
+		return err
+	}
+	r.halt(fmt.Errorf("item %s: %s %s: %w", it.ID, sideName, kind, err))
+	return err
+}
+
+// PerItemError reports whether err concerns only the item at hand (the
+// upstream rejected this prompt), so other items may still succeed. Auth,
+// rate-limit, outage and timeout errors affect every call and are not.
+func PerItemError(err error) bool {
+	var e *apierr.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code {
+	case apierr.Invalid, apierr.TooLarge:
+		return true
+	case apierr.UpstreamRejected:
+		return e.UpstreamStatus == 400
+	}
+	return false
+}
+
+// call returns the journaled record for key, or makes the call under the
+// concurrency and rate limits and journals it before returning. Local calls
+// (rule judges) are free and deterministic, so they are neither limited nor
+// journaled.
+func (r *runner) call(key callKey, model string, do func(context.Context) (CallResult, error), local bool) (*CallRecord, error) {
+	if rec, ok := r.done[key]; ok {
+		return &rec, nil
+	}
+	if local {
+		res, err := do(r.callCtx)
+		if err != nil {
+			return nil, err
+		}
+		return &CallRecord{ID: key.id, Kind: key.kind, Side: key.side, Model: model, Result: res}, nil
+	}
+	select {
+	case r.sem <- struct{}{}:
+	case <-r.stopCtx.Done():
+		return nil, errStopped
+	}
+	defer func() { <-r.sem }()
+	if r.stopped() {
+		return nil, errStopped
+	}
+	if r.limiter != nil {
+		// Waiting for a token ends early when dispatch stops.
+		if err := r.limiter.Wait(r.stopCtx); err != nil || r.stopped() {
+			return nil, errStopped
+		}
+	}
+	res, err := do(r.callCtx)
+	if err != nil {
+		return nil, err
+	}
+	rec := CallRecord{ID: key.id, Kind: key.kind, Side: key.side, Model: model, Result: res}
+	if err := r.jr.Append(rec); err != nil {
+		r.halt(err)
+		return nil, err
+	}
+	r.mu.Lock()
+	r.calls++
+	r.mu.Unlock()
+	r.prog.addCost(res.Cost)
+	return &rec, nil
+}
+
+func (r *runner) answer(ctx context.Context, s side, it dataset.Item) (CallResult, error) {
+	// The problem is sent verbatim: replay matches recorded prompts exactly,
+	// and an unadorned question is what the benchmark measures.
+	req := &provider.Request{
+		Model:    s.m.UpstreamModel,
+		Messages: []provider.Message{{Role: "user", Content: it.Problem}},
+	}
+	resp, err := s.p.Complete(ctx, req)
+	if err != nil {
+		return CallResult{}, err
+	}
+	u := resp.Usage
+	return CallResult{
+		Text:      resp.Text,
+		Usage:     u,
+		Cost:      s.m.Price.Cost(u.InputTokens, u.BilledOutput()),
+		LatencyMS: ms(resp.Latency),
+	}, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,195 @@
+package oracle
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/features"
+)
+
+// Skipped is an item left out after a per-item error (--skip-errors).
+type Skipped struct {
+	ID    string `json:"id"`
+	Side  string `json:"side"`
+	Kind  string `json:"kind"`
+	Error string `json:"error"`
+}
+
+// ModelSummary totals one answering model over the dataset.
+type ModelSummary struct {
+	Model        string  `json:"model"`
+	Accuracy     float64 `json:"accuracy"`
+	Correct      int     `json:"correct"`
+	Incorrect    int     `json:"incorrect"`
+	NotAttempted int     `json:"not_attempted"`
+	CostUSD      float64 `json:"cost_usd"`
+	TokenTotals
+}
+
+// TokenTotals sums token usage and counts calls whose usage was estimated
+// locally or missing upstream.
+type TokenTotals struct {
+	InputTokens     int `json:"input_tokens"`
+	OutputTokens    int `json:"output_tokens"`
+	ThinkingTokens  int `json:"thinking_tokens"`
+	EstimatedCalls  int `json:"estimated_token_calls"`
+	MissingUsageCnt int `json:"missing_usage_calls"`
+}
+
+// JudgeSummary totals grading.
+type JudgeSummary struct {
+	Name    string         `json:"name"`
+	CostUSD float64        `json:"cost_usd"`
+	Methods map[string]int `json:"methods"`
+	TokenTotals
+}
+
+// Summary is oracle_summary.json.
+type Summary struct {
+	Questions int            `json:"questions"`
+	Rows      int            `json:"rows"`
+	Cells     map[string]int `json:"cells"`
+	Policies  map[string]int `json:"policies"`
+	Cheap     ModelSummary   `json:"cheap"`
+	Strong    ModelSummary   `json:"strong"`
+	Judge     JudgeSummary   `json:"judge"`
+	TotalCost float64        `json:"total_cost_usd"`
+	// CallsMade were paid for in this run; CallsResumed came from the journal.
+	CallsMade    int       `json:"calls_made"`
+	CallsResumed int       `json:"calls_resumed"`
+	Skipped      []Skipped `json:"skipped,omitempty"`
+	WallSeconds  float64   `json:"wall_seconds"`
+	Matrix       string    `json:"matrix"`
+	// Rows holds the dataset in input order, for in-process callers.
+	Dataset []Row `json:"-"`
+}
+
+func (r *runner) buildRows(states []itemState) ([]Row, error) {
+	rows := make([]Row, 0, len(states))
+	for i, st := range states {
+		if st.err != nil {
+			continue // skipped per-item failure, listed in the summary
+		}
+		it := r.cfg.Items[i]
+		row := Row{ID: it.ID, Query: it.Problem, Gold: it.Answer, Benchmark: it.Benchmark, Topic: it.Topic,
+			Characteristics: features.Analyze(it.Problem)}
+		row.Cheap = modelResult(r.sides[0].model, st.ans[0], st.grade[0])
+		row.Strong = modelResult(r.sides[1].model, st.ans[1], st.grade[1])
+		row.Cell = CellKey(row.Cheap.Grade, row.Strong.Grade)
+		d, err := r.cfg.Matrix.Cell(row.Cell)
+		if err != nil {
+			return nil, err
+		}
+		row.Policy = d.Policy
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func modelResult(model string, ans, grade *CallRecord) ModelResult {
+	u := ans.Result.Usage
+	return ModelResult{
+		Model:           model,
+		Answer:          ans.Result.Text,
+		Grade:           grade.Result.Grade,
+		InputTokens:     u.InputTokens,
+		OutputTokens:    u.OutputTokens,
+		ThinkingTokens:  u.ThinkingTokens,
+		TokensEstimated: u.Estimated || u.Missing,
+		Cost:            ans.Result.Cost,
+		LatencyMS:       ans.Result.LatencyMS,
+		GradeMethod:     grade.Result.Method,
+		JudgeCost:       grade.Result.Cost,
+	}
+}
+
+func (t *TokenTotals) add(res CallResult) {
+	t.InputTokens += res.Usage.InputTokens
+	t.OutputTokens += res.Usage.OutputTokens
+	t.ThinkingTokens += res.Usage.ThinkingTokens
+	if res.Usage.Estimated {
+		t.EstimatedCalls++
+	}
+	if res.Usage.Missing {
+		t.MissingUsageCnt++
+	}
+}
+
+func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *Summary {
+	s := &Summary{
+		Questions: len(r.cfg.Items), Rows: len(rows),
+		Cells: map[string]int{}, Policies: map[string]int{},
+		Cheap: ModelSummary{Model: r.cfg.Cheap}, Strong: ModelSummary{Model: r.cfg.Strong},
+		Judge:     JudgeSummary{Name: r.cfg.JudgeName, Methods: map[string]int{}},
+		CallsMade: r.calls, CallsResumed: len(r.done), Skipped: r.skipped,
+		WallSeconds: wall.Seconds(), Matrix: r.cfg.Matrix.Source, Dataset: rows,
+	}
+	for _, g := range Grades {
+		for _, h := range Grades {
+			s.Cells[CellKey(g, h)] = 0
+		}
+	}
+	for _, row := range rows {
+		s.Cells[row.Cell]++
+		s.Policies[row.Policy]++
+	}
+	// Costs count every paid call, including those of skipped items: the
+	// money was spent either way.
+	for _, st := range states {
+		for i, ms := range []*ModelSummary{&s.Cheap, &s.Strong} {
+			if a := st.ans[i]; a != nil {
+				ms.CostUSD += a.Result.Cost
+				ms.TokenTotals.add(a.Result)
+			}
+			if g := st.grade[i]; g != nil {
+				s.Judge.CostUSD += g.Result.Cost
+				s.Judge.TokenTotals.add(g.Result)
+				s.Judge.Methods[g.Result.Method]++
+				if st.err == nil {
+					ms.count(g.Result.Grade)
+				}
+			}
+		}
+	}
+	s.Cheap.finish()
+	s.Strong.finish()
+	s.TotalCost = s.Cheap.CostUSD + s.Strong.CostUSD + s.Judge.CostUSD
+	return s
+}
+
+func (m *ModelSummary) count(grade string) {
+	switch grade {
+	case Correct:
+		m.Correct++
+	case Incorrect:
+		m.Incorrect++
+	default:
+		m.NotAttempted++
+	}
+}
+
+func (m *ModelSummary) finish() {
+	if n := m.Correct + m.Incorrect + m.NotAttempted; n > 0 {
+		m.Accuracy = float64(m.Correct) / float64(n)
+	}
+}
+
+func writeOutputs(dir string, rows []Row, sum *Summary) error {
+	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, DatasetFile), rows); err != nil {
+		return fmt.Errorf("write oracle dataset: %w", err)
+	}
+	err := dataset.WriteFileAtomic(filepath.Join(dir, SummaryFile), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(sum)
+	})
+	if err != nil {
+		return fmt.Errorf("write oracle summary: %w", err)
+	}
+	return nil
+}
