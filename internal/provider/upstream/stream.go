@@ -33,7 +33,7 @@ func (c Call) Do(ctx context.Context, hc *http.Client, req *http.Request, parse 
 	if d.Message == "" && d.Status == "" {
 		d.Message = snippet(body)
 	}
-	return nil, c.Status(resp, d, time.Now())
+	return nil, c.Status(resp.StatusCode, resp.Header, d, time.Now())
 }
 
 func snippet(b []byte) string {

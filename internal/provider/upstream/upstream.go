@@ -96,8 +96,8 @@ type ErrorDetail struct {
 
 // Status maps a non-2xx response to an error. detail, parsed from the body by
 // the protocol's own decoder, may be empty.
-func (c Call) Status(resp *http.Response, detail ErrorDetail, now time.Time) *apierr.Error {
-	code := resp.StatusCode
+// h (may be nil) supplies Retry-After.
+func (c Call) Status(code int, h http.Header, detail ErrorDetail, now time.Time) *apierr.Error {
 	var sb strings.Builder
 	sb.WriteString(c.prefix())
 	sb.WriteString(": ")
@@ -118,12 +118,12 @@ func (c Call) Status(resp *http.Response, detail ErrorDetail, now time.Time) *ap
 	switch {
 	case code == http.StatusTooManyRequests:
 		e.Code = apierr.UpstreamRateLimited
-		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		e.RetryAfter = ParseRetryAfter(h.Get("Retry-After"), now)
 	case code == http.StatusRequestTimeout || code == http.StatusGatewayTimeout:
 		e.Code = apierr.Timeout
 	case code >= 500:
 		e.Code = apierr.UpstreamUnavailable
-		e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		e.RetryAfter = ParseRetryAfter(h.Get("Retry-After"), now)
 	case code == http.StatusNotFound:
 		e.Code = apierr.NotFound
 	default:

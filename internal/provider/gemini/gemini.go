@@ -1,0 +1,265 @@
+package gemini
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/provider"
+	"github.com/llmrouter/llmrouter/internal/provider/upstream"
+)
+
+// DefaultBaseURL is the public Gemini API endpoint.
+const DefaultBaseURL = "https://generativelanguage.googleapis.com"
+
+// Config configures a Client. Only APIKey is required.
+type Config struct {
+	// BaseURL is the API root without /v1beta (default DefaultBaseURL).
+	BaseURL string
+	APIKey  string
+	// HTTPClient defaults to upstream.NewHTTPClient().
+	HTTPClient *http.Client
+	// Timeout bounds one non-streamed call (default 5 minutes: thinking
+	// models can take long on hard prompts).
+	Timeout time.Duration
+	// StreamIdleTimeout ends a stream that sent nothing for this long
+	// (default 2 minutes).
+	StreamIdleTimeout time.Duration
+	// MaxBodyBytes bounds a response body or one stream event (default 32 MiB).
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+// Client calls the Gemini REST API. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+	hc  *http.Client
+	log *slog.Logger
+}
+
+var _ provider.Provider = (*Client)(nil)
+
+// New returns a client; zero Config fields get defaults.
+func New(cfg Config) *Client {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	// Accept a base given with the version path, as users copy it from docs.
+	cfg.BaseURL = strings.TrimSuffix(strings.TrimRight(cfg.BaseURL, "/"), "/v1beta")
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Minute
+	}
+	if cfg.StreamIdleTimeout <= 0 {
+		cfg.StreamIdleTimeout = 2 * time.Minute
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = upstream.MaxBodyBytes
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = upstream.NewHTTPClient()
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	return &Client{cfg: cfg, hc: hc, log: lg}
+}
+
+func (c *Client) call(req *provider.Request) upstream.Call {
+	return upstream.Call{Provider: "gemini", Model: req.Model, Secrets: []string{c.cfg.APIKey}}
+}
+
+func (c *Client) newRequest(ctx context.Context, req *provider.Request, method string) (*http.Request, error) {
+	w, err := ToWire(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(w)
+	if err != nil {
+		return nil, apierr.Wrap(apierr.Internal, err, "gemini: encode request")
+	}
+	model := strings.TrimPrefix(req.Model, "models/")
+	if model == "" {
+		return nil, apierr.New(apierr.Invalid, "gemini: request has no model")
+	}
+	u := c.cfg.BaseURL + "/v1beta/models/" + url.PathEscape(model) + ":" + method
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, apierr.Wrap(apierr.Invalid, err, "gemini: base URL %q", c.cfg.BaseURL)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("x-goog-api-key", c.cfg.APIKey)
+	return hr, nil
+}
+
+// Complete calls generateContent.
+func (c *Client) Complete(ctx context.Context, req *provider.Request) (*provider.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	call := c.call(req)
+	hr, err := c.newRequest(ctx, req, "generateContent")
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	resp, err := call.Do(ctx, c.hc, hr, ParseError)
+	if err != nil {
+		return nil, err
+	}
+	defer upstream.DrainClose(resp.Body)
+	body, err := call.Body(ctx, resp.Body, c.cfg.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	var w GenerateContentResponse
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, call.Malformed(err)
+	}
+	if w.Error != nil {
+		return nil, call.Status(w.Error.Code, nil, upstream.ErrorDetail{Status: w.Error.Status, Message: w.Error.Message}, time.Now())
+	}
+	out, err := FromWire(&w)
+	if err != nil {
+		return nil, call.Malformed(err)
+	}
+	out.Latency = time.Since(start)
+	if out.Model == "" {
+		out.Model = req.Model
+	}
+	if out.Usage.Missing {
+		out.Usage = provider.EstimateUsage(req, out.Text, out.ToolCalls)
+		out.Usage.Missing = true
+		c.log.LogAttrs(ctx, slog.LevelWarn, "upstream sent no usageMetadata; tokens estimated",
+			slog.String("provider", "gemini"), slog.String("model", req.Model))
+	}
+	return out, nil
+}
+
+// Stream calls streamGenerateContent?alt=sse.
+func (c *Client) Stream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
+	sctx, cancel := context.WithCancel(ctx)
+	call := c.call(req)
+	hr, err := c.newRequest(sctx, req, "streamGenerateContent")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	q := hr.URL.Query()
+	q.Set("alt", "sse")
+	hr.URL.RawQuery = q.Encode()
+	hr.Header.Set("Accept", "text/event-stream")
+	es, err := call.OpenEventStream(sctx, cancel, c.hc, hr, ParseError, c.cfg.StreamIdleTimeout, int(c.cfg.MaxBodyBytes))
+	if err != nil {
+		return nil, err
+	}
+	return &stream{es: es, call: call, req: req, log: c.log, ctx: ctx}, nil
+}
+
+// stream turns SSE events into chunks. Text is forwarded as it comes; tool
+// calls, finish reason and usage go in one final chunk, since Gemini repeats
+// cumulative usage on every event and only the last one is the total.
+type stream struct {
+	es    *upstream.EventStream
+	call  upstream.Call
+	req   *provider.Request
+	log   *slog.Logger
+	ctx   context.Context
+	text  strings.Builder
+	calls []provider.ToolCall
+	// finish is Gemini's raw finishReason; blocked marks a blocked prompt.
+	finish  string
+	blocked bool
+	usage   *UsageMetadata
+	done    bool
+	err     error
+}
+
+func (s *stream) Recv() (provider.Chunk, error) {
+	if s.err != nil {
+		return provider.Chunk{}, s.err
+	}
+	if s.done {
+		return provider.Chunk{}, io.EOF
+	}
+	for {
+		ev, err := s.es.Next()
+		if err == io.EOF {
+			return s.final()
+		}
+		if err != nil {
+			s.err = err
+			return provider.Chunk{}, err
+		}
+		chunk, ok, err := s.event(ev.Data)
+		if err != nil {
+			s.err = err
+			return provider.Chunk{}, err
+		}
+		if ok {
+			return chunk, nil
+		}
+	}
+}
+
+func (s *stream) event(data string) (provider.Chunk, bool, error) {
+	var w GenerateContentResponse
+	if err := json.Unmarshal([]byte(data), &w); err != nil {
+		return provider.Chunk{}, false, s.call.Malformed(err)
+	}
+	if w.Error != nil {
+		return provider.Chunk{}, false, s.call.Status(w.Error.Code, nil,
+			upstream.ErrorDetail{Status: w.Error.Status, Message: w.Error.Message}, time.Now())
+	}
+	if w.UsageMetadata != nil {
+		s.usage = w.UsageMetadata
+	}
+	if w.PromptFeedback != nil && w.PromptFeedback.BlockReason != "" {
+		s.blocked = true
+	}
+	if len(w.Candidates) == 0 {
+		return provider.Chunk{}, false, nil
+	}
+	cand := w.Candidates[0]
+	if cand.FinishReason != "" {
+		s.finish = cand.FinishReason
+	}
+	text, calls := extract(cand.Content.Parts, len(s.calls))
+	s.calls = append(s.calls, calls...)
+	if text == "" {
+		return provider.Chunk{}, false, nil
+	}
+	s.text.WriteString(text)
+	return provider.Chunk{Text: text}, true, nil
+}
+
+func (s *stream) final() (provider.Chunk, error) {
+	if s.finish == "" && !s.blocked {
+		// A clean EOF without finishReason means the upstream cut us off.
+		s.err = &apierr.Error{Code: apierr.UpstreamUnavailable,
+			Msg: "gemini: " + s.req.Model + ": stream ended without finishReason", Err: io.ErrUnexpectedEOF}
+		return provider.Chunk{}, s.err
+	}
+	s.done = true
+	reason := FinishReason(s.finish, len(s.calls) > 0)
+	if s.blocked && s.finish == "" {
+		reason = "content_filter"
+	}
+	u := UsageOf(s.usage)
+	if u.Missing {
+		u = provider.EstimateUsage(s.req, s.text.String(), s.calls)
+		u.Missing = true
+		s.log.LogAttrs(s.ctx, slog.LevelWarn, "upstream stream sent no usageMetadata; tokens estimated",
+			slog.String("provider", "gemini"), slog.String("model", s.req.Model))
+	}
+	return provider.Chunk{ToolCalls: s.calls, FinishReason: reason, Usage: &u}, nil
+}
+
+func (s *stream) Close() error { return s.es.Close() }
