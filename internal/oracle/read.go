@@ -1,0 +1,63 @@
+package oracle
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/judge"
+	"github.com/llmrouter/llmrouter/internal/policy"
+)
+
+// ReadDataset reads and validates an oracle_dataset.jsonl. Users may edit
+// the file by hand, so every row is checked and errors name file:line.
+func ReadDataset(path string) ([]Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open oracle file: %w", err)
+	}
+	defer f.Close()
+	var rows []Row
+	seen := map[string]int{}
+	err = dataset.EachJSONLine(f, path, func(line int, raw []byte) error {
+		var r Row
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("%s:%d: invalid JSON: %w", path, line, err)
+		}
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		if prev, dup := seen[r.ID]; dup {
+			return fmt.Errorf("%s:%d: duplicate id %q (first on line %d)", path, line, r.ID, prev)
+		}
+		seen[r.ID] = line
+		rows = append(rows, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: file is empty (no oracle rows)", path)
+	}
+	return rows, nil
+}
+
+// Validate checks the fields later stages rely on.
+func (r Row) Validate() error {
+	switch {
+	case r.ID == "":
+		return fmt.Errorf("missing id")
+	case strings.TrimSpace(r.Query) == "":
+		return fmt.Errorf("row %q: missing query", r.ID)
+	case !policy.Valid(r.Policy):
+		return fmt.Errorf("row %q: unknown policy %q (want one of %s)", r.ID, r.Policy, strings.Join(policy.Labels, ", "))
+	}
+	ch, st, ok := strings.Cut(r.Cell, "/")
+	if !ok || !judge.ValidGrade(ch) || !judge.ValidGrade(st) {
+		return fmt.Errorf("row %q: cell %q is not <grade>/<grade> with grades %s", r.ID, r.Cell, strings.Join(Grades, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package trainset
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/oracle"
+)
+
+// Output file names written by Write.
+const (
+	SFTFile = "sft_train.jsonl"
+	DPOFile = "dpo_train.jsonl"
+)
+
+// Build turns oracle rows into SFT rows (one per row, labelled with the
+// row's policy) and DPO rows (one per row whose cell declares a preference
+// in m). Rows whose cell m does not know yield no DPO row; ReadDataset has
+// already rejected malformed cells.
+func Build(rows []oracle.Row, m oracle.Matrix) ([]SFTRow, []DPORow) {
+	sft := make([]SFTRow, 0, len(rows))
+	var dpo []DPORow
+	for _, r := range rows {
+		prompt := Prompt(r.Query)
+		sft = append(sft, SFTRow{
+			Prompt: prompt, Completion: Completion(r.Policy),
+			ID: r.ID, Query: r.Query, Policy: r.Policy, Cell: r.Cell, Topic: r.Topic,
+		})
+		d, err := m.Cell(r.Cell)
+		if err != nil || d.Prefer == nil {
+			continue
+		}
+		dpo = append(dpo, DPORow{
+			Prompt: prompt, Chosen: Completion(d.Prefer.Chosen), Rejected: Completion(d.Prefer.Rejected),
+			ID: r.ID, Query: r.Query, Cell: r.Cell,
+		})
+	}
+	return sft, dpo
+}
+
+// Stats counts what Build produced.
+type Stats struct {
+	SFT      int            `json:"sft_rows"`
+	Pairs    int            `json:"dpo_pairs"`
+	Policies map[string]int `json:"policies"`
+}
+
+// Write builds and atomically writes sft_train.jsonl and dpo_train.jsonl to
+// dir. The SFT file is written first; both are complete or absent.
+func Write(dir string, rows []oracle.Row, m oracle.Matrix) (Stats, error) {
+	sft, dpo := Build(rows, m)
+	st := Stats{SFT: len(sft), Pairs: len(dpo), Policies: map[string]int{}}
+	for _, r := range sft {
+		st.Policies[r.Policy]++
+	}
+	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, SFTFile), sft); err != nil {
+		return st, fmt.Errorf("write SFT file: %w", err)
+	}
+	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, DPOFile), dpo); err != nil {
+		return st, fmt.Errorf("write DPO file: %w", err)
+	}
+	return st, nil
+}
