@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/llmrouter/llmrouter/internal/report"
+	"github.com/llmrouter/llmrouter/internal/router"
+)
+
+// pipelinePaths are the files the stages exchange.
+type pipelinePaths struct {
+	bench, train, test, oracleDir, oracle, summary, trainDir, sft, dpo, modelMeta, modelWeights string
+}
+
+func pathsFor(o pipelineOptions) pipelinePaths {
+	d := o.dataDir
+	p := pipelinePaths{
+		bench:     filepath.Join(d, "benchmarks", o.benchmark+".jsonl"),
+		train:     filepath.Join(d, "splits", o.benchmark+"_train.jsonl"),
+		test:      filepath.Join(d, "splits", o.benchmark+"_test.jsonl"),
+		oracleDir: filepath.Join(d, "generated"),
+		trainDir:  filepath.Join(d, "training"),
+	}
+	p.oracle = filepath.Join(p.oracleDir, "oracle_dataset.jsonl")
+	p.summary = filepath.Join(p.oracleDir, "oracle_summary.json")
+	p.sft = filepath.Join(p.trainDir, "sft_train.jsonl")
+	p.dpo = filepath.Join(p.trainDir, "dpo_train.jsonl")
+	p.modelMeta = filepath.Join(o.modelDir, router.MetaFile)
+	p.modelWeights = filepath.Join(o.modelDir, router.WeightsFile)
+	return p
+}
+
+// pipelineStages lists download → split → oracle (train split only) →
+// prepare → train → calibrate → eval (test split only).
+func pipelineStages(o pipelineOptions) []stage {
+	p := pathsFor(o)
+	itoa := strconv.Itoa
+	ftoa := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	common := []string{}
+	if o.config != "" {
+		common = append(common, "--config", o.config)
+	}
+	if o.concurrency > 0 {
+		common = append(common, "--concurrency", itoa(o.concurrency))
+	}
+	results := []string{filepath.Join(o.resultsDir, report.JSONFile), filepath.Join(o.resultsDir, report.HTMLFile), filepath.Join(o.resultsDir, report.PNGFile)}
+	return []stage{
+		{
+			name: "download", run: runDownload,
+			args:    []string{"--benchmark", o.benchmark, "--output-dir", filepath.Dir(p.bench)},
+			outputs: []string{p.bench}, checked: []string{p.bench},
+			figure: func() string { return fmt.Sprintf("%d questions", countLines(p.bench)) },
+		},
+		{
+			name: "split", run: runSplit,
+			args:   []string{"--input-file", p.bench, "--output-dir", filepath.Dir(p.train), "--train-ratio", ftoa(o.trainRatio), "--seed", strconv.FormatUint(o.seed, 10)},
+			inputs: []string{p.bench}, outputs: []string{p.train, p.test}, checked: []string{p.train, p.test},
+			figure: func() string { return fmt.Sprintf("%d train / %d test", countLines(p.train), countLines(p.test)) },
+		},
+		{
+			name: "oracle", run: runOracle,
+			args:   append([]string{"--input-file", p.train, "--output-dir", p.oracleDir, "--limit", itoa(o.benchLimit)}, common...),
+			inputs: []string{p.train}, outputs: []string{p.oracle, p.summary}, checked: []string{p.oracle},
+			figure: func() string { return fmt.Sprintf("%d graded train questions", countLines(p.oracle)) },
+		},
+		{
+			name: "prepare", run: runPrepare,
+			args:   []string{"--oracle-file", p.oracle, "--output-dir", p.trainDir},
+			inputs: []string{p.oracle}, outputs: []string{p.sft, p.dpo}, checked: []string{p.sft, p.dpo},
+			figure: func() string { return fmt.Sprintf("%d SFT rows, %d DPO pairs", countLines(p.sft), countLines(p.dpo)) },
+		},
+		{
+			name: "train", run: runTrain,
+			args: []string{"--sft-data-path", p.sft, "--dpo-data-path", p.dpo, "--sft-epochs", itoa(o.sftEpochs),
+				"--dpo-epochs", itoa(o.dpoEpochs), "--output", o.modelDir, "--kind", o.kind, "--seed", strconv.FormatUint(o.seed, 10)},
+			// calibrate rewrites model.json, so only the weights are checked.
+			inputs: []string{p.sft, p.dpo}, outputs: []string{p.modelMeta, p.modelWeights}, checked: []string{p.modelWeights},
+			figure: func() string { return trainFigure(p.modelMeta) },
+		},
+		{
+			name: "calibrate", run: runCalibrate,
+			args:   []string{"--model-path", o.modelDir, "--strong-share", ftoa(o.strongShare)},
+			inputs: []string{p.modelWeights}, outputs: []string{p.modelMeta}, checked: []string{p.modelMeta},
+			figure: func() string { return calibrateFigure(p.modelMeta) },
+		},
+		{
+			name: "eval", run: runEval,
+			args: append([]string{"--model-path", o.modelDir, "--test-file", p.test, "--output-dir", o.resultsDir,
+				"--compare-baseline", "--limit", itoa(o.evalLimit), "--sft-data-path", p.sft}, common...),
+			inputs: []string{p.test, p.modelMeta, p.modelWeights, p.sft}, outputs: results, checked: results[:1],
+			figure: func() string { return evalFigure(results[0]) },
+		},
+	}
+}
+
+// countLines counts non-blank lines; -1 if the file cannot be read.
+func countLines(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	n := 0
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func readMeta(path string) (router.Meta, error) {
+	var m router.Meta
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return m, err
+	}
+	return m, json.Unmarshal(b, &m)
+}
+
+func trainFigure(metaPath string) string {
+	m, err := readMeta(metaPath)
+	if err != nil {
+		return "model.json unreadable"
+	}
+	s := fmt.Sprintf("%s router, score %s", m.Kind, m.ScoreKind)
+	if v, ok := m.Metrics.ValidationAPGR[m.ScoreKind]; ok {
+		s += fmt.Sprintf(", validation APGR %.3f", v)
+	}
+	return s
+}
+
+func calibrateFigure(metaPath string) string {
+	m, err := readMeta(metaPath)
+	if err != nil {
+		return "model.json unreadable"
+	}
+	return fmt.Sprintf("threshold %.4f for strong share %.0f%%", m.Threshold, m.ThresholdStrongShare*100)
+}
+
+func evalFigure(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "comparison.json unreadable"
+	}
+	defer f.Close()
+	cmp, err := report.ReadJSON(f)
+	if err != nil || len(cmp.Routers) == 0 {
+		return "comparison.json unreadable"
+	}
+	r := cmp.Routers[0]
+	return fmt.Sprintf("%s: APGR %s, strong share @95%% %s, cost savings %s", r.Name, fnum(r.APGR), fpct(r.StrongShareAt95), fpct(r.CostSavings))
+}
