@@ -2,10 +2,50 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
 )
 
-// TODO(owner): replace with the real command.
-func runSplit(_ context.Context, _ *Env, _ []string) error {
-	return errors.New("split: not implemented yet")
+func runSplit(_ context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "split", "--input-file FILE [--output-dir DIR] [--train-ratio 0.8] [--seed 42]")
+	in := fs.String("input-file", "", "benchmark JSONL to split (required)")
+	outDir := fs.String("output-dir", "./data/splits", "directory for <name>_train.jsonl and <name>_test.jsonl")
+	ratio := fs.Float64("train-ratio", 0.8, "share of each topic that goes to the train split, strictly between 0 and 1")
+	seed := fs.Uint64("seed", 42, "random seed; the same seed and input give the same files")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return fmt.Errorf("%w: --input-file is required", errUsage)
+	}
+	if err := dataset.ValidateRatio(*ratio); err != nil {
+		return fmt.Errorf("%w: --train-ratio: %v", errUsage, err)
+	}
+	items, err := dataset.ReadItems(*in)
+	if err != nil {
+		return err
+	}
+	train, test, dropped := dataset.Split(items, *ratio, *seed)
+	if dropped > 0 {
+		env.Log.Info("dropped duplicate questions (same normalised text), keeping the first of each",
+			"file", *in, "dropped", dropped)
+	}
+	if len(train) == 0 || len(test) == 0 {
+		return fmt.Errorf("%s: %d unique questions cannot be split into non-empty train and test files", *in, len(train)+len(test))
+	}
+	name := strings.TrimSuffix(filepath.Base(*in), ".jsonl")
+	trainPath := filepath.Join(*outDir, name+"_train.jsonl")
+	testPath := filepath.Join(*outDir, name+"_test.jsonl")
+	if err := dataset.WriteJSONLAtomic(trainPath, train); err != nil {
+		return err
+	}
+	if err := dataset.WriteJSONLAtomic(testPath, test); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "split %d questions (%d duplicates dropped): %d train → %s, %d test → %s\n",
+		len(train)+len(test), dropped, len(train), trainPath, len(test), testPath)
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // NormalizeText is the key used to detect duplicate questions: lower-case,
@@ -15,21 +16,39 @@ import (
 // space, trimmed. "What's  the capital?" and "whats the capital" collide
 // only if their letters match, so "What is" vs "Whats" stay distinct.
 func NormalizeText(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
 	space := false
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
+	emit := func(r rune) {
+		if space && len(b) > 0 {
+			b = append(b, ' ')
+		}
+		space = false
+		b = utf8.AppendRune(b, r)
+	}
+	for i := 0; i < len(s); {
+		// ASCII fast path: benchmark text is mostly ASCII and the unicode
+		// tables dominate the cost otherwise.
+		if c := s[i]; c < utf8.RuneSelf {
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				emit(rune(c))
+			case 'A' <= c && c <= 'Z':
+				emit(rune(c + 'a' - 'A'))
+			default:
+				space = true
 			}
-			space = false
-			b.WriteRune(unicode.ToLower(r))
+			i++
 			continue
 		}
-		space = true
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			emit(unicode.ToLower(r))
+		} else {
+			space = true
+		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // Dedupe keeps the first item of every normalised problem text and returns
