@@ -64,9 +64,10 @@ func tableKey(prompt, answer string) string {
 //  1. a replayed "(recorded outcome) X" answer takes its recorded grade;
 //  2. a recorded full response (GSM8K) takes the grade recorded for its
 //     exact text, which is ground truth and beats re-deriving it;
-//  3. a letter gold (A–D) is graded by the chosen letter;
-//  4. a numeric gold is graded by the final number;
-//  5. otherwise nothing can decide: NOT_ATTEMPTED with method "none", which
+//  3. SimpleQA is never graded mechanically;
+//  4. a letter gold (A–D) is graded by the chosen letter;
+//  5. a numeric gold is graded by the final number;
+//  6. otherwise nothing can decide: NOT_ATTEMPTED with method "none", which
 //     Chain uses to fall back to an LLM judge.
 //
 // table may be nil.
@@ -83,13 +84,16 @@ func (r rule) Grade(ctx context.Context, q Question, answer string) (Verdict, er
 	if g, ok := r.table.Lookup(q.Problem, answer); ok {
 		return Verdict{Grade: g, Method: MethodRecorded, Raw: g}, nil
 	}
+	// SimpleQA golds can look mechanical ("A" for a vitamin, a bare year)
+	// while the answers are prose, where picking a letter or the final
+	// number misreads them: those need a rubric judge.
+	if q.Benchmark == "simpleqa" {
+		return undecided("free-form benchmark"), nil
+	}
 	if _, ok := GoldLetter(q.Gold); ok {
 		return Choice{}.Grade(ctx, q, answer)
 	}
-	// SimpleQA golds are sometimes bare years or counts; the final number of
-	// a prose answer is not a reliable reading of them, so numeric rules
-	// apply only to worked-solution benchmarks.
-	if _, ok := goldNumber(q.Gold); ok && q.Benchmark != "simpleqa" {
+	if _, ok := goldNumber(q.Gold); ok {
 		return Numeric{}.Grade(ctx, q, answer)
 	}
 	return undecided("no rule applies"), nil

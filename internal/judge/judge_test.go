@@ -240,6 +240,7 @@ func TestRuleComposite(t *testing.T) {
 		{"new response numeric", Question{Problem: "How many eggs?", Gold: "18", Benchmark: "gsm8k"}, "#### 18", Correct, MethodNumeric},
 		{"letter gold", Question{Problem: "x", Gold: "C", Benchmark: "mmlu"}, "C", Correct, MethodChoice},
 		{"simpleqa numeric gold not mechanical", Question{Problem: "Year?", Gold: "1947", Benchmark: "simpleqa"}, "1947", NotAttempted, MethodNone},
+		{"simpleqa letter gold not mechanical", Question{Problem: "Which vitamin?", Gold: "A", Benchmark: "simpleqa"}, "Vitamin A", NotAttempted, MethodNone},
 		{"free text undecided", Question{Problem: "Who?", Gold: "Paris"}, "Paris", NotAttempted, MethodNone},
 	}
 	for _, tc := range tests {
