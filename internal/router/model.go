@@ -1,0 +1,212 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/llmrouter/llmrouter/internal/features"
+	"github.com/llmrouter/llmrouter/internal/policy"
+)
+
+// Model kinds.
+const (
+	KindClassifier = "classifier"
+	KindKNN        = "knn"
+	KindRandom     = "random"
+)
+
+// Default model names when the model metadata names none.
+const (
+	DefaultCheapModel  = "gemini-2.5-flash"
+	DefaultStrongModel = "gemini-2.5-pro"
+)
+
+// Outcome cells: the joint (cheap, strong) correctness, NOT_ATTEMPTED
+// counting as not correct. Index = 2*cheapWrong + strongWrong.
+const (
+	cellBothRight = iota
+	cellCheapOnly
+	cellStrongOnly
+	cellBothWrong
+	numCells
+)
+
+// OutcomeLabels names the outcome head's classes in order.
+var OutcomeLabels = []string{"cheap_correct/strong_correct", "cheap_correct/strong_wrong", "cheap_wrong/strong_correct", "cheap_wrong/strong_wrong"}
+
+const (
+	numPolicies = 3
+	numOut      = numPolicies + numCells // policy head, then outcome head
+)
+
+// Index of each label in policy.Labels.
+const (
+	polStandard = iota
+	polComplex
+	polAmbiguous
+)
+
+// Prediction is a router's full output for one query, without maps so the
+// hot path does not allocate.
+type Prediction struct {
+	// Score in [0, 1]: higher means the strong model is more needed.
+	Score float64
+	// Policy holds P(label) in policy.Labels order.
+	Policy [numPolicies]float64
+	// Outcome holds P(cell) in OutcomeLabels order.
+	Outcome [numCells]float64
+}
+
+// Model is a trained (or random) router loaded in memory. It is immutable
+// and safe for concurrent use, except for SetThreshold.
+type Model struct {
+	Meta Meta
+
+	vec    *features.Vectorizer
+	w      []float32 // classifier weights, feature-major: w[f*numOut+k]
+	bias   [numOut]float32
+	knn    *knnIndex
+	vecs   sync.Pool
+	scorer scoreFunc
+}
+
+// Name implements Router.
+func (m *Model) Name() string { return m.Meta.Kind }
+
+// Threshold is the score at or above which a query goes to Complex_Query.
+func (m *Model) Threshold() float64 { return m.Meta.Threshold }
+
+// CheapModel and StrongModel are the models the static policy map uses.
+func (m *Model) CheapModel() string { return orDefault(m.Meta.CheapModel, DefaultCheapModel) }
+
+// StrongModel: see CheapModel.
+func (m *Model) StrongModel() string { return orDefault(m.Meta.StrongModel, DefaultStrongModel) }
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// ModelFor is the static policy → model map: Complex goes to the strong
+// model, Standard and Ambiguous to the cheap one (when neither model is
+// reliable, paying for the strong one buys little).
+func (m *Model) ModelFor(label string) string {
+	if label == policy.Complex {
+		return m.StrongModel()
+	}
+	return m.CheapModel()
+}
+
+func (m *Model) getVector() *features.Vector {
+	if v, ok := m.vecs.Get().(*features.Vector); ok {
+		return v
+	}
+	return &features.Vector{Idx: make([]uint32, 0, 1024), Val: make([]float32, 0, 1024)}
+}
+
+// Predict scores one query. It allocates nothing once warm for the
+// classifier and random kinds.
+func (m *Model) Predict(query string) Prediction {
+	var p Prediction
+	switch m.Meta.Kind {
+	case KindRandom:
+		p.Score = randomScore(m.Meta.Seed, query)
+		for k := range p.Policy {
+			p.Policy[k] = 1.0 / numPolicies
+		}
+		for k := range p.Outcome {
+			p.Outcome[k] = 1.0 / numCells
+		}
+		return p
+	case KindKNN:
+		v := m.getVector()
+		m.vec.Transform(query, v)
+		m.knn.predict(v, &p)
+		m.vecs.Put(v)
+	default:
+		v := m.getVector()
+		m.vec.Transform(query, v)
+		m.linearPredict(v, &p)
+		m.vecs.Put(v)
+	}
+	p.Score = m.scorer(&p)
+	return p
+}
+
+func (m *Model) linearPredict(v *features.Vector, p *Prediction) {
+	var z [numOut]float64
+	for k := range z {
+		z[k] = float64(m.bias[k])
+	}
+	for i, f := range v.Idx {
+		x := float64(v.Val[i])
+		row := m.w[int(f)*numOut : int(f)*numOut+numOut : int(f)*numOut+numOut]
+		for k := range numOut {
+			z[k] += x * float64(row[k])
+		}
+	}
+	softmax(z[:numPolicies], p.Policy[:])
+	softmax(z[numPolicies:], p.Outcome[:])
+}
+
+func softmax(z, out []float64) {
+	mx := math.Inf(-1)
+	for _, x := range z {
+		mx = math.Max(mx, x)
+	}
+	var sum float64
+	for k, x := range z {
+		out[k] = math.Exp(x - mx)
+		sum += out[k]
+	}
+	for k := range out {
+		out[k] /= sum
+	}
+}
+
+// PolicyFor applies the decision rule: Complex_Query when the score reaches
+// the threshold, otherwise the likelier of Standard_Query and
+// Ambiguous_Query (the score alone decides whether the strong model is
+// worth it; the probabilities only say why not).
+func PolicyFor(p Prediction, threshold float64) string {
+	if p.Score >= threshold {
+		return policy.Complex
+	}
+	if p.Policy[polAmbiguous] > p.Policy[polStandard] {
+		return policy.Ambiguous
+	}
+	return policy.Standard
+}
+
+// Decide turns a prediction into a Decision at the given threshold.
+func Decide(p Prediction, threshold float64) Decision {
+	probs := make(map[string]float64, numPolicies)
+	for k, l := range policy.Labels {
+		probs[l] = p.Policy[k]
+	}
+	return Decision{Policy: PolicyFor(p, threshold), Score: p.Score, Probs: probs}
+}
+
+// Route implements Router with the model's stored threshold.
+func (m *Model) Route(ctx context.Context, query string) (Decision, error) {
+	if err := ctx.Err(); err != nil {
+		return Decision{}, err
+	}
+	return Decide(m.Predict(query), m.Meta.Threshold), nil
+}
+
+// SetThreshold changes the stored threshold (call Save or SaveMeta to
+// persist). Not safe concurrently with Route.
+func (m *Model) SetThreshold(t float64, share float64, source string) error {
+	if !(t >= 0 && t <= 1) {
+		return fmt.Errorf("threshold %v outside [0, 1]", t)
+	}
+	m.Meta.Threshold, m.Meta.ThresholdStrongShare, m.Meta.ThresholdSource = t, share, source
+	return nil
+}
+
+var _ Router = (*Model)(nil)

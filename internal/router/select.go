@@ -1,0 +1,209 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+)
+
+// minValidation is the fewest held-out rows with outcomes for which the
+// trainer trusts a validation APGR enough to choose a score by it.
+const minValidation = 30
+
+// chooseScore holds out a validation slice, fits on the rest, and returns
+// the score kind with the best validation APGR, recording every candidate's
+// APGR (after DPO and for SFT alone) in mt.
+func chooseScore(ctx context.Context, cfg TrainConfig, data *trainData, mt *Metrics) (string, []Stage, error) {
+	fallback := ScoreComplexMinusStandard
+	if cfg.Kind == KindKNN {
+		fallback = ScoreOutcomeGain
+	}
+	selection := "validation"
+	if cfg.ScoreKind != "" {
+		fallback, selection = cfg.ScoreKind, "configured"
+	}
+	fitEx, valEx := splitValidation(data.examples, cfg.Hyper.ValidationFraction, cfg.Seed)
+	withOutcome := 0
+	for _, e := range valEx {
+		if e.cell >= 0 {
+			withOutcome++
+		}
+	}
+	if cfg.Hyper.ValidationFraction == 0 || withOutcome < minValidation || len(fitEx) == 0 {
+		mt.ScoreSelection = fmt.Sprintf("default (%d held-out rows with outcomes; need %d)", withOutcome, minValidation)
+		if selection == "configured" {
+			mt.ScoreSelection = "configured"
+		}
+		return fallback, nil, nil
+	}
+	t := time.Now()
+	held := map[string]bool{}
+	for _, e := range valEx {
+		held[e.query] = true
+	}
+	var fitPairs []pair
+	for _, p := range data.pairs {
+		if !held[p.query] {
+			fitPairs = append(fitPairs, p)
+		}
+	}
+	f, err := fit(ctx, cfg, fitEx, fitPairs, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	mt.ValidationExamples = withOutcome
+	final := newModel(Meta{Kind: cfg.Kind, Features: cfg.Features}, f, f.final())
+	mt.ValidationAPGR = validationAPGR(final, valEx)
+	if cfg.Kind == KindClassifier && f.dpo != nil {
+		mt.ValidationAPGRSFT = validationAPGR(newModel(Meta{Kind: cfg.Kind, Features: cfg.Features}, f, f.sft), valEx)
+	}
+	best := fallback
+	if selection == "validation" {
+		for _, k := range ScoreKinds {
+			if a, ok := mt.ValidationAPGR[k]; ok && (mt.ValidationAPGR[best] < a || math.IsNaN(mt.ValidationAPGR[best])) {
+				best = k
+			}
+		}
+	}
+	mt.ScoreSelection = selection
+	if share, ok := validationShare(final, best, valEx); ok {
+		mt.ValidationStrongShare95 = &share
+	}
+	st := Stage{Name: "validation", Duration: time.Since(t), Detail: fmt.Sprintf("%d held out; score %s (APGR %.4f)", withOutcome, best, mt.ValidationAPGR[best])}
+	return best, []Stage{st}, nil
+}
+
+// validationAPGR returns each score kind's APGR on the held-out examples
+// that have outcomes; kinds whose APGR is undefined are left out.
+func validationAPGR(m *Model, val []example) map[string]float64 {
+	preds, cheap, strong := predictOutcomes(m, val)
+	out := map[string]float64{}
+	for _, k := range ScoreKinds {
+		s, _ := scorer(k)
+		scores := make([]float64, len(preds))
+		for i := range preds {
+			scores[i] = s(&preds[i])
+		}
+		if a, err := APGR(scores, cheap, strong); err == nil && !math.IsNaN(a) {
+			out[k] = round6(a)
+		}
+	}
+	return out
+}
+
+func validationShare(m *Model, kind string, val []example) (float64, bool) {
+	preds, cheap, strong := predictOutcomes(m, val)
+	s, err := scorer(kind)
+	if err != nil {
+		return 0, false
+	}
+	scores := make([]float64, len(preds))
+	for i := range preds {
+		scores[i] = s(&preds[i])
+	}
+	x, err := StrongShareAt(scores, cheap, strong, 0.95)
+	return round6(x), err == nil && !math.IsNaN(x)
+}
+
+func predictOutcomes(m *Model, val []example) (preds []Prediction, cheap, strong []float64) {
+	for _, e := range val {
+		if e.cell < 0 {
+			continue
+		}
+		preds = append(preds, m.Predict(e.query))
+		c, s := cellCorrect(e.cell)
+		cheap, strong = append(cheap, c), append(strong, s)
+	}
+	return preds, cheap, strong
+}
+
+// newModel wraps fitted parts as a Model; the weights become float32 here,
+// so training-time metrics are computed on exactly what Save writes.
+func newModel(meta Meta, f *fitted, lin *linear) *Model {
+	m := &Model{Meta: meta, vec: f.vec, knn: f.knn}
+	if lin != nil {
+		m.w = make([]float32, len(lin.w))
+		for i, x := range lin.w {
+			m.w[i] = float32(x)
+		}
+		for k, x := range lin.b {
+			m.bias[k] = float32(x)
+		}
+	}
+	m.scorer = func(p *Prediction) float64 { return p.Score }
+	return m
+}
+
+// finish builds the final model, records the score distribution of the
+// training queries and sets the default threshold.
+func finish(ctx context.Context, meta *Meta, f *fitted, lin *linear, cfg TrainConfig, ex []example) (*Model, error) {
+	var m *Model
+	if f == nil {
+		m = &Model{Meta: *meta}
+	} else {
+		m = newModel(*meta, f, lin)
+	}
+	s, err := scorer(meta.ScoreKind)
+	if err != nil {
+		return nil, err
+	}
+	m.scorer = s
+	seen := map[string]bool{}
+	var scores []float64
+	for i, e := range ex {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !seen[e.query] {
+			seen[e.query] = true
+			scores = append(scores, m.Predict(e.query).Score)
+		}
+	}
+	m.Meta.ScoreQuantiles = Quantiles(scores, numQuantiles)
+	t := ThresholdForShare(m.Meta.ScoreQuantiles, cfg.DefaultStrongShare)
+	if err := m.SetThreshold(t, cfg.DefaultStrongShare, "train: training-query scores"); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// numQuantiles is how many evenly spaced quantiles of the training scores
+// model.json keeps, so calibrate works without a query file.
+const numQuantiles = 1001
+
+// Quantiles returns n evenly spaced quantiles (0 to 1, linear
+// interpolation as numpy's percentile) of xs.
+func Quantiles(xs []float64, n int) []float64 {
+	if len(xs) == 0 || n < 2 {
+		return nil
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = quantileSorted(s, float64(i)/float64(n-1))
+	}
+	return out
+}
+
+func quantileSorted(s []float64, q float64) float64 {
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[lo] + (s[lo+1]-s[lo])*(pos-float64(lo))
+}
+
+// ThresholdForShare returns the score threshold sending share of queries
+// to the strong model, given sorted scores (or quantiles): RouteLLM's
+// calibrate_threshold, the (1 − share) quantile.
+func ThresholdForShare(sorted []float64, share float64) float64 {
+	if len(sorted) == 0 {
+		return 0.5
+	}
+	return clamp01(quantileSorted(sorted, 1-share))
+}

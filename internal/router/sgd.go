@@ -1,0 +1,234 @@
+package router
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/llmrouter/llmrouter/internal/features"
+)
+
+// csr holds the training vectors, one row per unique query.
+type csr struct {
+	off []int
+	idx []uint32
+	val []float32
+}
+
+func (m *csr) row(i int) ([]uint32, []float32) {
+	return m.idx[m.off[i]:m.off[i+1]], m.val[m.off[i]:m.off[i+1]]
+}
+
+// vectorize transforms queries on all cores; the result does not depend on
+// the number of workers.
+func vectorize(ctx context.Context, vec *features.Vectorizer, queries []string) (*csr, error) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(queries)/256))
+	parts := make([]csr, workers)
+	chunk := (len(queries) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := &parts[w]
+			var v features.Vector
+			for i := w * chunk; i < min(len(queries), (w+1)*chunk); i++ {
+				if i%512 == 0 && ctx.Err() != nil {
+					return
+				}
+				vec.Transform(queries[i], &v)
+				p.off = append(p.off, len(p.idx))
+				p.idx = append(p.idx, v.Idx...)
+				p.val = append(p.val, v.Val...)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := &csr{}
+	for _, p := range parts {
+		base := len(out.idx)
+		for _, o := range p.off {
+			out.off = append(out.off, base+o)
+		}
+		out.idx = append(out.idx, p.idx...)
+		out.val = append(out.val, p.val...)
+	}
+	out.off = append(out.off, len(out.idx))
+	return out, nil
+}
+
+// linear is the training-time (float64) form of the two-headed softmax
+// model: policy logits in columns 0..2, outcome logits in 3..6.
+type linear struct {
+	w []float64 // feature-major, numOut per feature
+	b [numOut]float64
+}
+
+func newLinear(dim int) *linear { return &linear{w: make([]float64, dim*numOut)} }
+
+func (l *linear) clone() *linear {
+	c := &linear{w: append([]float64(nil), l.w...), b: l.b}
+	return c
+}
+
+func (l *linear) logits(idx []uint32, val []float32, z *[numOut]float64) {
+	*z = l.b
+	for i, f := range idx {
+		x := float64(val[i])
+		row := l.w[int(f)*numOut : int(f)*numOut+numOut]
+		for k := range numOut {
+			z[k] += x * row[k]
+		}
+	}
+}
+
+// adagrad keeps per-coordinate squared-gradient sums.
+type adagrad struct {
+	lr   float64
+	g    []float64
+	gb   [numOut]float64
+	l2   float64
+	eps  float64
+	cols [2]int // update columns [cols[0], cols[1])
+}
+
+func (a *adagrad) step(l *linear, idx []uint32, val []float32, grad *[numOut]float64) {
+	for i, f := range idx {
+		x := float64(val[i])
+		base := int(f) * numOut
+		for k := a.cols[0]; k < a.cols[1]; k++ {
+			if grad[k] == 0 && a.l2 == 0 {
+				continue
+			}
+			g := grad[k]*x + a.l2*l.w[base+k]
+			a.g[base+k] += g * g
+			l.w[base+k] -= a.lr * g / (math.Sqrt(a.g[base+k]) + a.eps)
+		}
+	}
+	for k := a.cols[0]; k < a.cols[1]; k++ {
+		g := grad[k]
+		a.gb[k] += g * g
+		l.b[k] -= a.lr * g / (math.Sqrt(a.gb[k]) + a.eps)
+	}
+}
+
+// trainSFT fits both heads with cross-entropy + L2 by AdaGrad SGD. The
+// example order is a seeded shuffle per epoch, so runs are reproducible.
+func trainSFT(ctx context.Context, X *csr, ex []example, dim int, hp Hyperparameters, seed uint64) (*linear, []float64, error) {
+	l := newLinear(dim)
+	opt := &adagrad{lr: hp.LearningRate, g: make([]float64, dim*numOut), l2: hp.L2, eps: 1e-8, cols: [2]int{0, numOut}}
+	rng := rand.New(rand.NewPCG(seed, 0x5f7))
+	order := make([]int, len(ex))
+	for i := range order {
+		order[i] = i
+	}
+	var losses []float64
+	var z, p, grad [numOut]float64
+	for epoch := 0; epoch < hp.SFTEpochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var loss float64
+		for n, i := range order {
+			if n%1024 == 0 && ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			e := &ex[i]
+			idx, val := X.row(e.row)
+			l.logits(idx, val, &z)
+			softmax(z[:numPolicies], p[:numPolicies])
+			softmax(z[numPolicies:], p[numPolicies:])
+			for k := range numOut {
+				grad[k] = p[k]
+			}
+			grad[e.policy]--
+			loss -= math.Log(math.Max(p[e.policy], 1e-300))
+			if e.cell >= 0 {
+				grad[numPolicies+e.cell]--
+				loss -= math.Log(math.Max(p[numPolicies+e.cell], 1e-300))
+			} else {
+				for k := numPolicies; k < numOut; k++ {
+					grad[k] = 0
+				}
+			}
+			opt.step(l, idx, val, &grad)
+		}
+		losses = append(losses, loss/float64(len(ex)))
+	}
+	return l, losses, nil
+}
+
+// trainDPO fine-tunes the policy head on preference pairs with the DPO loss
+// −log σ(β[(log πθ(c|x) − log πref(c|x)) − (log πθ(r|x) − log πref(r|x))]),
+// the SFT model frozen as πref. The outcome head is left as SFT made it.
+func trainDPO(ctx context.Context, X *csr, pairs []pair, ref *linear, hp Hyperparameters, seed uint64) (*linear, []float64, error) {
+	var z [numOut]float64
+	var lp [numPolicies]float64
+	for i := range pairs {
+		idx, val := X.row(pairs[i].row)
+		ref.logits(idx, val, &z)
+		logSoftmax(z[:numPolicies], lp[:])
+		pairs[i].refChosen, pairs[i].refRej = lp[pairs[i].chosen], lp[pairs[i].rejected]
+	}
+	l := ref.clone()
+	opt := &adagrad{lr: hp.DPOLearningRate, g: make([]float64, len(l.w)), l2: hp.DPOL2, eps: 1e-8, cols: [2]int{0, numPolicies}}
+	rng := rand.New(rand.NewPCG(seed, 0xd90))
+	order := make([]int, len(pairs))
+	for i := range order {
+		order[i] = i
+	}
+	var losses []float64
+	var grad [numOut]float64
+	for epoch := 0; epoch < hp.DPOEpochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var loss float64
+		for n, i := range order {
+			if n%1024 == 0 && ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			pr := &pairs[i]
+			idx, val := X.row(pr.row)
+			l.logits(idx, val, &z)
+			logSoftmax(z[:numPolicies], lp[:])
+			h := (lp[pr.chosen] - pr.refChosen) - (lp[pr.rejected] - pr.refRej)
+			loss += softplus(-hp.DPOBeta * h)
+			// d loss/d z = −β σ(−βh) (e_chosen − e_rejected): the softmax
+			// normaliser cancels between the two log-probabilities.
+			s := hp.DPOBeta * sigmoid(-hp.DPOBeta*h)
+			grad = [numOut]float64{}
+			grad[pr.chosen] = -s
+			grad[pr.rejected] = s
+			opt.step(l, idx, val, &grad)
+		}
+		losses = append(losses, loss/float64(max(1, len(pairs))))
+	}
+	return l, losses, nil
+}
+
+func logSoftmax(z, out []float64) {
+	mx := math.Inf(-1)
+	for _, x := range z {
+		mx = math.Max(mx, x)
+	}
+	var sum float64
+	for _, x := range z {
+		sum += math.Exp(x - mx)
+	}
+	lse := mx + math.Log(sum)
+	for k, x := range z {
+		out[k] = x - lse
+	}
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// softplus(x) = log(1+e^x), stable for large |x|.
+func softplus(x float64) float64 {
+	if x > 30 {
+		return x
+	}
+	return math.Log1p(math.Exp(x))
+}

@@ -1,0 +1,45 @@
+package router
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestSweep prints validation APGR (never test-split figures) for a few
+// hyperparameter settings; dev aid, enabled by LLMROUTER_SWEEP.
+func TestSweep(t *testing.T) {
+	if os.Getenv("LLMROUTER_SWEEP") == "" {
+		t.Skip("set LLMROUTER_SWEEP=1")
+	}
+	d := mustRecorded(t)
+	type setting struct {
+		name string
+		mod  func(*TrainConfig)
+	}
+	settings := []setting{
+		{"default", func(c *TrainConfig) {}},
+		{"l2=1e-3", func(c *TrainConfig) { c.Hyper.L2 = 1e-3 }},
+		{"l2=3e-3", func(c *TrainConfig) { c.Hyper.L2 = 3e-3 }},
+		{"lr=0.02", func(c *TrainConfig) { c.Hyper.LearningRate = 0.02 }},
+		{"lr=0.02 l2=1e-3", func(c *TrainConfig) { c.Hyper.LearningRate = 0.02; c.Hyper.L2 = 1e-3 }},
+		{"nochar", func(c *TrainConfig) { c.Features.CharNgramMax = 0 }},
+	}
+	for _, s := range settings {
+		cfg := DefaultTrainConfig()
+		cfg.SFT, cfg.DPO = d.sft, d.dpo
+		s.mod(&cfg)
+		data, err := loadData(&cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mt Metrics
+		start := time.Now()
+		kind, _, err := chooseScore(context.Background(), cfg, data, &mt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%-20s %6v best=%s val=%s | sft=%s loss=%v", s.name, time.Since(start).Round(time.Millisecond), kind, sortedMap(mt.ValidationAPGR), sortedMap(mt.ValidationAPGRSFT), mt.SFTEpochLoss)
+	}
+}

@@ -1,0 +1,307 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/features"
+	"github.com/llmrouter/llmrouter/internal/policy"
+	"github.com/llmrouter/llmrouter/internal/trainset"
+)
+
+// Hyperparameters are the training settings saved in model.json.
+type Hyperparameters struct {
+	SFTEpochs       int     `json:"sft_epochs"`
+	DPOEpochs       int     `json:"dpo_epochs"`
+	LearningRate    float64 `json:"learning_rate"`
+	L2              float64 `json:"l2"`
+	DPOBeta         float64 `json:"dpo_beta"`
+	DPOLearningRate float64 `json:"dpo_learning_rate"`
+	DPOL2           float64 `json:"dpo_l2"`
+	// ValidationFraction of the SFT rows (seeded, topic-stratified) is held
+	// out to choose the score kind; the final model trains on every row.
+	ValidationFraction float64   `json:"validation_fraction"`
+	KNN                KNNConfig `json:"knn"`
+}
+
+// TrainConfig configures Train. Start from DefaultTrainConfig.
+type TrainConfig struct {
+	// SFTPath/DPOPath are read when SFT/DPO are nil. DPO data is optional.
+	SFTPath, DPOPath string
+	SFT              []trainset.SFTRow
+	DPO              []trainset.DPORow
+
+	Kind     string // KindClassifier (default), KindKNN or KindRandom
+	Features features.Config
+	Hyper    Hyperparameters
+	Seed     uint64
+	// ScoreKind forces a score kind; empty chooses by validation APGR.
+	ScoreKind string
+	// DefaultStrongShare sets the initial threshold (until calibrate).
+	DefaultStrongShare float64
+	CheapModel         string
+	StrongModel        string
+	Log                *slog.Logger
+}
+
+// DefaultTrainConfig returns the defaults the CLI uses.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{
+		Kind:     KindClassifier,
+		Features: features.DefaultConfig(),
+		Hyper: Hyperparameters{
+			SFTEpochs: 3, DPOEpochs: 1,
+			LearningRate: 0.1, L2: 1e-4,
+			DPOBeta: 0.1, DPOLearningRate: 0.05, DPOL2: 0,
+			ValidationFraction: 0.15,
+			KNN:                DefaultKNNConfig(),
+		},
+		Seed:               42,
+		DefaultStrongShare: 0.3,
+	}
+}
+
+func (c *TrainConfig) validate() error {
+	h := c.Hyper
+	switch {
+	case c.Kind != KindClassifier && c.Kind != KindKNN && c.Kind != KindRandom:
+		return fmt.Errorf("router kind %q: want %s, %s or %s", c.Kind, KindClassifier, KindKNN, KindRandom)
+	case h.SFTEpochs < 1 && c.Kind == KindClassifier:
+		return fmt.Errorf("sft epochs %d: want at least 1", h.SFTEpochs)
+	case h.DPOEpochs < 0:
+		return fmt.Errorf("dpo epochs %d: want 0 or more", h.DPOEpochs)
+	case !(h.LearningRate > 0) || !(h.DPOLearningRate > 0):
+		return fmt.Errorf("learning rates must be positive (sft %v, dpo %v)", h.LearningRate, h.DPOLearningRate)
+	case !(h.L2 >= 0) || !(h.DPOL2 >= 0):
+		return fmt.Errorf("l2 must be >= 0 (sft %v, dpo %v)", h.L2, h.DPOL2)
+	case !(h.DPOBeta > 0):
+		return fmt.Errorf("dpo beta %v: want > 0", h.DPOBeta)
+	case !(h.ValidationFraction >= 0 && h.ValidationFraction < 0.9):
+		return fmt.Errorf("validation fraction %v: want [0, 0.9)", h.ValidationFraction)
+	case !(c.DefaultStrongShare >= 0 && c.DefaultStrongShare <= 1):
+		return fmt.Errorf("default strong share %v: want [0, 1]", c.DefaultStrongShare)
+	}
+	if c.ScoreKind != "" {
+		if _, err := scorer(c.ScoreKind); err != nil {
+			return err
+		}
+	}
+	if c.Kind == KindKNN {
+		if err := h.KNN.validate(); err != nil {
+			return err
+		}
+	}
+	return c.Features.Validate()
+}
+
+// Metrics are the training-time measurements saved in model.json. They
+// hold no wall times, so the same data and seed give the same bytes.
+type Metrics struct {
+	SFTExamples        int       `json:"sft_examples"`
+	DPOPairs           int       `json:"dpo_pairs"`
+	ValidationExamples int       `json:"validation_examples"`
+	SFTEpochLoss       []float64 `json:"sft_epoch_loss,omitempty"`
+	DPOEpochLoss       []float64 `json:"dpo_epoch_loss,omitempty"`
+	// ValidationAPGR is each score kind's APGR on the held-out slice, for
+	// the full recipe (SFT then DPO); ValidationAPGRSFT for SFT alone.
+	ValidationAPGR    map[string]float64 `json:"validation_apgr,omitempty"`
+	ValidationAPGRSFT map[string]float64 `json:"validation_apgr_sft_only,omitempty"`
+	// ValidationStrongShare95 is the strong share the chosen score needs for
+	// 95% of strong-only accuracy on the held-out slice.
+	ValidationStrongShare95 *float64 `json:"validation_strong_share_at_95,omitempty"`
+	ScoreSelection          string   `json:"score_selection"`
+}
+
+// Stage is one training stage's summary, for the CLI (not saved: it holds
+// wall times).
+type Stage struct {
+	Name     string
+	Duration time.Duration
+	Detail   string
+}
+
+// Train fits a router. It is deterministic: the same data, config and seed
+// give a model that saves to the same bytes.
+func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	data, err := loadData(&cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	stages := []Stage{{Name: "load", Duration: time.Since(start), Detail: fmt.Sprintf("%d SFT rows, %d DPO pairs", len(data.examples), len(data.pairs))}}
+	meta := Meta{
+		FormatVersion: FormatVersion, Kind: cfg.Kind, Features: cfg.Features,
+		Labels: slices.Clone(policy.Labels), OutcomeLabels: slices.Clone(OutcomeLabels),
+		Seed: cfg.Seed, Hyper: cfg.Hyper, Data: data.info,
+		CheapModel: cfg.CheapModel, StrongModel: cfg.StrongModel,
+	}
+	meta.Metrics.SFTExamples, meta.Metrics.DPOPairs = len(data.examples), len(data.pairs)
+	if cfg.Kind == KindRandom {
+		meta.ScoreKind, meta.Metrics.ScoreSelection = ScoreRandom, "random router"
+		m, err := finish(ctx, &meta, nil, nil, cfg, data.examples)
+		return m, stages, err
+	}
+	kind, st, err := chooseScore(ctx, cfg, data, &meta.Metrics)
+	if err != nil {
+		return nil, nil, err
+	}
+	stages = append(stages, st...)
+	meta.ScoreKind = kind
+	t := time.Now()
+	f, err := fit(ctx, cfg, data.examples, data.pairs, &meta.Metrics)
+	if err != nil {
+		return nil, nil, err
+	}
+	stages = append(stages, f.stages...)
+	m, err := finish(ctx, &meta, f, f.final(), cfg, data.examples)
+	if err != nil {
+		return nil, nil, err
+	}
+	stages = append(stages, Stage{Name: "total", Duration: time.Since(start), Detail: fmt.Sprintf("final fit %v", time.Since(t).Round(time.Millisecond))})
+	return m, stages, nil
+}
+
+// fitted is the result of fitting on one set of rows.
+type fitted struct {
+	vec    *features.Vectorizer
+	sft    *linear
+	dpo    *linear // nil without DPO pairs or epochs
+	knn    *knnIndex
+	stages []Stage
+}
+
+func (f *fitted) final() *linear {
+	if f.dpo != nil {
+		return f.dpo
+	}
+	return f.sft
+}
+
+// fit vectorises the rows and trains the configured kind on them.
+func fit(ctx context.Context, cfg TrainConfig, ex []example, pairs []pair, mt *Metrics) (*fitted, error) {
+	t := time.Now()
+	queries, rowOf := []string{}, map[string]int{}
+	addQuery := func(q string) int {
+		if r, ok := rowOf[q]; ok {
+			return r
+		}
+		rowOf[q] = len(queries)
+		queries = append(queries, q)
+		return len(queries) - 1
+	}
+	for i := range ex {
+		ex[i].row = addQuery(ex[i].query)
+	}
+	for i := range pairs {
+		pairs[i].row = addQuery(pairs[i].query)
+	}
+	vec, err := features.Fit(ctx, cfg.Features, queries)
+	if err != nil {
+		return nil, err
+	}
+	X, err := vectorize(ctx, vec, queries)
+	if err != nil {
+		return nil, err
+	}
+	f := &fitted{vec: vec}
+	f.stages = append(f.stages, Stage{Name: "features", Duration: time.Since(t), Detail: fmt.Sprintf("%d queries, %d nonzeros, dim %d", len(queries), len(X.idx), cfg.Features.Dim())})
+	if cfg.Kind == KindKNN {
+		t = time.Now()
+		f.knn = newKNNIndex(X, ex, cfg.Features.Dim(), cfg.Hyper.KNN)
+		f.stages = append(f.stages, Stage{Name: "knn index", Duration: time.Since(t), Detail: fmt.Sprintf("%d neighbours", len(ex))})
+		return f, nil
+	}
+	t = time.Now()
+	var sftLoss, dpoLoss []float64
+	if f.sft, sftLoss, err = trainSFT(ctx, X, ex, cfg.Features.Dim(), cfg.Hyper, cfg.Seed); err != nil {
+		return nil, err
+	}
+	f.stages = append(f.stages, Stage{Name: "sft", Duration: time.Since(t), Detail: fmt.Sprintf("%d epochs, loss %s", cfg.Hyper.SFTEpochs, fmtLosses(sftLoss))})
+	if len(pairs) > 0 && cfg.Hyper.DPOEpochs > 0 {
+		t = time.Now()
+		if f.dpo, dpoLoss, err = trainDPO(ctx, X, pairs, f.sft, cfg.Hyper, cfg.Seed); err != nil {
+			return nil, err
+		}
+		f.stages = append(f.stages, Stage{Name: "dpo", Duration: time.Since(t), Detail: fmt.Sprintf("%d epochs, beta %g, loss %s", cfg.Hyper.DPOEpochs, cfg.Hyper.DPOBeta, fmtLosses(dpoLoss))})
+	}
+	if mt != nil {
+		mt.SFTEpochLoss, mt.DPOEpochLoss = roundAll(sftLoss), roundAll(dpoLoss)
+	}
+	return f, nil
+}
+
+func fmtLosses(ls []float64) string {
+	s := ""
+	for i, l := range ls {
+		if i > 0 {
+			s += " → "
+		}
+		s += fmt.Sprintf("%.4f", l)
+	}
+	return s
+}
+
+// roundAll keeps 6 significant digits: enough to read, and stable text.
+func roundAll(xs []float64) []float64 {
+	out := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, round6(x))
+	}
+	return out
+}
+
+func round6(x float64) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	p := math.Pow(10, 5-math.Floor(math.Log10(math.Abs(x))))
+	return math.Round(x*p) / p
+}
+
+// splitValidation holds out frac of the examples, stratified by topic and
+// seeded, returning (fit, validation).
+func splitValidation(ex []example, frac float64, seed uint64) ([]example, []example) {
+	groups := map[string][]int{}
+	for i, e := range ex {
+		groups[e.topic] = append(groups[e.topic], i)
+	}
+	topics := make([]string, 0, len(groups))
+	for t := range groups {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	rng := rand.New(rand.NewPCG(seed, 0x7a1))
+	val := make([]bool, len(ex))
+	for _, t := range topics {
+		g := groups[t]
+		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+		for _, i := range g[:int(math.Round(frac*float64(len(g))))] {
+			val[i] = true
+		}
+	}
+	var fitEx, valEx []example
+	for i, e := range ex {
+		if val[i] {
+			valEx = append(valEx, e)
+		} else {
+			fitEx = append(fitEx, e)
+		}
+	}
+	return fitEx, valEx
+}
+
+var errNoValidation = errors.New("no validation outcomes")
