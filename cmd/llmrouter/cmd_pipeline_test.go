@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/oracle"
+	"github.com/llmrouter/llmrouter/internal/report"
+	"github.com/llmrouter/llmrouter/internal/router"
+)
+
+// runWithEnv runs one command line in-process with the given environment.
+func runWithEnv(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(""),
+		Getenv: func(k string) string { return vars[k] }}
+	code := run(context.Background(), args, env)
+	return code, out.String(), errb.String()
+}
+
+func pipelineArgs(root string, extra ...string) []string {
+	return append([]string{"pipeline",
+		"--data-dir", filepath.Join(root, "data"),
+		"--model-dir", filepath.Join(root, "model"),
+		"--results-dir", filepath.Join(root, "results")}, extra...)
+}
+
+var stageLine = regexp.MustCompile(`(?m)^\[\d/7\] (\S+)\s+(ran|skipped) in`)
+
+func stageStatuses(stderr string) map[string]string {
+	m := map[string]string{}
+	for _, s := range stageLine.FindAllStringSubmatch(stderr, -1) {
+		m[s[1]] = s[2]
+	}
+	return m
+}
+
+// End to end on the embedded recorded MMLU data, small limits.
+func TestPipelineEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end pipeline")
+	}
+	root := t.TempDir()
+	vars := map[string]string{"BENCHMARK_LIMIT": "300", "EVAL_LIMIT": "100", "MODEL_NAME": "google/gemma-2b"}
+	code, stdout, stderr := runWithEnv(t, vars, pipelineArgs(root)...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	st := stageStatuses(stderr)
+	for _, name := range []string{"download", "split", "oracle", "prepare", "train", "calibrate", "eval"} {
+		if st[name] != "ran" {
+			t.Errorf("first run: stage %s status %q, want ran\n%s", name, st[name], stderr)
+		}
+	}
+	if !strings.Contains(stderr, "fine-tune") && !strings.Contains(stderr, "Fine-tune") {
+		t.Error("MODEL_NAME naming an LLM was not explained in the log")
+	}
+	checkPipelineOutputs(t, root)
+
+	code, stdout, stderr = runWithEnv(t, vars, pipelineArgs(root)...)
+	if code != 0 {
+		t.Fatalf("second run exit %d: %s", code, stderr)
+	}
+	for name, s := range stageStatuses(stderr) {
+		if s != "skipped" {
+			t.Errorf("second run: stage %s %s, want skipped", name, s)
+		}
+	}
+	if !strings.Contains(stdout, "skipped") || !strings.Contains(stdout, "APGR") {
+		t.Errorf("summary table missing:\n%s", stdout)
+	}
+
+	// A new strong share reruns calibrate and eval only.
+	code, _, stderr = runWithEnv(t, vars, pipelineArgs(root, "--strong-share", "0.25")...)
+	if code != 0 {
+		t.Fatalf("third run exit %d: %s", code, stderr)
+	}
+	st = stageStatuses(stderr)
+	for name, want := range map[string]string{"download": "skipped", "oracle": "skipped", "train": "skipped", "calibrate": "ran", "eval": "ran"} {
+		if st[name] != want {
+			t.Errorf("after --strong-share change: stage %s %q, want %s", name, st[name], want)
+		}
+	}
+}
+
+func checkPipelineOutputs(t *testing.T, root string) {
+	t.Helper()
+	data := filepath.Join(root, "data")
+	for _, p := range []string{"benchmarks/mmlu.jsonl", "splits/mmlu_train.jsonl", "splits/mmlu_test.jsonl"} {
+		if _, err := dataset.ReadItems(filepath.Join(data, p)); err != nil {
+			t.Error(err)
+		}
+	}
+	train, err := oracle.ReadDataset(filepath.Join(data, "generated", oracle.DatasetFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(train) != 300 {
+		t.Errorf("oracle rows = %d, want BENCHMARK_LIMIT 300", len(train))
+	}
+	for _, p := range []string{"training/sft_train.jsonl", "training/dpo_train.jsonl"} {
+		if n := countLines(filepath.Join(data, p)); n <= 0 {
+			t.Errorf("%s: %d lines", p, n)
+		}
+	}
+	if _, err := router.Load(filepath.Join(root, "model")); err != nil {
+		t.Fatal(err)
+	}
+	res := filepath.Join(root, "results")
+	f, err := os.Open(filepath.Join(res, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmp, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmp.N != 100 || len(cmp.Routers) != 4 {
+		t.Errorf("comparison: n=%d routers=%d, want 100 and 4", cmp.N, len(cmp.Routers))
+	}
+	html, err := os.ReadFile(filepath.Join(res, report.HTMLFile))
+	if err != nil || !bytes.Contains(html, []byte("<svg")) {
+		t.Errorf("report.html: %v", err)
+	}
+	pf, err := os.Open(filepath.Join(res, report.PNGFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	if _, err := png.Decode(pf); err != nil {
+		t.Errorf("curve.png: %v", err)
+	}
+	// The eval's questions never overlap the oracle's train questions.
+	test, err := oracle.ReadDataset(filepath.Join(res, evalOracleDir, oracle.DatasetFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range train {
+		seen[dataset.NormalizeText(r.Query)] = true
+	}
+	for _, r := range test {
+		if seen[dataset.NormalizeText(r.Query)] {
+			t.Errorf("test question %s was also in the oracle's train questions", r.ID)
+		}
+	}
+}
+
+func TestPipelineBadFlags(t *testing.T) {
+	cases := []struct {
+		name string
+		vars map[string]string
+		args []string
+	}{
+		{"unknown benchmark", nil, []string{"--benchmark", "nope"}},
+		{"bad share", nil, []string{"--strong-share", "1.5"}},
+		{"bad env limit", map[string]string{"BENCHMARK_LIMIT": "lots"}, nil},
+		{"negative epochs", map[string]string{"SFT_EPOCHS": "-1"}, nil},
+		{"stray argument", nil, []string{"extra"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runWithEnv(t, tc.vars, pipelineArgs(t.TempDir(), tc.args...)...)
+			if code != 2 || !strings.Contains(stderr, "llmrouter pipeline") {
+				t.Errorf("exit %d, stderr %q; want 2 and an error naming the command", code, stderr)
+			}
+		})
+	}
+}
+
+func TestStampDetectsChanges(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(in, "a")
+	s := &stage{name: "x", args: []string{"--flag", "1"}, inputs: []string{in}, outputs: []string{out}, checked: []string{out}}
+	if _, ok, err := currentStamp(s); err != nil || ok {
+		t.Fatalf("missing output: ok=%v err=%v, want stale", ok, err)
+	}
+	write(out, "b")
+	first, ok, err := currentStamp(s)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	sp := filepath.Join(dir, "stamp.json")
+	if err := writeStamp(sp, first); err != nil {
+		t.Fatal(err)
+	}
+	stored, found := readStamp(sp)
+	if !found || !sameStamp(stored, first) {
+		t.Fatal("stamp did not round-trip")
+	}
+	changes := map[string]func(){
+		"input edited":  func() { write(in, "a2") },
+		"output edited": func() { write(out, "b2") },
+		"flag changed":  func() { s.args = []string{"--flag", "2"} },
+	}
+	for name, change := range changes {
+		change()
+		now, _, err := currentStamp(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sameStamp(stored, now) {
+			t.Errorf("%s: stamp unchanged", name)
+		}
+		write(in, "a")
+		write(out, "b")
+		s.args = []string{"--flag", "1"}
+	}
+	write(sp, "{corrupt")
+	if _, found := readStamp(sp); found {
+		t.Error("a corrupt stamp must read as absent")
+	}
+	s.inputs = []string{filepath.Join(dir, "missing")}
+	if _, _, err := currentStamp(s); err == nil {
+		t.Error("missing input must be an error")
+	}
+}
