@@ -87,3 +87,12 @@ func FuzzLoadSimpleQACSV(f *testing.F) {
 		}
 	})
 }
+
+func TestDataNotice(t *testing.T) {
+	n := DataNotice()
+	for _, want := range []string{"Copyright (c) 2024 OpenAI", "Apache License", "Version 2.0", "lm-sys/RouteLLM", SimpleQAURL} {
+		if !strings.Contains(n, want) {
+			t.Errorf("notice lacks %q", want)
+		}
+	}
+}
