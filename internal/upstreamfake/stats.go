@@ -1,6 +1,8 @@
 package upstreamfake
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -139,4 +141,24 @@ func (s *Server) CallsFor(model, text string) int {
 		}
 	}
 	return n
+}
+
+// WaitIdle waits until no call is in flight, so counters are final: a
+// client may return before the fake's handler has finished writing.
+func (s *Server) WaitIdle(ctx context.Context) error {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		s.stats.mu.Lock()
+		n := s.stats.s.InFlight
+		s.stats.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("upstreamfake: %d calls still in flight: %w", n, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
