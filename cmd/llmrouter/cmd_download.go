@@ -16,7 +16,7 @@ func runDownload(ctx context.Context, env *Env, args []string) error {
 	outDir := fs.String("output-dir", "./data/benchmarks", "directory for <benchmark>.jsonl")
 	bench := fs.String("benchmark", "simpleqa", "benchmark: simpleqa (live download, embedded fallback), or the embedded recorded outcomes: mmlu, gsm8k, recorded (both)")
 	offline := fs.Bool("offline", false, "use the SimpleQA copy embedded in the binary; never touch the network")
-	src := fs.String("url", dataset.SimpleQAURL, "SimpleQA CSV URL (the file must match the official sha256)")
+	src := fs.String("url", dataset.SimpleQAURL, "SimpleQA CSV source: an http(s) URL, a file:// URL or a local path (must match the official sha256)")
 	timeout := fs.Duration("timeout", 30*time.Second, "download timeout")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -85,9 +87,13 @@ func Download(ctx context.Context, opts DownloadOptions) ([]Item, Source, error)
 	return items, Source{Name: src}, err
 }
 
-// FetchVerified GETs url and returns its body if it hashes to wantSHA256.
+// FetchVerified GETs rawURL (or reads it, for a file:// URL or a plain
+// path) and returns its body if it hashes to wantSHA256.
 // Nothing is returned on a mismatch, so callers cannot write bad data.
 func FetchVerified(ctx context.Context, client *http.Client, rawURL, wantSHA256 string, timeout time.Duration) ([]byte, error) {
+	if path, ok := localPath(rawURL); ok {
+		return readVerified(path, wantSHA256)
+	}
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -117,6 +123,26 @@ func FetchVerified(ctx context.Context, client *http.Client, rawURL, wantSHA256 
 	}
 	if err := VerifySHA256(raw, wantSHA256); err != nil {
 		return nil, fmt.Errorf("download %s: %w (the file changed or was corrupted; use --offline for the embedded copy)", rawURL, err)
+	}
+	return raw, nil
+}
+
+// localPath recognises file:// URLs and plain paths, so a user with a
+// mirrored copy of the CSV can point --url at it.
+func localPath(rawURL string) (string, bool) {
+	if p, ok := strings.CutPrefix(rawURL, "file://"); ok {
+		return p, true
+	}
+	return rawURL, !strings.Contains(rawURL, "://")
+}
+
+func readVerified(path, wantSHA256 string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := VerifySHA256(raw, wantSHA256); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return raw, nil
 }

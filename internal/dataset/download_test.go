@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -57,6 +59,14 @@ func TestDownloadSimpleQA(t *testing.T) {
 	okSrv, okHits := simpleQAServer(t, good, 0)
 	badSrv, _ := simpleQAServer(t, tampered, 0)
 	slowSrv, _ := simpleQAServer(t, good, 5*time.Second)
+	localCopy := filepath.Join(t.TempDir(), "simple_qa_test_set.csv")
+	localBad := localCopy + ".bad"
+	if err := os.WriteFile(localCopy, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(localBad, tampered, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name         string
@@ -73,6 +83,10 @@ func TestDownloadSimpleQA(t *testing.T) {
 		{"dns failure falls back", DownloadOptions{URL: "http://no-such-host.invalid/x.csv", Timeout: 2 * time.Second}, "", "embedded", true},
 		{"offline", DownloadOptions{Offline: true, URL: okSrv.URL + "/simple_qa_test_set.csv"}, "", "embedded", false},
 		{"unknown benchmark", DownloadOptions{Benchmark: "hellaswag"}, "unknown benchmark", "", false},
+		{"local file", DownloadOptions{URL: localCopy}, "", localCopy, false},
+		{"file url", DownloadOptions{URL: "file://" + localCopy}, "", "file://" + localCopy, false},
+		{"local file tampered", DownloadOptions{URL: localBad}, "sha256 mismatch", "", false},
+		{"local file missing", DownloadOptions{URL: localCopy + ".missing"}, "no such file", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
