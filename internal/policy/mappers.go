@@ -63,7 +63,7 @@ func NewKeyword(cfg Config) (*Keyword, error) {
 
 // Map implements Mapper.
 func (m *Keyword) Map(_ context.Context, in Input) Decision {
-	if d, ok := m.r.keyword(in); ok {
+	if d, ok := m.r.keyword(newText(in.Query)); ok {
 		return d
 	}
 	return m.r.static(in)
@@ -106,7 +106,7 @@ func NewMath(cfg Config) (*Math, error) {
 
 // Map implements Mapper.
 func (m *Math) Map(_ context.Context, in Input) Decision {
-	if d, ok := m.r.mathRule(in); ok {
+	if d, ok := m.r.mathRule(newText(in.Query)); ok {
 		return d
 	}
 	return m.r.static(in)
@@ -149,10 +149,11 @@ func (m *Hybrid) decide(in Input) Decision {
 	if d, ok := m.r.budgetCap(in); ok {
 		return d
 	}
-	if d, ok := m.r.keyword(in); ok {
+	t := newText(in.Query)
+	if d, ok := m.r.keyword(t); ok {
 		return d
 	}
-	if d, ok := m.r.mathRule(in); ok {
+	if d, ok := m.r.mathRule(t); ok {
 		return d
 	}
 	if d, ok := m.r.length(in); ok {
@@ -184,49 +185,38 @@ var (
 	_ Mapper = (*Hybrid)(nil)
 )
 
-// mathDetector finds math in a query: LaTeX, arithmetic or algebraic
-// expressions, math symbols, and math verbs as whole words.
+// mathDetector finds math in a query: LaTeX, math symbols, math verbs as
+// whole words, and arithmetic or algebraic expressions (see findMath).
 type mathDetector struct {
-	keywords []string
+	words wordSet
 }
 
-var (
-	latexRe = regexp.MustCompile(`\\(frac|int|sum|prod|sqrt|lim|partial|cdot|times|infty|alpha|beta|theta|pi|leq|geq|neq|begin\{(equation|align)\})\b|\$\$[^$]+\$\$|\\\(|\\\[`)
-	// Digits joined by an operator ("3 + 4", "2^10", "12*7", "x = 5"). A
-	// bare hyphen or slash between digits ("1990-1995", "9/11", "24/7") is
-	// a range or a date, so those need spaces on both sides.
-	exprRe = regexp.MustCompile(`\d\s*[+*^×÷]\s*\(?\d|\d\s+[-/]\s+\d|\b\d*[a-z]\s*(\^|\*\*)\s*\d|\b\d+[a-z]\s*[-+=]\s*\d|\b[a-z]\s*=\s*-?\d|\d\s*[a-z]?\s*[<>≤≥]=?\s*\d`)
-	symRe  = regexp.MustCompile(`[∫∑∏√∂∞≤≥≠±∈∀∃]`)
-)
+// latexRe runs only on queries containing a backslash or "$$".
+var latexRe = regexp.MustCompile(`\\(frac|int|sum|prod|sqrt|lim|partial|cdot|times|infty|alpha|beta|theta|pi|leq|geq|neq|begin\{(equation|align)\})\b|\$\$[^$]+\$\$|\\\(|\\\[`)
 
 func newMathDetector(keywords []string) (mathDetector, error) {
-	md := mathDetector{}
+	var ks []string
 	for i, k := range keywords {
 		k = strings.ToLower(strings.TrimSpace(k))
 		if k == "" {
-			return md, fmt.Errorf("%smath.keywords[%d]: empty keyword", prefix, i)
+			return mathDetector{}, fmt.Errorf("%smath.keywords[%d]: empty keyword", prefix, i)
 		}
-		md.keywords = append(md.keywords, k)
+		ks = append(ks, k)
 	}
-	return md, nil
+	return mathDetector{words: newWordSet(ks)}, nil
 }
 
-// detect returns what it found ("latex", "expression 3 + 4", "solve").
-func (md mathDetector) detect(q string) (string, bool) {
-	if loc := latexRe.FindStringIndex(q); loc != nil {
-		return "latex " + q[loc[0]:loc[1]], true
-	}
-	if loc := symRe.FindStringIndex(q); loc != nil {
-		return "symbol " + q[loc[0]:loc[1]], true
-	}
-	lower := strings.ToLower(q)
-	for _, k := range md.keywords {
-		if containsWord(lower, k) {
-			return k, true
+// detect returns what it found ("latex \\frac", "solve", "expression 3 + 4").
+func (md mathDetector) detect(t *text) (string, bool) {
+	q := t.q
+	if strings.IndexByte(q, '\\') >= 0 || strings.Contains(q, "$$") {
+		if loc := latexRe.FindStringIndex(q); loc != nil {
+			return "latex " + q[loc[0]:loc[1]], true
 		}
 	}
-	if loc := exprRe.FindStringIndex(lower); loc != nil {
-		return "expression " + strings.TrimSpace(q[loc[0]:loc[1]]), true
+	lower := t.lower
+	if i := md.words.first(lower); i >= 0 {
+		return md.words.words[i], true
 	}
-	return "", false
+	return findMath(lower)
 }
