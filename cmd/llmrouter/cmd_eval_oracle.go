@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"path/filepath"
 
+	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/eval"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -14,8 +16,57 @@ import (
 // inside --output-dir, so a rerun resumes and never pays for a call twice.
 const evalOracleDir = "oracle_test"
 
-// answerTestSplit answers and grades the test questions with both models
-// through the oracle generator (wired once the oracle command lands).
+// answerTestSplit answers and grades every test question with both models
+// through the oracle generator, the same providers, judge and price table
+// as the oracle stage, so each question carries both graded answers and the
+// router's accuracy is the chosen model's recorded result.
 func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Model, items []dataset.Item) ([]oracle.Row, eval.Models, error) {
-	return nil, eval.Models{}, errors.New("eval: answering the test split is not wired yet")
+	var models eval.Models
+	cat, err := config.LoadCatalogue(o.config)
+	if err != nil {
+		return nil, models, err
+	}
+	roles, err := resolveRoles(cat, items, config.Roles{Cheap: o.cheap, Strong: o.strong, Judge: o.judge})
+	if err != nil {
+		return nil, models, err
+	}
+	models = eval.Models{Cheap: roles.Cheap, Strong: roles.Strong, Judge: roles.Judge}
+	if mc, ms := m.Meta.CheapModel, m.Meta.StrongModel; (mc != "" && mc != roles.Cheap) || (ms != "" && ms != roles.Strong) {
+		env.Log.Warn("the router was trained for other models than the ones evaluated",
+			"trained_cheap", mc, "trained_strong", ms, "eval_cheap", roles.Cheap, "eval_strong", roles.Strong)
+	}
+	matrix, err := oracle.LoadMatrix("")
+	if err != nil {
+		return nil, models, err
+	}
+	reg, err := newModelRegistry(cat, env.Getenv)
+	if err != nil {
+		return nil, models, err
+	}
+	if err := checkRoleKeys(reg, roles); err != nil {
+		return nil, models, err
+	}
+	j, err := buildJudge(reg, roles.Judge, items)
+	if err != nil {
+		return nil, models, err
+	}
+	dir := filepath.Join(o.outputDir, evalOracleDir)
+	env.Log.Info("answering the test split with both models", "questions", len(items), "cheap", roles.Cheap,
+		"strong", roles.Strong, "judge", roles.Judge, "journal_dir", dir)
+	conc := o.concurrency
+	if conc == 0 {
+		conc = 16
+	}
+	if _, err := oracle.Run(ctx, oracle.Config{
+		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Judge: j, JudgeName: roles.Judge,
+		Providers: reg, Matrix: matrix, OutputDir: dir, Concurrency: conc,
+		Logger: env.Log, Progress: env.Stderr, IsTTY: isTerminal(env.Stderr),
+	}); err != nil {
+		return nil, models, fmt.Errorf("answer the test split: %w", err)
+	}
+	rows, err := oracle.ReadDataset(filepath.Join(dir, oracle.DatasetFile))
+	if err != nil {
+		return nil, models, err
+	}
+	return rows, models, nil
 }
