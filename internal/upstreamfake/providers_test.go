@@ -226,7 +226,7 @@ var faultCases = []faultCase{
 	{"reset retried", q(fake.Fault{Kind: fake.Reset}), outcome{calls: 2}},
 	{"always reset gives up", always(fake.Fault{Kind: fake.Reset}), outcome{code: apierr.UpstreamUnavailable, calls: 3}},
 	{"hang times out then ok", q(fake.Fault{Kind: fake.Hang}), outcome{calls: 2}},
-	{"slow beyond timeout", always(fake.Fault{Latency: 2 * callTimeout}), outcome{code: apierr.Timeout, calls: 3}},
+	{"slow beyond timeout retried", q(fake.Fault{Latency: 2 * callTimeout}), outcome{calls: 2}},
 	{"latency within timeout", q(fake.Fault{Latency: 20 * time.Millisecond}), outcome{calls: 1}},
 	{"trickle", q(fake.Fault{TrickleBytes: 32, TrickleDelay: time.Millisecond}), outcome{calls: 1}},
 	{"missing usage estimated", q(fake.Fault{Kind: fake.NoUsage}), outcome{calls: 1, missingUsage: true}},
@@ -234,11 +234,12 @@ var faultCases = []faultCase{
 
 func TestProvidersComplete(t *testing.T) {
 	unary := append(faultCases[:len(faultCases):len(faultCases)],
+		faultCase{"always hangs gives up", always(fake.Fault{Kind: fake.Hang}), outcome{code: apierr.Timeout, calls: 3}},
 		faultCase{"truncated body retried", q(fake.Fault{Kind: fake.Truncate}), outcome{calls: 2}},
 		faultCase{"malformed retried", q(fake.Fault{Kind: fake.Malformed}), outcome{calls: 2}},
 		faultCase{"always malformed gives up", always(fake.Fault{Kind: fake.Malformed}),
 			outcome{code: apierr.UpstreamUnavailable, calls: 3, inMsg: "malformed"}},
-		faultCase{"enormous body refused", always(fake.Fault{Kind: fake.Enormous, Size: 4 * maxBody}),
+		faultCase{"enormous body refused", always(fake.Fault{Kind: fake.Enormous, Size: 2 * maxBody}),
 			outcome{code: apierr.UpstreamUnavailable, calls: 3, inMsg: "too large"}},
 	)
 	for _, c := range clients {
@@ -327,13 +328,13 @@ func TestProvidersMidStream(t *testing.T) {
 func TestProvidersEnormousStream(t *testing.T) {
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
-			r := newRig(t, c, fake.Always(fake.Fault{Kind: fake.Enormous, Size: 4 * maxBody}), 10*time.Second)
+			r := newRig(t, c, fake.Always(fake.Fault{Kind: fake.Enormous, Size: 2 * maxBody}), 10*time.Second)
 			s, err := r.p.Stream(t.Context(), r.request())
 			if err != nil {
 				t.Fatal(err)
 			}
 			text, usage, err := collect(s)
-			if err != nil || len(text) != 4*maxBody || usage == nil || int64(usage.OutputTokens) != r.stats(t).Usage.Output {
+			if err != nil || len(text) != 2*maxBody || usage == nil || int64(usage.OutputTokens) != r.stats(t).Usage.Output {
 				t.Fatalf("err %v, %d bytes, usage %+v vs fake %+v", err, len(text), usage, r.srv.Stats().Usage)
 			}
 		})

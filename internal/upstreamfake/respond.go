@@ -58,21 +58,26 @@ func (x *exchange) write(b []byte) bool {
 		step = len(b)
 	}
 	for len(b) > 0 {
+		// Pause before a piece, never after the last one: a client that has
+		// read everything may hang up, and that is no failure.
+		if x.fault.TrickleBytes > 0 && x.call.Status != 0 {
+			x.flush()
+			if x.failed || !x.s.wait(x.r.Context(), x.fault.TrickleDelay) {
+				x.failed = true
+				return false
+			}
+		}
 		n := min(step, len(b))
 		if _, err := x.w.Write(b[:n]); err != nil {
 			x.failed = true
 			return false
 		}
 		b = b[n:]
-		if x.fault.TrickleBytes > 0 {
-			x.flush()
-			if !x.s.wait(x.r.Context(), x.fault.TrickleDelay) {
-				x.failed = true
-				return false
-			}
-		}
 	}
-	return true
+	if x.fault.TrickleBytes > 0 {
+		x.flush()
+	}
+	return !x.failed
 }
 
 func (x *exchange) flush() {
