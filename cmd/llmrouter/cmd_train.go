@@ -3,9 +3,104 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/router"
 )
 
-// TODO(owner): replace with the real command.
-func runTrain(_ context.Context, _ *Env, _ []string) error {
-	return errors.New("train: not implemented yet")
+// Defaults of the original guide's paths.
+const (
+	trainDefaultSFTPath = "./data/training/sft_train.jsonl"
+	trainDefaultDPOPath = "./data/training/dpo_train.jsonl"
+	routerDefaultModel  = "./router_checkpoints/router_final"
+)
+
+// trainEnvInt reads an integer default from the environment (SFT_EPOCHS and
+// DPO_EPOCHS, as in the original guide); a malformed value is an error.
+func trainEnvInt(env *Env, name string, def int) (int, error) {
+	s := env.Getenv(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%w: environment %s=%q is not a non-negative integer", errUsage, name, s)
+	}
+	return n, nil
+}
+
+func runTrain(ctx context.Context, env *Env, args []string) error {
+	cfg := router.DefaultTrainConfig()
+	h := &cfg.Hyper
+	sftEpochs, err := trainEnvInt(env, "SFT_EPOCHS", h.SFTEpochs)
+	if err != nil {
+		return err
+	}
+	dpoEpochs, err := trainEnvInt(env, "DPO_EPOCHS", h.DPOEpochs)
+	if err != nil {
+		return err
+	}
+	flags := newFlagSet(env, "train", "[flags]")
+	flags.StringVar(&cfg.SFTPath, "sft-data-path", trainDefaultSFTPath, "SFT training file (JSONL, trainset.SFTRow)")
+	flags.StringVar(&cfg.DPOPath, "dpo-data-path", trainDefaultDPOPath, "DPO preference file (JSONL, trainset.DPORow); empty to skip DPO")
+	flags.IntVar(&h.SFTEpochs, "sft-epochs", sftEpochs, "SFT epochs (env SFT_EPOCHS)")
+	flags.IntVar(&h.DPOEpochs, "dpo-epochs", dpoEpochs, "DPO epochs (env DPO_EPOCHS); 0 skips DPO")
+	out := flags.String("output", routerDefaultModel, "model directory to write")
+	flags.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (shuffling, validation split)")
+	flags.Float64Var(&h.DPOBeta, "dpo-beta", h.DPOBeta, "DPO beta")
+	flags.Float64Var(&h.L2, "l2", h.L2, "SFT L2 regularisation")
+	flags.Float64Var(&h.LearningRate, "lr", h.LearningRate, "SFT AdaGrad learning rate")
+	flags.Float64Var(&h.DPOLearningRate, "dpo-lr", h.DPOLearningRate, "DPO AdaGrad learning rate")
+	flags.Float64Var(&h.ValidationFraction, "validation-fraction", h.ValidationFraction, "share of SFT rows held out to choose the score (0 disables)")
+	flags.StringVar(&cfg.Kind, "router", cfg.Kind, "router kind: classifier, knn or random")
+	flags.StringVar(&cfg.Kind, "kind", cfg.Kind, "alias of --router")
+	flags.StringVar(&cfg.ScoreKind, "score", "", "force a score kind (default: best validation APGR)")
+	flags.IntVar(&cfg.Features.HashBits, "hash-bits", cfg.Features.HashBits, "hashed feature space is 2^bits")
+	flags.Float64Var(&cfg.DefaultStrongShare, "strong-share", cfg.DefaultStrongShare, "initial threshold's strong share (recalibrate with 'llmrouter calibrate')")
+	flags.StringVar(&cfg.CheapModel, "cheap-model", "", "cheap model name recorded in the model (default "+router.DefaultCheapModel+")")
+	flags.StringVar(&cfg.StrongModel, "strong-model", "", "strong model name recorded in the model (default "+router.DefaultStrongModel+")")
+	if err := parseFlags(flags, args); err != nil {
+		return err
+	}
+	if cfg.DPOPath == trainDefaultDPOPath && !trainFlagGiven(flags, "dpo-data-path") {
+		if _, err := os.Stat(cfg.DPOPath); errors.Is(err, fs.ErrNotExist) {
+			env.Log.Warn("no DPO data; training SFT only", "path", cfg.DPOPath)
+			cfg.DPOPath = ""
+		}
+	}
+	cfg.Log = env.Log
+	start := time.Now()
+	m, stages, err := router.Train(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	for _, s := range stages {
+		fmt.Fprintf(env.Stdout, "%-11s %9s  %s\n", s.Name, s.Duration.Round(time.Millisecond), s.Detail)
+	}
+	if err := router.Save(*out, m); err != nil {
+		return err
+	}
+	mt := m.Meta.Metrics
+	fmt.Fprintf(env.Stdout, "saved %s model to %s in %s: score %s (%s), validation APGR %s, threshold %.4f (strong share %.2f)\n",
+		m.Meta.Kind, *out, time.Since(start).Round(time.Millisecond), m.Meta.ScoreKind, mt.ScoreSelection,
+		trainFmtAPGR(mt.ValidationAPGR, m.Meta.ScoreKind), m.Meta.Threshold, m.Meta.ThresholdStrongShare)
+	return nil
+}
+
+func trainFlagGiven(flags *flag.FlagSet, name string) bool {
+	given := false
+	flags.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+func trainFmtAPGR(m map[string]float64, kind string) string {
+	if a, ok := m[kind]; ok {
+		return fmt.Sprintf("%.4f", a)
+	}
+	return "n/a"
 }

@@ -51,7 +51,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Version:       FeatureVersion,
-		HashBits:      18,
+		HashBits:      16,
 		WordNgramMin:  1,
 		WordNgramMax:  2,
 		CharNgramMin:  3,

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
@@ -35,6 +34,7 @@ type pair struct {
 
 // DataInfo identifies the training data in model.json.
 type DataInfo struct {
+	// SFTFile and DPOFile are the paths as given to train.
 	SFTFile   string `json:"sft_file,omitempty"`
 	SFTSHA256 string `json:"sft_sha256"`
 	SFTRows   int    `json:"sft_rows"`
@@ -85,7 +85,7 @@ func loadData(cfg *TrainConfig) (*trainData, error) {
 	if len(sft) == 0 {
 		return nil, fmt.Errorf("%s: no SFT rows", sftName)
 	}
-	d := &trainData{info: DataInfo{SFTFile: filepath.Base(cfg.SFTPath), SFTSHA256: sftSum, SFTRows: len(sft)}}
+	d := &trainData{info: DataInfo{SFTFile: cfg.SFTPath, SFTSHA256: sftSum, SFTRows: len(sft)}}
 	if cfg.SFTPath == "" {
 		d.info.SFTFile = ""
 	}
@@ -106,7 +106,7 @@ func loadData(cfg *TrainConfig) (*trainData, error) {
 	}
 	d.info.DPOSHA256, d.info.DPORows = dpoSum, len(dpo)
 	if cfg.DPOPath != "" {
-		d.info.DPOFile = filepath.Base(cfg.DPOPath)
+		d.info.DPOFile = cfg.DPOPath
 	}
 	for i, r := range dpo {
 		p, err := parseDPO(r)

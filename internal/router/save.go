@@ -90,6 +90,15 @@ func Save(dir string, m *Model) error {
 			return fmt.Errorf("save model: %w", err)
 		}
 	}
+	// MkdirTemp and CreateTemp make private files; a model is shared data.
+	for _, name := range []string{WeightsFile, MetaFile} {
+		if err := os.Chmod(filepath.Join(tmp, name), 0o644); err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
 	old := ""
 	if _, err := os.Stat(dir); err == nil {
 		old = dir + ".old"
@@ -135,10 +144,14 @@ func SaveMeta(dir string, m *Model) error {
 	if err != nil {
 		return err
 	}
-	return dataset.WriteFileAtomic(filepath.Join(dir, MetaFile), func(w io.Writer) error {
+	path := filepath.Join(dir, MetaFile)
+	if err := dataset.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(meta)
 		return err
-	})
+	}); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o644)
 }
 
 // Load reads and validates a model directory.

@@ -19,12 +19,14 @@ func TestSweep(t *testing.T) {
 		mod  func(*TrainConfig)
 	}
 	settings := []setting{
-		{"default", func(c *TrainConfig) {}},
-		{"l2=1e-3", func(c *TrainConfig) { c.Hyper.L2 = 1e-3 }},
-		{"l2=3e-3", func(c *TrainConfig) { c.Hyper.L2 = 3e-3 }},
-		{"lr=0.02", func(c *TrainConfig) { c.Hyper.LearningRate = 0.02 }},
-		{"lr=0.02 l2=1e-3", func(c *TrainConfig) { c.Hyper.LearningRate = 0.02; c.Hyper.L2 = 1e-3 }},
-		{"nochar", func(c *TrainConfig) { c.Features.CharNgramMax = 0 }},
+		{"lr=0.01", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01 }},
+		{"lr=0.005", func(c *TrainConfig) { c.Hyper.LearningRate = 0.005 }},
+		{"lr=0.01 dpolr=0.005", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Hyper.DPOLearningRate = 0.005 }},
+		{"lr=0.01 ep=5", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Hyper.SFTEpochs = 5 }},
+		{"lr=0.01 nochar", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Features.CharNgramMax = 0 }},
+		{"lr=0.02 nochar", func(c *TrainConfig) { c.Hyper.LearningRate = 0.02; c.Features.CharNgramMax = 0 }},
+		{"lr=0.01 dense=0.5", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Features.DenseScale = 0.5 }},
+		{"lr=0.01 bits16", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Features.HashBits = 16 }},
 	}
 	for _, s := range settings {
 		cfg := DefaultTrainConfig()

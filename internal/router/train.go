@@ -59,7 +59,7 @@ func DefaultTrainConfig() TrainConfig {
 		Features: features.DefaultConfig(),
 		Hyper: Hyperparameters{
 			SFTEpochs: 3, DPOEpochs: 1,
-			LearningRate: 0.1, L2: 1e-4,
+			LearningRate: 0.02, L2: 1e-4,
 			DPOBeta: 0.1, DPOLearningRate: 0.05, DPOL2: 0,
 			ValidationFraction: 0.15,
 			KNN:                DefaultKNNConfig(),
