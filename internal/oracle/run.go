@@ -16,6 +16,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
@@ -77,6 +78,7 @@ type side struct {
 type itemState struct {
 	ans   [2]*CallRecord
 	grade [2]*CallRecord
+	chars features.Characteristics
 	err   error
 }
 
@@ -309,6 +311,8 @@ func (r *runner) processItem(st *itemState, it dataset.Item) {
 	if st.err != nil {
 		return
 	}
+	// Computed here, in parallel, as the regexes cost more than a replayed call.
+	st.chars = features.Analyze(it.Problem)
 	r.prog.add(st)
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
-	"github.com/llmrouter/llmrouter/internal/features"
 )
 
 // Skipped is an item left out after a per-item error (--skip-errors).
@@ -76,7 +75,7 @@ func (r *runner) buildRows(states []itemState) ([]Row, error) {
 		}
 		it := r.cfg.Items[i]
 		row := Row{ID: it.ID, Query: it.Problem, Gold: it.Answer, Benchmark: it.Benchmark, Topic: it.Topic,
-			Characteristics: features.Analyze(it.Problem)}
+			Characteristics: st.chars}
 		row.Cheap = modelResult(r.sides[0].model, st.ans[0], st.grade[0])
 		row.Strong = modelResult(r.sides[1].model, st.ans[1], st.grade[1])
 		row.Cell = CellKey(row.Cheap.Grade, row.Strong.Grade)
