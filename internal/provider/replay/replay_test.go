@@ -9,7 +9,6 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/dataset"
-	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
@@ -82,9 +81,9 @@ func TestParseRecordedOutcome(t *testing.T) {
 		grade string
 		ok    bool
 	}{
-		{OutcomeAnswer(true), oracle.Correct, true},
-		{OutcomeAnswer(false), oracle.Incorrect, true},
-		{"  (recorded outcome) CORRECT\n", oracle.Correct, true},
+		{OutcomeAnswer(true), "CORRECT", true},
+		{OutcomeAnswer(false), "INCORRECT", true},
+		{"  (recorded outcome) CORRECT\n", "CORRECT", true},
 		{"(recorded outcome) MAYBE", "", false},
 		{"The answer is 72. #### 72", "", false},
 		{"", "", false},
