@@ -182,8 +182,10 @@ func sanitize(keyID string) string {
 	if keyID == "" {
 		return Anonymous
 	}
-	return strings.NewReplacer("/", "%2F", " ", "%20").Replace(keyID)
+	return keyEscaper.Replace(keyID)
 }
+
+var keyEscaper = strings.NewReplacer("/", "%2F", " ", "%20")
 
 // Reservation is budget held for one in-flight request. Commit or Release
 // it exactly once; later calls are no-ops, so `defer r.Release(ctx)` after
@@ -269,9 +271,9 @@ func (r *Reservation) finish(ctx context.Context, f func(context.Context) error)
 	if r.done {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := f(ctx); err != nil {
+	// Detached from the request's cancellation; a Redis counter is still
+	// bounded by its client's read/write timeouts.
+	if err := f(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("spend: settle reservation: %w", err)
 	}
 	r.done = true
