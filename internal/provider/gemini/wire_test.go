@@ -151,3 +151,20 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+func BenchmarkFromWire(b *testing.B) {
+	body, err := os.ReadFile("testdata/responses/text.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var w GenerateContentResponse
+		if err := json.Unmarshal(body, &w); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := FromWire(&w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

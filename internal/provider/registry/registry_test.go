@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
@@ -17,6 +19,8 @@ import (
 	pt "github.com/llmrouter/llmrouter/internal/provider/providertest"
 	"github.com/llmrouter/llmrouter/internal/provider/replay"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func catalogue(t *testing.T) *config.Catalogue {
 	t.Helper()
