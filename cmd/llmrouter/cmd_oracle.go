@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -275,5 +274,3 @@ func printOracleSummary(w io.Writer, dir string, s *oracle.Summary) {
 		fmt.Fprintf(w, "  skipped %d questions after per-item errors (see %s)\n", len(s.Skipped), filepath.Join(dir, oracle.SummaryFile))
 	}
 }
-
-var errNoRegistry = errors.New("provider registry unavailable")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 )
 
 // Choice grades a multiple-choice answer: the letter A–D the answer chose
@@ -77,24 +78,10 @@ func gradeOf(ok bool) string {
 	return Incorrect
 }
 
-// RecordedOutcomePrefix marks an answer whose grade was recorded rather
-// than generated; the replay provider emits it for MMLU.
-const RecordedOutcomePrefix = "(recorded outcome)"
-
-// ParseRecordedOutcome reads "(recorded outcome) CORRECT|INCORRECT".
+// ParseRecordedOutcome reads the replay provider's "(recorded outcome)
+// CORRECT|INCORRECT" answers; replay owns the format.
 func ParseRecordedOutcome(answer string) (string, bool) {
-	s := strings.TrimSpace(answer)
-	rest, ok := strings.CutPrefix(s, RecordedOutcomePrefix)
-	if !ok {
-		return "", false
-	}
-	switch strings.ToUpper(strings.TrimSpace(rest)) {
-	case Correct:
-		return Correct, true
-	case Incorrect:
-		return Incorrect, true
-	}
-	return "", false
+	return replay.ParseRecordedOutcome(answer)
 }
 
 var (
