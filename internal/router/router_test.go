@@ -3,6 +3,8 @@ package router
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math"
 	"os"
@@ -11,33 +13,59 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
+	"github.com/llmrouter/llmrouter/internal/trainset"
 )
 
-// smallConfig trains on the 400-row fixture with a small hash space so
-// tests stay fast.
+// smallConfig trains on the first 200 fixture rows with a small hash
+// space, so tests stay fast even under -race.
 func smallConfig(kind string) TrainConfig {
 	cfg := DefaultTrainConfig()
 	cfg.Kind = kind
 	cfg.SFTPath, cfg.DPOPath = fixtureSFT, fixtureDPO
-	cfg.Features.HashBits = 12
+	cfg.Features.HashBits = 11
+	cfg.Features.CharNgramMax = 4
+	cfg.Hyper.ValidationFraction = 0.2
+	if rows, err := fixtureRows(); err == nil {
+		cfg.SFT, cfg.DPO = rows.sft[:200], rows.dpo
+	}
 	return cfg
 }
 
-var trainedSmall = sync.OnceValues(func() (*Model, error) {
-	m, _, err := Train(context.Background(), smallConfig(KindClassifier))
-	return m, err
+var fixtureRows = sync.OnceValues(func() (*recordedSplit, error) {
+	sft, err := dataset.ReadJSONL[trainset.SFTRow](fixtureSFT)
+	if err != nil {
+		return nil, err
+	}
+	dpo, err := dataset.ReadJSONL[trainset.DPORow](fixtureDPO)
+	return &recordedSplit{sft: sft, dpo: dpo}, err
 })
 
-func mustSmall(tb testing.TB) *Model {
+var trainedSmall = map[string]func() (*Model, error){}
+
+func init() {
+	for _, kind := range []string{KindClassifier, KindKNN, KindRandom} {
+		trainedSmall[kind] = sync.OnceValues(func() (*Model, error) {
+			m, _, err := Train(context.Background(), smallConfig(kind))
+			return m, err
+		})
+	}
+}
+
+// mustTrained returns the shared trained model of a kind: do not mutate it
+// (load a saved copy instead).
+func mustTrained(tb testing.TB, kind string) *Model {
 	tb.Helper()
-	m, err := trainedSmall()
+	m, err := trainedSmall[kind]()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return m
 }
+
+func mustSmall(tb testing.TB) *Model { return mustTrained(tb, KindClassifier) }
 
 func mustSave(tb testing.TB, m *Model) string {
 	tb.Helper()
@@ -101,10 +129,7 @@ func TestSeedChangesModel(t *testing.T) {
 func TestLoadedModelScoresExactly(t *testing.T) {
 	for _, kind := range []string{KindClassifier, KindKNN, KindRandom} {
 		t.Run(kind, func(t *testing.T) {
-			m, _, err := Train(context.Background(), smallConfig(kind))
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := mustTrained(t, kind)
 			loaded, err := Load(mustSave(t, m))
 			if err != nil {
 				t.Fatal(err)
@@ -252,11 +277,7 @@ func TestCorruptWeightsWithValidChecksumInMeta(t *testing.T) {
 func TestSaveReplacesAtomically(t *testing.T) {
 	m := mustSmall(t)
 	dir := mustSave(t, m)
-	rnd, _, err := Train(context.Background(), smallConfig(KindRandom))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Save(dir, rnd); err != nil {
+	if err := Save(dir, mustTrained(t, KindRandom)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Load(dir)
@@ -275,7 +296,7 @@ func TestSaveReplacesAtomically(t *testing.T) {
 }
 
 func TestCalibrate(t *testing.T) {
-	m, _, err := Train(context.Background(), smallConfig(KindClassifier))
+	m, err := Load(mustSave(t, mustSmall(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,11 +350,11 @@ func TestTrainConfigErrors(t *testing.T) {
 		{"epochs", func(c *TrainConfig) { c.Hyper.SFTEpochs = 0 }, "sft epochs"},
 		{"beta", func(c *TrainConfig) { c.Hyper.DPOBeta = 0 }, "dpo beta"},
 		{"score", func(c *TrainConfig) { c.ScoreKind = "magic" }, "unknown score kind"},
-		{"missing file", func(c *TrainConfig) { c.SFTPath = "nope.jsonl" }, "nope.jsonl"},
-		{"bad policy", func(c *TrainConfig) { c.SFTPath = filepath.Join("testdata", "bad_policy.jsonl") }, "bad_policy.jsonl: row 2: unknown policy"},
-		{"bad cell", func(c *TrainConfig) { c.SFTPath = filepath.Join("testdata", "bad_cell.jsonl") }, "bad_cell.jsonl: row 1: invalid cell"},
-		{"bad dpo", func(c *TrainConfig) { c.DPOPath = filepath.Join("testdata", "bad_policy.jsonl") }, "row 1: chosen"},
-		{"empty", func(c *TrainConfig) { c.SFTPath = filepath.Join("testdata", "empty.jsonl") }, "no SFT rows"},
+		{"missing file", func(c *TrainConfig) { c.SFT, c.SFTPath = nil, "nope.jsonl" }, "nope.jsonl"},
+		{"bad policy", func(c *TrainConfig) { c.SFT, c.SFTPath = nil, filepath.Join("testdata", "bad_policy.jsonl") }, "bad_policy.jsonl: row 2: unknown policy"},
+		{"bad cell", func(c *TrainConfig) { c.SFT, c.SFTPath = nil, filepath.Join("testdata", "bad_cell.jsonl") }, "bad_cell.jsonl: row 1: invalid cell"},
+		{"bad dpo", func(c *TrainConfig) { c.DPO, c.DPOPath = nil, filepath.Join("testdata", "bad_policy.jsonl") }, "row 1: chosen"},
+		{"empty", func(c *TrainConfig) { c.SFT, c.SFTPath = nil, filepath.Join("testdata", "empty.jsonl") }, "no SFT rows"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -358,7 +379,7 @@ func TestTrainCancelled(t *testing.T) {
 func TestMetricsRecorded(t *testing.T) {
 	m := mustSmall(t)
 	mt := m.Meta.Metrics
-	if mt.SFTExamples != 400 || mt.DPOPairs == 0 || len(mt.SFTEpochLoss) != 3 || len(mt.DPOEpochLoss) != 1 {
+	if mt.SFTExamples != 200 || mt.DPOPairs == 0 || len(mt.SFTEpochLoss) != 3 || len(mt.DPOEpochLoss) != 1 {
 		t.Fatalf("metrics %+v", mt)
 	}
 	if mt.ScoreSelection != "validation" || len(mt.ValidationAPGR) != len(ScoreKinds) || len(mt.ValidationAPGRSFT) != len(ScoreKinds) {
@@ -412,5 +433,26 @@ func editMeta(t *testing.T, dir, old, new string) {
 	}
 	if err := os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestTrainFromFilesRecordsHashes(t *testing.T) {
+	cfg := smallConfig(KindRandom)
+	cfg.SFT, cfg.DPO = nil, nil
+	m, _, err := Train(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, got := range map[string]string{fixtureSFT: m.Meta.Data.SFTSHA256, fixtureDPO: m.Meta.Data.DPOSHA256} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != got {
+			t.Errorf("%s: recorded sha256 %s is not the file's", path, got)
+		}
+	}
+	if m.Meta.Data.SFTRows != 400 || m.Meta.Data.SFTFile != fixtureSFT {
+		t.Errorf("data info %+v", m.Meta.Data)
 	}
 }
