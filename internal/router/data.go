@@ -89,10 +89,19 @@ func loadData(cfg *TrainConfig) (*trainData, error) {
 	if cfg.SFTPath == "" {
 		d.info.SFTFile = ""
 	}
+	seen := make(map[string]int, len(sft))
 	for i, r := range sft {
 		ex, err := parseSFT(r)
 		if err != nil {
 			return nil, fmt.Errorf("%s: row %d: %w", sftName, i+1, err)
+		}
+		// A repeated id is a merge mistake; it would also let one question
+		// sit in both the training and the validation rows.
+		if r.ID != "" {
+			if j, dup := seen[r.ID]; dup {
+				return nil, fmt.Errorf("%s: row %d: duplicate id %q (first in row %d)", sftName, i+1, r.ID, j)
+			}
+			seen[r.ID] = i + 1
 		}
 		d.examples = append(d.examples, ex)
 	}
