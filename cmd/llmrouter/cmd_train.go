@@ -67,6 +67,12 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
+	switch {
+	case cfg.Kind != router.KindClassifier && cfg.Kind != router.KindKNN && cfg.Kind != router.KindRandom:
+		return fmt.Errorf("%w: --router %q: want classifier, knn or random", errUsage, cfg.Kind)
+	case !(cfg.DefaultStrongShare >= 0 && cfg.DefaultStrongShare <= 1):
+		return fmt.Errorf("%w: --strong-share %v outside [0, 1]", errUsage, cfg.DefaultStrongShare)
+	}
 	if cfg.DPOPath == trainDefaultDPOPath && !trainFlagGiven(flags, "dpo-data-path") {
 		if _, err := os.Stat(cfg.DPOPath); errors.Is(err, fs.ErrNotExist) {
 			env.Log.Warn("no DPO data; training SFT only", "path", cfg.DPOPath)
