@@ -407,22 +407,7 @@ func (r *runner) call(key callKey, model string, do func(context.Context) (CallR
 		}
 		return &CallRecord{ID: key.id, Kind: key.kind, Side: key.side, Model: model, Result: res}, nil
 	}
-	select {
-	case r.sem <- struct{}{}:
-	case <-r.stopCtx.Done():
-		return nil, errStopped
-	}
-	defer func() { <-r.sem }()
-	if r.stopped() {
-		return nil, errStopped
-	}
-	if r.limiter != nil {
-		// Waiting for a token ends early when dispatch stops.
-		if err := r.limiter.Wait(r.stopCtx); err != nil || r.stopped() {
-			return nil, errStopped
-		}
-	}
-	res, err := do(r.callCtx)
+	res, err := r.limited(do)
 	if err != nil {
 		return nil, err
 	}
@@ -436,6 +421,27 @@ func (r *runner) call(key callKey, model string, do func(context.Context) (CallR
 	r.mu.Unlock()
 	r.prog.addCost(res.Cost)
 	return &rec, nil
+}
+
+// limited runs do holding a concurrency slot, after a rate token. The slot
+// is released before journaling: the fsync need not hold up the next call.
+func (r *runner) limited(do func(context.Context) (CallResult, error)) (CallResult, error) {
+	select {
+	case r.sem <- struct{}{}:
+	case <-r.stopCtx.Done():
+		return CallResult{}, errStopped
+	}
+	defer func() { <-r.sem }()
+	if r.stopped() {
+		return CallResult{}, errStopped
+	}
+	if r.limiter != nil {
+		// Waiting for a token ends early when dispatch stops.
+		if err := r.limiter.Wait(r.stopCtx); err != nil || r.stopped() {
+			return CallResult{}, errStopped
+		}
+	}
+	return do(r.callCtx)
 }
 
 func (r *runner) answer(ctx context.Context, s side, it dataset.Item) (CallResult, error) {
