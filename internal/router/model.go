@@ -133,7 +133,12 @@ func (m *Model) Predict(query string) Prediction {
 		m.linearPredict(v, &p)
 		m.vecs.Put(v)
 	}
-	p.Score = m.scorer(&p)
+	if s, ok := scoreInline(m.Meta.ScoreKind, &p); ok {
+		p.Score = s
+		return p
+	}
+	q := p // keep p on the stack: only this copy escapes
+	p.Score = m.scorer(&q)
 	return p
 }
 

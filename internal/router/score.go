@@ -30,6 +30,22 @@ var ScoreKinds = []string{ScorePComplex, ScoreComplexMinusStandard, ScoreOutcome
 
 type scoreFunc func(p *Prediction) float64
 
+// scoreInline computes the built-in kinds without an indirect call, so the
+// Prediction does not escape to the heap in the hot path.
+func scoreInline(kind string, p *Prediction) (float64, bool) {
+	switch kind {
+	case ScorePComplex:
+		return p.Policy[polComplex], true
+	case ScoreComplexMinusStandard:
+		return complexMinusStandard(p), true
+	case ScoreOutcomeGain:
+		return outcomeGain(p), true
+	case ScoreBlend:
+		return (complexMinusStandard(p) + outcomeGain(p)) / 2, true
+	}
+	return 0, false
+}
+
 func scorer(kind string) (scoreFunc, error) {
 	switch kind {
 	case ScorePComplex:
