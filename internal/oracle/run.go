@@ -114,6 +114,13 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	defer r.halt0()
 	jpath := filepath.Join(r.cfg.OutputDir, JournalFile)
+	// A run killed while writing its outputs leaves temp files; this run
+	// owns the directory and rewrites them.
+	for _, f := range []string{DatasetFile, SummaryFile} {
+		if err := dataset.RemoveStaleTemps(filepath.Join(r.cfg.OutputDir, f)); err != nil {
+			return nil, err
+		}
+	}
 	if r.done, err = loadJournal(jpath, r.log); err != nil {
 		return nil, err
 	}
@@ -255,7 +262,7 @@ func (r *runner) execute(ctx context.Context) []itemState {
 
 	// Bound open items too, so a million-item input does not mean a
 	// million goroutines waiting on the semaphore.
-	slots := make(chan struct{}, 2*r.cfg.Concurrency)
+	slots := make(chan struct{}, 8*r.cfg.Concurrency)
 	var wg sync.WaitGroup
 dispatch:
 	for i := range r.cfg.Items {
