@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/spend"
+	"github.com/llmrouter/llmrouter/internal/spend/sqlite"
+)
+
+var update = flag.Bool("update-usage", false, "rewrite testdata/usage*.golden")
+
+// usageDB writes a small spend database over three days.
+func usageDB(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "spend.db")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	recs := []spend.Record{
+		{Time: d, KeyID: "k_aaaa", Model: "gemini-2.5-pro", Policy: "Complex_Query", Rule: "keyword", InputTokens: 1200, OutputTokens: 800, ThinkingTokens: 400, CostUSD: 0.0135, Status: "ok"},
+		{Time: d.Add(time.Hour), KeyID: "k_aaaa", Model: "gemini-2.5-flash", Policy: "Standard_Query", Rule: "static", InputTokens: 50, OutputTokens: 20, CostUSD: 0.000065, Status: "ok"},
+		{Time: d.Add(26 * time.Hour), KeyID: "k_bbbb", Model: "gemini-2.5-flash", Policy: "Standard_Query", Rule: "static", InputTokens: 80, CostUSD: 0.000024, Status: "upstream_unavailable"},
+		{Time: d.Add(50 * time.Hour), Model: "gemini-2.5-pro", Policy: "Ambiguous_Query", Rule: "math", InputTokens: 300, OutputTokens: 1500, CostUSD: 0.015375, Status: "ok"},
+	}
+	for _, r := range recs {
+		if err := s.Record(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestUsageGolden(t *testing.T) {
+	db := usageDB(t)
+	cases := []struct {
+		name, golden string
+		args         []string
+	}{
+		{"all groupings", "usage_all.golden", nil},
+		{"by day since", "usage_day_since.golden", []string{"--by", "day", "--since", "2026-01-02"}},
+		{"empty window", "usage_empty.golden", []string{"--by", "model", "--since", "2027-01-01"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmdEnv(t, nil, append([]string{"usage", "--db", db}, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			got := strings.ReplaceAll(stdout, db, "DB")
+			path := filepath.Join("testdata", tc.golden)
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Fatalf("output differs from %s:\n%s", path, got)
+			}
+		})
+	}
+}
+
+func TestUsageJSON(t *testing.T) {
+	db := usageDB(t)
+	code, stdout, stderr := runCmdEnv(t, nil, "usage", "--db", db, "--json", "--until", "2026-01-03")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep usageReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Groups) != 4 || rep.Total.Requests != 3 || rep.Total.Errors != 1 || spend.Nanos(rep.Total.CostUSD) != 13_589_000 {
+		t.Fatalf("report: %+v", rep)
+	}
+	if keys := rep.Groups["key"]; len(keys) != 2 || keys[0].Group != "k_aaaa" {
+		t.Fatalf("by key: %+v", keys)
+	}
+}
+
+func TestUsageBadInput(t *testing.T) {
+	db := usageDB(t)
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.db")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("garbage ", 200)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing db", []string{"--db", filepath.Join(dir, "none.db")}, 1, "none.db"},
+		{"garbage db", []string{"--db", garbage}, 1, "garbage.db"},
+		{"bad grouping", []string{"--db", db, "--by", "week"}, 2, `--by: unknown grouping "week"`},
+		{"bad since", []string{"--db", db, "--since", "yesterday"}, 2, `--since "yesterday"`},
+		{"since after until", []string{"--db", db, "--since", "2026-02-01", "--until", "2026-01-01"}, 2, "is not before --until"},
+		{"stray argument", []string{"--db", db, "extra"}, 2, `unexpected argument "extra"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCmdEnv(t, nil, append([]string{"usage"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 && tc.code == 1 {
+				t.Fatalf("exit %d, stderr %q; want exit %d containing %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+	// The missing database was not created by the failed command.
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
+		t.Fatal("usage created a database")
+	}
+}
