@@ -1,10 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/eval"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -14,10 +19,15 @@ import (
 )
 
 // evalRouter is a router and its operating point: strong iff score >=
-// threshold.
+// threshold. A matched router's threshold is instead set, label-free, so
+// that it sends the same share of the test queries to the strong model as
+// the trained router does: its own training-score calibration is not
+// comparable (a kNN scores its own training queries with itself among the
+// neighbours), and equal shares make the accuracy and cost columns compare.
 type evalRouter struct {
 	r         router.Router
 	threshold float64
+	matched   bool
 }
 
 // comparisonRouters returns the trained router first, then the requested
@@ -32,7 +42,7 @@ func comparisonRouters(ctx context.Context, env *Env, o evalOptions, main *route
 			return nil, fmt.Errorf("%w: --threshold: %v", errUsage, err)
 		}
 	}
-	out := []evalRouter{{main, main.Threshold()}}
+	out := []evalRouter{{r: main, threshold: main.Threshold()}}
 	for _, name := range o.routers {
 		if name == main.Name() {
 			continue
@@ -42,14 +52,14 @@ func comparisonRouters(ctx context.Context, env *Env, o evalOptions, main *route
 			if err != nil {
 				return nil, fmt.Errorf("rules baseline: %w", err)
 			}
-			out = append(out, evalRouter{rr, 0.5}) // scores are 0 or 1
+			out = append(out, evalRouter{r: rr, threshold: 0.5}) // scores are 0 or 1
 			continue
 		}
 		m, err := fitBaseline(ctx, env, o, main, name)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, evalRouter{m, m.Threshold()})
+		out = append(out, evalRouter{r: m, threshold: m.Threshold(), matched: true})
 	}
 	return out, nil
 }
@@ -82,25 +92,85 @@ func fitBaseline(ctx context.Context, env *Env, o evalOptions, main *router.Mode
 	return m, nil
 }
 
-// routeRows routes every test question with every router.
+// routeRows routes every test question with every router. The first router
+// is the trained one; matched routers take its realised strong share.
 func routeRows(ctx context.Context, routers []evalRouter, rows []oracle.Row) ([]eval.RouterRun, error) {
 	runs := make([]eval.RouterRun, 0, len(routers))
+	share := math.NaN()
 	for _, er := range routers {
+		ds, err := decideAll(ctx, er.r, rows)
+		if err != nil {
+			return nil, err
+		}
 		run := eval.RouterRun{
 			Name: er.r.Name(), Threshold: er.threshold,
 			Scores: make([]float64, len(rows)), Strong: make([]bool, len(rows)), Policies: make([]string, len(rows)),
 		}
-		for i, row := range rows {
-			d, err := er.r.Route(ctx, row.Query)
-			if err != nil {
-				return nil, fmt.Errorf("router %s on question %s: %w", er.r.Name(), row.ID, err)
+		for i, d := range ds {
+			run.Scores[i], run.Policies[i] = d.Score, d.Policy
+		}
+		if er.matched && !math.IsNaN(share) {
+			run.Threshold = thresholdForShare(run.Scores, share)
+		}
+		var k int
+		for i, d := range ds {
+			run.Strong[i] = d.Score >= run.Threshold
+			if run.Strong[i] {
+				k++
+				run.Policies[i] = policy.Complex
+			} else if d.Policy == policy.Complex {
+				// Below the matched threshold: not Complex any more.
+				run.Policies[i] = policy.Standard
 			}
-			if math.IsNaN(d.Score) {
-				return nil, fmt.Errorf("router %s on question %s: score is NaN", er.r.Name(), row.ID)
-			}
-			run.Scores[i], run.Strong[i], run.Policies[i] = d.Score, d.Score >= er.threshold, d.Policy
+		}
+		if math.IsNaN(share) {
+			share = float64(k) / float64(len(rows))
 		}
 		runs = append(runs, run)
 	}
 	return runs, nil
+}
+
+// thresholdForShare returns the lowest score among the round(share·n)
+// highest, so "score >= threshold" sends that many queries (more on ties).
+func thresholdForShare(scores []float64, share float64) float64 {
+	s := slices.Clone(scores)
+	slices.SortFunc(s, func(a, b float64) int { return cmp.Compare(b, a) })
+	k := int(math.Round(share * float64(len(s))))
+	if k <= 0 {
+		return math.Inf(1)
+	}
+	return s[min(k, len(s))-1]
+}
+
+// decideAll routes rows in parallel; routers are safe for concurrent use.
+func decideAll(ctx context.Context, r router.Router, rows []oracle.Row) ([]router.Decision, error) {
+	out := make([]router.Decision, len(rows))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(rows)/64))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(rows); i += workers {
+				d, err := r.Route(ctx, rows[i].Query)
+				if err == nil && math.IsNaN(d.Score) {
+					err = errors.New("score is NaN")
+				}
+				if err != nil {
+					errs[w] = fmt.Errorf("router %s on question %s: %w", r.Name(), rows[i].ID, err)
+					return
+				}
+				out[i] = d
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -73,7 +73,7 @@ func (s scoreRouter) Route(_ context.Context, q string) (router.Decision, error)
 func TestRouteRows(t *testing.T) {
 	rows := []oracle.Row{{ID: "1", Query: "a"}, {ID: "2", Query: "b"}, {ID: "3", Query: "c"}}
 	r := scoreRouter{"fixed", map[string]float64{"a": 0.9, "b": 0.5, "c": 0.1}}
-	runs, err := routeRows(context.Background(), []evalRouter{{r, 0.5}}, rows)
+	runs, err := routeRows(context.Background(), []evalRouter{{r: r, threshold: 0.5}}, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +81,24 @@ func TestRouteRows(t *testing.T) {
 		t.Errorf("decisions %v, want strong iff score >= 0.5", got)
 	}
 	rows = append(rows, oracle.Row{ID: "4", Query: "zzz"})
-	if _, err := routeRows(context.Background(), []evalRouter{{r, 0.5}}, rows); err == nil || !strings.Contains(err.Error(), "question 4") {
+	if _, err := routeRows(context.Background(), []evalRouter{{r: r, threshold: 0.5}}, rows); err == nil || !strings.Contains(err.Error(), "question 4") {
 		t.Errorf("err = %v, want one naming the question", err)
 	}
+	// A matched router takes the first router's realised share (2 of 3):
+	// its two highest scores go strong, whatever its own threshold says.
+	other := scoreRouter{"other", map[string]float64{"a": 0.2, "b": 0.1, "c": 0.3}}
+	runs, err = routeRows(context.Background(), []evalRouter{{r: r, threshold: 0.5}, {r: other, threshold: 0.9, matched: true}}, rows[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runs[1].Strong; !got[0] || got[1] || !got[2] || runs[1].Threshold != 0.2 {
+		t.Errorf("matched decisions %v at threshold %v, want [true false true] at 0.2", got, runs[1].Threshold)
+	}
+	if runs[1].Policies[0] != policy.Complex || runs[1].Policies[1] != policy.Standard {
+		t.Errorf("matched policies %v", runs[1].Policies)
+	}
 	nan := scoreRouter{"nan", map[string]float64{"a": math.NaN()}}
-	if _, err := routeRows(context.Background(), []evalRouter{{nan, 0.5}}, rows[:1]); err == nil {
+	if _, err := routeRows(context.Background(), []evalRouter{{r: nan, threshold: 0.5}}, rows[:1]); err == nil {
 		t.Error("NaN score accepted")
 	}
 }
@@ -106,5 +119,26 @@ func TestPrintEvalSummary(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestThresholdForShare(t *testing.T) {
+	cases := []struct {
+		name   string
+		scores []float64
+		share  float64
+		want   float64
+	}{
+		{"none", []float64{0.1, 0.5}, 0, math.Inf(1)},
+		{"half", []float64{0.1, 0.9, 0.5, 0.3}, 0.5, 0.5},
+		{"all", []float64{0.1, 0.9}, 1, 0.1},
+		{"rounds", []float64{0.1, 0.2, 0.3}, 0.4, 0.3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := thresholdForShare(tc.scores, tc.share); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

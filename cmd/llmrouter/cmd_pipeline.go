@@ -23,7 +23,7 @@ type pipelineOptions struct {
 	seed                                             uint64
 	benchLimit, evalLimit, sftEpochs, dpoEpochs      int
 	concurrency                                      int
-	kind, modelName                                  string
+	kind, modelName, routers                         string
 }
 
 // stage is one step of the pipeline: a subcommand called in-process with
@@ -49,18 +49,22 @@ func runPipeline(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	logModelName(env, o)
-	stages := pipelineStages(o)
+	roles, err := pipelineRoles(o)
+	if err != nil {
+		return err
+	}
+	stages := pipelineStages(o, roles)
 	stampDir := filepath.Join(o.dataDir, ".pipeline")
 	var results []stageResult
 	start := time.Now()
 	for i, s := range stages {
-		fmt.Fprintf(env.Stderr, "[%d/%d] %-9s ", i+1, len(stages), s.name)
-		r, err := runStage(ctx, env, o, &stages[i], filepath.Join(stampDir, s.name+".json"))
+		tag := fmt.Sprintf("[%d/%d] %-9s", i+1, len(stages), s.name)
+		r, err := runStage(ctx, env, o, &stages[i], filepath.Join(stampDir, s.name+".json"), tag)
 		if err != nil {
-			fmt.Fprintln(env.Stderr, "failed")
+			fmt.Fprintf(env.Stderr, "%s failed\n", tag)
 			return fmt.Errorf("stage %s: %w", s.name, err)
 		}
-		fmt.Fprintf(env.Stderr, "%s in %v: %s\n", r.status, r.took.Round(time.Millisecond), r.figure)
+		fmt.Fprintf(env.Stderr, "%s %s in %v: %s\n", tag, r.status, r.took.Round(time.Millisecond), r.figure)
 		results = append(results, r)
 	}
 	printPipelineSummary(env.Stdout, results, time.Since(start))
@@ -68,7 +72,7 @@ func runPipeline(ctx context.Context, env *Env, args []string) error {
 }
 
 // runStage runs s unless its stamp says it is up to date.
-func runStage(ctx context.Context, env *Env, o pipelineOptions, s *stage, stampPath string) (stageResult, error) {
+func runStage(ctx context.Context, env *Env, o pipelineOptions, s *stage, stampPath, tag string) (stageResult, error) {
 	t := time.Now()
 	res := stageResult{name: s.name}
 	cur, ok, err := currentStamp(s)
@@ -82,6 +86,7 @@ func runStage(ctx context.Context, env *Env, o pipelineOptions, s *stage, stampP
 	if err := removeStamp(stampPath); err != nil {
 		return res, err
 	}
+	fmt.Fprintf(env.Stderr, "%s running\n", tag)
 	var out bytes.Buffer
 	sub := *env
 	sub.Stdout = io.Writer(&out)
@@ -181,12 +186,16 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	fs.IntVar(&o.evalLimit, "eval-limit", o.evalLimit, "eval limit on the test split, 0 = all (env EVAL_LIMIT)")
 	fs.IntVar(&o.sftEpochs, "sft-epochs", o.sftEpochs, "SFT epochs (env SFT_EPOCHS)")
 	fs.IntVar(&o.dpoEpochs, "dpo-epochs", o.dpoEpochs, "DPO epochs (env DPO_EPOCHS)")
+	fs.StringVar(&o.routers, "routers", "classifier,random,rules", "routers eval compares with the trained one (add knn for the similarity-weighted kNN; it costs minutes on the full MMLU split)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "upstream calls in flight for oracle and eval (0 = their default)")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
 	if !slices.Contains([]string{"mmlu", "gsm8k", "recorded", "simpleqa"}, o.benchmark) {
 		return o, fmt.Errorf("%w: --benchmark %q: want mmlu, gsm8k, recorded or simpleqa", errUsage, o.benchmark)
+	}
+	if _, err := parseRouterList(o.routers, false); err != nil {
+		return o, err
 	}
 	if !(o.strongShare >= 0 && o.strongShare <= 1) {
 		return o, fmt.Errorf("%w: --strong-share %v: want a number in [0, 1]", errUsage, o.strongShare)

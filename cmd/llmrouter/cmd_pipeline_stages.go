@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
@@ -38,7 +39,7 @@ func pathsFor(o pipelineOptions) pipelinePaths {
 
 // pipelineStages lists download → split → oracle (train split only) →
 // prepare → train → calibrate → eval (test split only).
-func pipelineStages(o pipelineOptions) []stage {
+func pipelineStages(o pipelineOptions, roles config.Roles) []stage {
 	p := pathsFor(o)
 	itoa := strconv.Itoa
 	ftoa := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
@@ -78,7 +79,8 @@ func pipelineStages(o pipelineOptions) []stage {
 		{
 			name: "train", run: runTrain,
 			args: []string{"--sft-data-path", p.sft, "--dpo-data-path", p.dpo, "--sft-epochs", itoa(o.sftEpochs),
-				"--dpo-epochs", itoa(o.dpoEpochs), "--output", o.modelDir, "--kind", o.kind, "--seed", strconv.FormatUint(o.seed, 10)},
+				"--dpo-epochs", itoa(o.dpoEpochs), "--output", o.modelDir, "--kind", o.kind, "--seed", strconv.FormatUint(o.seed, 10),
+				"--cheap-model", roles.Cheap, "--strong-model", roles.Strong},
 			// calibrate rewrites model.json, so only the weights are checked.
 			inputs: []string{p.sft, p.dpo}, outputs: []string{p.modelMeta, p.modelWeights}, checked: []string{p.modelWeights},
 			figure: func() string { return trainFigure(p.modelMeta) },
@@ -92,7 +94,7 @@ func pipelineStages(o pipelineOptions) []stage {
 		{
 			name: "eval", run: runEval,
 			args: append([]string{"--model-path", o.modelDir, "--test-file", p.test, "--output-dir", o.resultsDir,
-				"--compare-baseline", "--limit", itoa(o.evalLimit), "--sft-data-path", p.sft}, common...),
+				"--routers", o.routers, "--limit", itoa(o.evalLimit), "--sft-data-path", p.sft}, common...),
 			inputs: []string{p.test, p.modelMeta, p.modelWeights, p.sft}, outputs: results, checked: results[:1],
 			figure: func() string { return evalFigure(results[0]) },
 		},
@@ -158,4 +160,22 @@ func evalFigure(path string) string {
 	}
 	r := cmp.Routers[0]
 	return fmt.Sprintf("%s: APGR %s, strong share @95%% %s, cost savings %s", r.Name, fnum(r.APGR), fpct(r.StrongShareAt95), fpct(r.CostSavings))
+}
+
+// pipelineRoles are the benchmark's default cheap and strong models from the
+// catalogue, recorded in the trained model so route and serve use them.
+func pipelineRoles(o pipelineOptions) (config.Roles, error) {
+	cat, err := config.LoadCatalogue(o.config)
+	if err != nil {
+		return config.Roles{}, err
+	}
+	family := "recorded"
+	if o.benchmark == "simpleqa" {
+		family = "simpleqa"
+	}
+	r, ok := cat.Defaults[family]
+	if !ok || r.Cheap == "" || r.Strong == "" {
+		return r, fmt.Errorf("model catalogue has no defaults.%s cheap and strong models", family)
+	}
+	return r, nil
 }
