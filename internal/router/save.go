@@ -74,6 +74,12 @@ func Save(dir string, m *Model) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
+	// Temp dirs of saves killed mid-write would pile up, a model each.
+	if stale, err := filepath.Glob(filepath.Join(parent, "."+filepath.Base(dir)+".tmp-*")); err == nil {
+		for _, s := range stale {
+			os.RemoveAll(s)
+		}
+	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
 		return fmt.Errorf("save model: %w", err)
@@ -113,9 +119,8 @@ func Save(dir string, m *Model) error {
 		}
 		return fmt.Errorf("save model: %w", err)
 	}
-	if old != "" {
-		os.RemoveAll(old)
-	}
+	// Also drops a ".old" left by a save killed between the two renames.
+	os.RemoveAll(dir + ".old")
 	syncDir(parent)
 	return nil
 }
