@@ -158,7 +158,7 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 		env string
 		def int
 		dst *int
-	}{{"BENCHMARK_LIMIT", 0, &o.benchLimit}, {"EVAL_LIMIT", 0, &o.evalLimit}, {"SFT_EPOCHS", 3, &o.sftEpochs}, {"DPO_EPOCHS", 1, &o.dpoEpochs}}
+	}{{"BENCHMARK_LIMIT", -1, &o.benchLimit}, {"EVAL_LIMIT", -1, &o.evalLimit}, {"SFT_EPOCHS", 3, &o.sftEpochs}, {"DPO_EPOCHS", 1, &o.dpoEpochs}}
 	for _, e := range ints {
 		v, err := envInt(env, e.env, e.def)
 		if err != nil {
@@ -182,8 +182,8 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	fs.Float64Var(&o.trainRatio, "train-ratio", 0.8, "train share of the split")
 	fs.Float64Var(&o.strongShare, "strong-share", 0.3, "calibrate the threshold to send this share of queries to the strong model")
 	fs.Uint64Var(&o.seed, "seed", 42, "seed for the split and training")
-	fs.IntVar(&o.benchLimit, "limit", o.benchLimit, "oracle limit on the train split, 0 = all (env BENCHMARK_LIMIT)")
-	fs.IntVar(&o.evalLimit, "eval-limit", o.evalLimit, "eval limit on the test split, 0 = all (env EVAL_LIMIT)")
+	fs.IntVar(&o.benchLimit, "limit", o.benchLimit, "oracle limit on the train split, 0 = all (env BENCHMARK_LIMIT; default: 1000 for simpleqa, which is paid, else all)")
+	fs.IntVar(&o.evalLimit, "eval-limit", o.evalLimit, "eval limit on the test split, 0 = all (env EVAL_LIMIT; default: 500 for simpleqa, else all)")
 	fs.IntVar(&o.sftEpochs, "sft-epochs", o.sftEpochs, "SFT epochs (env SFT_EPOCHS)")
 	fs.IntVar(&o.dpoEpochs, "dpo-epochs", o.dpoEpochs, "DPO epochs (env DPO_EPOCHS)")
 	fs.StringVar(&o.routers, "routers", "classifier,random,rules", "routers eval compares with the trained one (add knn for the similarity-weighted kNN; it costs minutes on the full MMLU split)")
@@ -193,6 +193,14 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	}
 	if !slices.Contains([]string{"mmlu", "gsm8k", "recorded", "simpleqa"}, o.benchmark) {
 		return o, fmt.Errorf("%w: --benchmark %q: want mmlu, gsm8k, recorded or simpleqa", errUsage, o.benchmark)
+	}
+	// Live SimpleQA costs money per question: default to the original
+	// guide's limits. The recorded benchmarks are free, so use them whole.
+	if o.benchLimit == -1 {
+		o.benchLimit = map[bool]int{true: 1000, false: 0}[o.benchmark == "simpleqa"]
+	}
+	if o.evalLimit == -1 {
+		o.evalLimit = map[bool]int{true: 500, false: 0}[o.benchmark == "simpleqa"]
 	}
 	if _, err := parseRouterList(o.routers, false); err != nil {
 		return o, err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/report"
@@ -232,5 +233,46 @@ func TestStampDetectsChanges(t *testing.T) {
 	s.inputs = []string{filepath.Join(dir, "missing")}
 	if _, _, err := currentStamp(s); err == nil {
 		t.Error("missing input must be an error")
+	}
+}
+
+func TestPipelineLimitsAndModelName(t *testing.T) {
+	cases := []struct {
+		name           string
+		vars           map[string]string
+		args           []string
+		bench, eval    int
+		kind, sft, dpo string
+	}{
+		{"offline defaults", nil, nil, 0, 0, "classifier", "3", "1"},
+		{"simpleqa is capped", nil, []string{"--benchmark", "simpleqa"}, 1000, 500, "classifier", "3", "1"},
+		{"env limits", map[string]string{"BENCHMARK_LIMIT": "300", "EVAL_LIMIT": "100", "SFT_EPOCHS": "5", "DPO_EPOCHS": "0"}, nil, 300, 100, "classifier", "5", "0"},
+		{"flag beats env", map[string]string{"BENCHMARK_LIMIT": "300"}, []string{"--limit", "7"}, 7, 0, "classifier", "3", "1"},
+		{"MODEL_NAME router kind", map[string]string{"MODEL_NAME": "knn"}, nil, 0, 0, "knn", "3", "1"},
+		{"MODEL_NAME LLM", map[string]string{"MODEL_NAME": "google/gemma-2b"}, nil, 0, 0, "classifier", "3", "1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &Env{Stdout: &strings.Builder{}, Stderr: &strings.Builder{}, Getenv: func(k string) string { return tc.vars[k] }}
+			o, err := parsePipelineFlags(env, tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.benchLimit != tc.bench || o.evalLimit != tc.eval || o.kind != tc.kind {
+				t.Errorf("limits %d/%d kind %s, want %d/%d %s", o.benchLimit, o.evalLimit, o.kind, tc.bench, tc.eval, tc.kind)
+			}
+			var train stage
+			for _, s := range pipelineStages(o, config.Roles{Cheap: "c", Strong: "s"}) {
+				if s.name == "train" {
+					train = s
+				}
+			}
+			args := strings.Join(train.args, " ")
+			for _, want := range []string{"--sft-epochs " + tc.sft, "--dpo-epochs " + tc.dpo, "--kind " + tc.kind, "--cheap-model c"} {
+				if !strings.Contains(args, want) {
+					t.Errorf("train args %q lack %q", args, want)
+				}
+			}
+		})
 	}
 }
