@@ -1,11 +1,67 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/server"
 )
 
-// TODO(owner): replace with the real command.
-func runServe(_ context.Context, _ *Env, _ []string) error {
-	return errors.New("serve: not implemented yet")
+// runServe runs the OpenAI-compatible routing gateway until SIGINT/SIGTERM,
+// then drains in-flight requests. --hash-key prints the sha256 to put in
+// auth.keys for a key read from stdin (never from argv, which other users
+// of the machine can read in ps).
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "serve", "--config router.yaml [--addr :8080] | --hash-key < key.txt")
+	cfgPath := fs.String("config", "", "gateway config (see configs/router.example.yaml); required")
+	addr := fs.String("addr", "", "listen address, overriding the config's listen")
+	hashKey := fs.Bool("hash-key", false, "read a gateway key from stdin and print its sha256 for auth.keys, then exit")
+	check := fs.Bool("check", false, "validate the config and exit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *hashKey {
+		return printKeyHash(env)
+	}
+	if *cfgPath == "" {
+		return fmt.Errorf("%w: --config is required (start from configs/router.example.yaml)", errUsage)
+	}
+	cfg, err := server.LoadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Listen = *addr
+	}
+	if *check {
+		fmt.Fprintf(env.Stdout, "%s: ok\n", *cfgPath)
+		return nil
+	}
+	log := env.Log
+	if env.Getenv("LLMROUTER_LOG_FORMAT") == "" {
+		// The config's log_format applies unless the environment overrides it.
+		log = newLogger(env.Stderr, cfg.LogFormat, env.Getenv("LLMROUTER_LOG_LEVEL"))
+	}
+	srv, closeFn, err := server.Open(ctx, cfg, server.OpenOptions{Getenv: env.Getenv, Logger: log})
+	if err != nil {
+		return err
+	}
+	serveErr := srv.ListenAndServe(ctx)
+	return errors.Join(serveErr, closeFn())
+}
+
+func printKeyHash(env *Env) error {
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	key := strings.TrimRight(line, "\r\n")
+	if key == "" {
+		if err != nil && err.Error() != "EOF" {
+			return fmt.Errorf("read key from stdin: %w", err)
+		}
+		return fmt.Errorf("%w: --hash-key reads the key from stdin, got nothing", errUsage)
+	}
+	fmt.Fprintln(env.Stdout, server.HashKey(key))
+	return nil
 }

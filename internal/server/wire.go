@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/provider"
+	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/router"
+	"github.com/llmrouter/llmrouter/internal/spend"
+	spendredis "github.com/llmrouter/llmrouter/internal/spend/redis"
+	"github.com/llmrouter/llmrouter/internal/spend/sqlite"
+)
+
+// OpenOptions are the outside world Open may touch.
+type OpenOptions struct {
+	// Getenv reads upstream keys and the Redis URL (default os.Getenv).
+	Getenv func(string) string
+	Logger *slog.Logger
+	// HTTPClient overrides the upstream HTTP client (tests).
+	HTTPClient *http.Client
+	// RetrySleep overrides the retry backoff wait (tests).
+	RetrySleep func(ctx context.Context, d time.Duration) error
+}
+
+// Open builds a production Server from cfg: the provider registry (keys
+// from env or secret files only), the trained router, the SQLite spend
+// store, and budgets counted in memory or in Redis. close releases them
+// and must be called after serving stops.
+func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn func() error, err error) {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	var closers []func() error
+	closeAll := func() error {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i]())
+		}
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if err != nil {
+			_ = closeAll()
+		}
+	}()
+	cat, err := cfg.Catalogue()
+	if err != nil {
+		return nil, nil, err
+	}
+	deps := Deps{Logger: o.Logger}
+	deps.Upstreams = registry.New(cat, registry.Options{
+		Getenv: o.Getenv, HTTPClient: o.HTTPClient, Logger: o.Logger,
+		Retry: provider.RetryOptions{MaxAttempts: cfg.Retry.MaxAttempts, BaseDelay: cfg.Retry.BaseDelay, MaxDelay: cfg.Retry.MaxDelay, Sleep: o.RetrySleep},
+	})
+	for _, name := range cat.Names() {
+		if err := deps.Upstreams.(*registry.Registry).CheckKey(name); err != nil {
+			o.Logger.Warn("model unavailable until its key is set; requests for it fall back or fail", "model", name, "error", err)
+		}
+	}
+	if cfg.Router.ModelPath != "" {
+		m, err := router.Load(cfg.Router.ModelPath)
+		if err != nil {
+			return nil, nil, fmt.Errorf("router.model_path: %w", err)
+		}
+		deps.Router = m
+	}
+	if dir := filepath.Dir(cfg.Spend.SQLitePath); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("spend.sqlite_path: %w", err)
+		}
+	}
+	store, err := sqlite.Open(ctx, cfg.Spend.SQLitePath, sqlite.Options{Logger: o.Logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("spend.sqlite_path: %w", err)
+	}
+	closers = append(closers, store.Close)
+	deps.Store = store
+	var counter spend.Counter = spend.NewMemoryCounter()
+	if env := cfg.Spend.RedisURLEnv; env != "" {
+		url := o.Getenv(env)
+		if url == "" {
+			return nil, nil, fmt.Errorf("spend.redis_url_env: environment variable %s is empty", env)
+		}
+		rc, err := spendredis.Open(ctx, url, "")
+		if err != nil {
+			return nil, nil, fmt.Errorf("spend.redis_url_env: %w", err)
+		}
+		closers = append(closers, rc.Close)
+		counter = rc
+	}
+	if deps.Budgets, err = spend.NewBudgets(cfg.Budgets, counter); err != nil {
+		return nil, nil, err
+	}
+	if err := deps.Budgets.Restore(ctx, store); err != nil {
+		return nil, nil, err
+	}
+	if srv, err = New(cfg, deps); err != nil {
+		return nil, nil, err
+	}
+	return srv, closeAll, nil
+}
