@@ -79,7 +79,7 @@ func chartData(cmp *eval.Comparison) ([]series, []marker) {
 	}
 	if cheap != nil && strong != nil && cmp.N > 0 {
 		lines = append(lines, series{
-			name: "random", color: randomColor, dashed: true,
+			name: "random (expected)", color: randomColor, dashed: true,
 			share: []float64{0, 1},
 			cost:  []float64{float64(cheap.CostPerQuery), float64(strong.CostPerQuery)},
 			acc:   []float64{float64(cheap.Accuracy), float64(strong.Accuracy)},
