@@ -57,6 +57,9 @@ type Prediction struct {
 	Policy [numPolicies]float64
 	// Outcome holds P(cell) in OutcomeLabels order.
 	Outcome [numCells]float64
+	// TopicGain is the topic head's expected strong − cheap correctness in
+	// [−1, 1] (0 without a topic head).
+	TopicGain float64
 }
 
 // Model is a trained (or random) router loaded in memory. It is immutable
@@ -68,6 +71,7 @@ type Model struct {
 	w      []float32 // classifier weights, feature-major: w[f*numOut+k]
 	bias   [numOut]float32
 	knn    *knnIndex
+	topic  *topicHead
 	vecs   sync.Pool
 	scorer scoreFunc
 }
@@ -156,6 +160,9 @@ func (m *Model) linearPredict(v *features.Vector, p *Prediction) {
 	}
 	softmax(z[:numPolicies], p.Policy[:])
 	softmax(z[numPolicies:], p.Outcome[:])
+	if m.topic != nil {
+		p.TopicGain = m.topic.predictGain(v, uint32(1)<<(m.Meta.Features.HashBits-1))
+	}
 }
 
 func softmax(z, out []float64) {

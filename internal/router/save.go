@@ -201,6 +201,9 @@ func Load(dir string) (*Model, error) {
 	if m.scorer, err = scorer(meta.ScoreKind); err != nil {
 		return nil, fmt.Errorf("%s: %w", metaPath, err)
 	}
+	if needsTopic(meta.ScoreKind) && m.topic == nil {
+		return nil, fmt.Errorf("%s: score kind %s needs a topic head, and %s has none", metaPath, meta.ScoreKind, wPath)
+	}
 	return m, nil
 }
 

@@ -20,13 +20,21 @@ const (
 	ScoreCheapWrong = "cheap_wrong"
 	// ScoreBlend averages complex_minus_standard and outcome_gain.
 	ScoreBlend = "blend"
+	// ScoreTopicGain is (topic head's expected gain + 1) / 2.
+	ScoreTopicGain = "topic_gain"
+	// ScoreBlendTopic averages outcome_gain and topic_gain: two estimates
+	// of the same expected gain, per query and per topic.
+	ScoreBlendTopic = "blend_topic"
 	// ScoreRandom is a seeded hash of the query (random router only).
 	ScoreRandom = "random"
 )
 
 // ScoreKinds lists the candidate kinds in the order they are compared;
 // on equal validation APGR the earlier (simpler) one wins.
-var ScoreKinds = []string{ScorePComplex, ScoreComplexMinusStandard, ScoreOutcomeGain, ScoreCheapWrong, ScoreBlend}
+var ScoreKinds = []string{ScorePComplex, ScoreComplexMinusStandard, ScoreOutcomeGain, ScoreCheapWrong, ScoreBlend, ScoreTopicGain, ScoreBlendTopic}
+
+// needsTopic reports whether a score kind uses the topic head.
+func needsTopic(kind string) bool { return kind == ScoreTopicGain || kind == ScoreBlendTopic }
 
 type scoreFunc func(p *Prediction) float64
 
@@ -42,6 +50,10 @@ func scoreInline(kind string, p *Prediction) (float64, bool) {
 		return outcomeGain(p), true
 	case ScoreBlend:
 		return (complexMinusStandard(p) + outcomeGain(p)) / 2, true
+	case ScoreTopicGain:
+		return topicGain(p), true
+	case ScoreBlendTopic:
+		return (outcomeGain(p) + topicGain(p)) / 2, true
 	}
 	return 0, false
 }
@@ -58,6 +70,10 @@ func scorer(kind string) (scoreFunc, error) {
 		return func(p *Prediction) float64 { return p.Outcome[cellStrongOnly] + p.Outcome[cellBothWrong] }, nil
 	case ScoreBlend:
 		return func(p *Prediction) float64 { return (complexMinusStandard(p) + outcomeGain(p)) / 2 }, nil
+	case ScoreTopicGain:
+		return topicGain, nil
+	case ScoreBlendTopic:
+		return func(p *Prediction) float64 { return (outcomeGain(p) + topicGain(p)) / 2 }, nil
 	case ScoreRandom:
 		return func(p *Prediction) float64 { return p.Score }, nil
 	}
@@ -71,6 +87,8 @@ func complexMinusStandard(p *Prediction) float64 {
 func outcomeGain(p *Prediction) float64 {
 	return clamp01((p.Outcome[cellStrongOnly] - p.Outcome[cellCheapOnly] + 1) / 2)
 }
+
+func topicGain(p *Prediction) float64 { return clamp01((p.TopicGain + 1) / 2) }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 

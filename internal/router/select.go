@@ -82,6 +82,9 @@ func validationAPGR(m *Model, val []example) map[string]float64 {
 	preds, cheap, strong := predictOutcomes(m, val)
 	out := map[string]float64{}
 	for _, k := range ScoreKinds {
+		if needsTopic(k) && m.topic == nil {
+			continue
+		}
 		s, _ := scorer(k)
 		scores := make([]float64, len(preds))
 		for i := range preds {
@@ -123,7 +126,7 @@ func predictOutcomes(m *Model, val []example) (preds []Prediction, cheap, strong
 // newModel wraps fitted parts as a Model; the weights become float32 here,
 // so training-time metrics are computed on exactly what Save writes.
 func newModel(meta Meta, f *fitted, lin *linear) *Model {
-	m := &Model{Meta: meta, vec: f.vec, knn: f.knn}
+	m := &Model{Meta: meta, vec: f.vec, knn: f.knn, topic: f.topic}
 	if lin != nil {
 		m.w = make([]float32, len(lin.w))
 		for i, x := range lin.w {

@@ -19,14 +19,10 @@ func TestSweep(t *testing.T) {
 		mod  func(*TrainConfig)
 	}
 	settings := []setting{
-		{"lr=0.01", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01 }},
-		{"lr=0.005", func(c *TrainConfig) { c.Hyper.LearningRate = 0.005 }},
-		{"lr=0.01 dpolr=0.005", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Hyper.DPOLearningRate = 0.005 }},
-		{"lr=0.01 ep=5", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Hyper.SFTEpochs = 5 }},
-		{"lr=0.01 nochar", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Features.CharNgramMax = 0 }},
-		{"lr=0.02 nochar", func(c *TrainConfig) { c.Hyper.LearningRate = 0.02; c.Features.CharNgramMax = 0 }},
-		{"lr=0.01 dense=0.5", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Features.DenseScale = 0.5 }},
-		{"lr=0.01 bits16", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01; c.Features.HashBits = 16 }},
+		{"default", func(c *TrainConfig) {}},
+		{"no topic head", func(c *TrainConfig) { c.Hyper.TopicBits = 0 }},
+		{"lr=0.1", func(c *TrainConfig) { c.Hyper.LearningRate = 0.1 }},
+		{"word n-grams only", func(c *TrainConfig) { c.Features.CharNgramMax = 0 }},
 	}
 	for _, s := range settings {
 		cfg := DefaultTrainConfig()

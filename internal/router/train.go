@@ -28,8 +28,12 @@ type Hyperparameters struct {
 	DPOL2           float64 `json:"dpo_l2"`
 	// ValidationFraction of the SFT rows (seeded, topic-stratified) is held
 	// out to choose the score kind; the final model trains on every row.
-	ValidationFraction float64   `json:"validation_fraction"`
-	KNN                KNNConfig `json:"knn"`
+	ValidationFraction float64 `json:"validation_fraction"`
+	// TopicBits sizes the topic head's folded word space (2^TopicBits
+	// buckets); 0 disables the head. TopicLearningRate is its AdaGrad rate.
+	TopicBits         int       `json:"topic_bits"`
+	TopicLearningRate float64   `json:"topic_learning_rate"`
+	KNN               KNNConfig `json:"knn"`
 }
 
 // TrainConfig configures Train. Start from DefaultTrainConfig.
@@ -62,7 +66,8 @@ func DefaultTrainConfig() TrainConfig {
 			LearningRate: 0.02, L2: 1e-4,
 			DPOBeta: 0.1, DPOLearningRate: 0.05, DPOL2: 0,
 			ValidationFraction: 0.15,
-			KNN:                DefaultKNNConfig(),
+			TopicBits:          12, TopicLearningRate: 0.1,
+			KNN: DefaultKNNConfig(),
 		},
 		Seed:               42,
 		DefaultStrongShare: 0.3,
@@ -86,6 +91,10 @@ func (c *TrainConfig) validate() error {
 		return fmt.Errorf("dpo beta %v: want > 0", h.DPOBeta)
 	case !(h.ValidationFraction >= 0 && h.ValidationFraction < 0.9):
 		return fmt.Errorf("validation fraction %v: want [0, 0.9)", h.ValidationFraction)
+	case h.TopicBits != 0 && (h.TopicBits < 4 || h.TopicBits > 20):
+		return fmt.Errorf("topic bits %d: want 0 (off) or [4, 20]", h.TopicBits)
+	case h.TopicBits != 0 && !(h.TopicLearningRate > 0):
+		return fmt.Errorf("topic learning rate %v: want > 0", h.TopicLearningRate)
 	case !(c.DefaultStrongShare >= 0 && c.DefaultStrongShare <= 1):
 		return fmt.Errorf("default strong share %v: want [0, 1]", c.DefaultStrongShare)
 	}
@@ -137,6 +146,9 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, nil, err
 	}
+	// The topic head folds the word half of the hashed space; it cannot be
+	// larger than that half.
+	cfg.Hyper.TopicBits = min(cfg.Hyper.TopicBits, cfg.Features.HashBits-1)
 	start := time.Now()
 	data, err := loadData(&cfg)
 	if err != nil {
@@ -181,6 +193,7 @@ type fitted struct {
 	sft    *linear
 	dpo    *linear // nil without DPO pairs or epochs
 	knn    *knnIndex
+	topic  *topicHead
 	stages []Stage
 }
 
@@ -231,6 +244,15 @@ func fit(ctx context.Context, cfg TrainConfig, ex []example, pairs []pair, mt *M
 		return nil, err
 	}
 	f.stages = append(f.stages, Stage{Name: "sft", Duration: time.Since(t), Detail: fmt.Sprintf("%d epochs, loss %s", cfg.Hyper.SFTEpochs, fmtLosses(sftLoss))})
+	if cfg.Hyper.TopicBits > 0 {
+		t = time.Now()
+		if f.topic, err = trainTopicHead(ctx, X, ex, cfg); err != nil {
+			return nil, err
+		}
+		if f.topic != nil {
+			f.stages = append(f.stages, Stage{Name: "topic head", Duration: time.Since(t), Detail: fmt.Sprintf("%d topics, %d buckets", len(f.topic.names), 1<<f.topic.bits)})
+		}
+	}
 	if len(pairs) > 0 && cfg.Hyper.DPOEpochs > 0 {
 		t = time.Now()
 		if f.dpo, dpoLoss, err = trainDPO(ctx, X, pairs, f.sft, cfg.Hyper, cfg.Seed); err != nil {

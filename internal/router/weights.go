@@ -17,6 +17,7 @@ import (
 //	  tag 1 vectorizer: features.Vectorizer.AppendBinary
 //	  tag 2 linear: u32 dim | u32 outputs | outputs×f32 bias | u32 rows |
 //	        rows × (u32 feature | outputs×f32)   (only nonzero rows)
+//	  tag 4 topic head: see topicHead.encode
 //	  tag 3 knn: u32 docs | u32 hashed dim | per doc: u32 nnz | nnz×u32 |
 //	        nnz×f32 | i8 cell | i8 policy
 //	u32 CRC-32C of everything before it
@@ -26,6 +27,7 @@ const (
 	tagVectorizer = 1
 	tagLinear     = 2
 	tagKNN        = 3
+	tagTopic      = 4
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -55,6 +57,9 @@ func (m *Model) encodeWeights() ([]byte, error) {
 	}
 	if m.knn != nil {
 		sections, tags = append(sections, m.knn.encode()), append(tags, tagKNN)
+	}
+	if m.topic != nil {
+		sections, tags = append(sections, m.topic.encode()), append(tags, tagTopic)
 	}
 	b := append([]byte(weightsMagic), 0, 0, 0, 0, 0, 0, 0, 0)
 	le.PutUint32(b[4:], FormatVersion)
@@ -210,6 +215,15 @@ func (m *Model) decodeSection(tag uint32, p []byte) error {
 		return m.decodeLinear(&reader{b: p})
 	case tagKNN:
 		return m.decodeKNN(&reader{b: p})
+	case tagTopic:
+		h, err := decodeTopicHead(&reader{b: p})
+		if err != nil {
+			return err
+		}
+		if h.bits > m.Meta.Features.HashBits-1 {
+			return errors.New("topic head larger than the word feature space (corrupt)")
+		}
+		m.topic = h
 	default:
 		return fmt.Errorf("unknown weights section %d", tag)
 	}

@@ -1,0 +1,274 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/llmrouter/llmrouter/internal/features"
+)
+
+// The topic head predicts a query's topic (the benchmark's subject) from
+// its word n-grams and turns it into an expected strong-model gain: the
+// topics' smoothed training gain rates, weighted by P(topic | query). Topic
+// labels are easy to learn and each topic's rate averages many noisy
+// outcomes, so this estimate is much smoother than the per-query outcome
+// head; the score kinds topic_gain and blend_topic use it. Route still
+// sees query text only.
+
+// maxTopics bounds the head so its logits fit a stack array.
+const maxTopics = 256
+
+// minTopicRows is the fewest rows a topic needs to get its own class.
+const minTopicRows = 5
+
+// topicSmoothing pulls each topic's gain rate toward the global rate, as
+// if every topic had this many extra rows at the global rate.
+const topicSmoothing = 5.0
+
+type topicHead struct {
+	bits  int
+	names []string
+	gain  []float64 // per topic, strong − cheap correctness rate, smoothed
+	w     []float32 // bucket-major: w[b*T+t]
+	bias  []float32
+}
+
+// foldWord maps a word-block feature to a topic-head bucket; other
+// features (character n-grams, dense) are not used by the head.
+func foldWord(f uint32, wordHalf uint32, mask uint32) (uint32, bool) {
+	if f >= wordHalf {
+		return 0, false
+	}
+	return f & mask, true
+}
+
+// predictGain returns E[strong − cheap] under P(topic | v), in [−1, 1].
+func (h *topicHead) predictGain(v *features.Vector, wordHalf uint32) float64 {
+	T := len(h.names)
+	var z [maxTopics]float64
+	for t := range T {
+		z[t] = float64(h.bias[t])
+	}
+	mask := uint32(1)<<h.bits - 1
+	for i, f := range v.Idx {
+		b, ok := foldWord(f, wordHalf, mask)
+		if !ok {
+			continue
+		}
+		x := float64(v.Val[i])
+		row := h.w[int(b)*T : int(b)*T+T]
+		for t, w := range row {
+			z[t] += x * float64(w)
+		}
+	}
+	mx := math.Inf(-1)
+	for _, x := range z[:T] {
+		mx = math.Max(mx, x)
+	}
+	var sum, g float64
+	for t := range T {
+		e := math.Exp(z[t] - mx)
+		sum += e
+		g += e * h.gain[t]
+	}
+	return g / sum
+}
+
+// trainTopicHead fits the head by AdaGrad SGD on cross-entropy + L2; it
+// returns nil when the rows carry fewer than two usable topics.
+func trainTopicHead(ctx context.Context, X *csr, ex []example, cfg TrainConfig) (*topicHead, error) {
+	hp := cfg.Hyper
+	if hp.TopicBits == 0 {
+		return nil, nil
+	}
+	count := map[string]int{}
+	var total, gainSum float64
+	for _, e := range ex {
+		if e.topic != "" {
+			count[e.topic]++
+		}
+		if e.cell >= 0 {
+			c, s := cellCorrect(e.cell)
+			total, gainSum = total+1, gainSum+s-c
+		}
+	}
+	var names []string
+	for t, n := range count {
+		if n >= minTopicRows {
+			names = append(names, t)
+		}
+	}
+	if len(names) < 2 || total == 0 {
+		return nil, nil
+	}
+	if len(names) > maxTopics {
+		return nil, fmt.Errorf("%d topics with %d+ rows; the topic head supports at most %d (set topic bits 0)", len(names), minTopicRows, maxTopics)
+	}
+	sort.Strings(names)
+	index := map[string]int{}
+	for i, n := range names {
+		index[n] = i
+	}
+	T := len(names)
+	h := &topicHead{bits: hp.TopicBits, names: names, gain: make([]float64, T)}
+	global := gainSum / total
+	n := make([]float64, T)
+	for _, e := range ex {
+		if t, ok := index[e.topic]; ok && e.cell >= 0 {
+			c, s := cellCorrect(e.cell)
+			h.gain[t] += s - c
+			n[t]++
+		}
+	}
+	for t := range h.gain {
+		h.gain[t] = round6((h.gain[t] + topicSmoothing*global) / (n[t] + topicSmoothing))
+	}
+	w, b, err := sgdTopics(ctx, X, ex, index, cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.w, h.bias = make([]float32, len(w)), make([]float32, T)
+	for i, x := range w {
+		h.w[i] = float32(x)
+	}
+	for i, x := range b {
+		h.bias[i] = float32(x)
+	}
+	return h, nil
+}
+
+func sgdTopics(ctx context.Context, X *csr, ex []example, index map[string]int, cfg TrainConfig) ([]float64, []float64, error) {
+	hp := cfg.Hyper
+	T := len(index)
+	wordHalf := uint32(1) << (cfg.Features.HashBits - 1)
+	mask := uint32(1)<<hp.TopicBits - 1
+	w, g := make([]float64, (1<<hp.TopicBits)*T), make([]float64, (1<<hp.TopicBits)*T)
+	b, gb := make([]float64, T), make([]float64, T)
+	var order []int
+	for i, e := range ex {
+		if _, ok := index[e.topic]; ok {
+			order = append(order, i)
+		}
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x70c))
+	var z, grad [maxTopics]float64
+	for epoch := 0; epoch < hp.SFTEpochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for k, i := range order {
+			if k%1024 == 0 && ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			idx, val := X.row(ex[i].row)
+			copy(z[:T], b)
+			for j, f := range idx {
+				if bk, ok := foldWord(f, wordHalf, mask); ok {
+					x, row := float64(val[j]), w[int(bk)*T:int(bk)*T+T]
+					for t := range row {
+						z[t] += x * row[t]
+					}
+				}
+			}
+			softmax(z[:T], grad[:T])
+			grad[index[ex[i].topic]]--
+			for j, f := range idx {
+				bk, ok := foldWord(f, wordHalf, mask)
+				if !ok {
+					continue
+				}
+				x, base := float64(val[j]), int(bk)*T
+				for t := range T {
+					// Skip near-zero gradients: most of the softmax mass sits
+					// on a few topics, and this keeps an epoch fast.
+					if math.Abs(grad[t]) < 1e-3 {
+						continue
+					}
+					gr := grad[t]*x + hp.L2*w[base+t]
+					g[base+t] += gr * gr
+					w[base+t] -= hp.TopicLearningRate * gr / (math.Sqrt(g[base+t]) + 1e-8)
+				}
+			}
+			for t := range T {
+				gb[t] += grad[t] * grad[t]
+				b[t] -= hp.TopicLearningRate * grad[t] / (math.Sqrt(gb[t]) + 1e-8)
+			}
+		}
+	}
+	return w, b, nil
+}
+
+// encode: u32 bits | u32 T | T × (u32 len | name | f64 gain) | T×f32 bias
+// | u32 rows | rows × (u32 bucket | T×f32)
+func (h *topicHead) encode() []byte {
+	T := len(h.names)
+	b := le.AppendUint32(nil, uint32(h.bits))
+	b = le.AppendUint32(b, uint32(T))
+	for t, n := range h.names {
+		b = le.AppendUint32(b, uint32(len(n)))
+		b = append(b, n...)
+		b = le.AppendUint64(b, math.Float64bits(h.gain[t]))
+	}
+	for _, x := range h.bias {
+		b = appendF32(b, x)
+	}
+	countAt := len(b)
+	b = le.AppendUint32(b, 0)
+	rows := 0
+	for k := 0; k < 1<<h.bits; k++ {
+		row := h.w[k*T : (k+1)*T]
+		if !nonzero(row) {
+			continue
+		}
+		rows++
+		b = le.AppendUint32(b, uint32(k))
+		for _, x := range row {
+			b = appendF32(b, x)
+		}
+	}
+	le.PutUint32(b[countAt:], uint32(rows))
+	return b
+}
+
+func decodeTopicHead(r *reader) (*topicHead, error) {
+	h := &topicHead{bits: int(r.u32())}
+	T := int(r.u32())
+	if h.bits < 1 || h.bits > 20 || T < 2 || T > maxTopics {
+		return nil, errTruncated
+	}
+	for range T {
+		n := int(r.u32())
+		name := r.take(n)
+		g := math.Float64frombits(r.u64())
+		if r.err != nil {
+			return nil, r.err
+		}
+		if !(g >= -1 && g <= 1) {
+			return nil, errors.New("topic gain out of range (corrupt)")
+		}
+		h.names, h.gain = append(h.names, string(name)), append(h.gain, g)
+	}
+	h.bias = make([]float32, T)
+	for t := range h.bias {
+		h.bias[t] = r.f32()
+	}
+	rows := int(r.u32())
+	if r.err != nil || rows > 1<<h.bits || rows*(4+4*T) != len(r.b) {
+		return nil, errTruncated
+	}
+	h.w = make([]float32, (1<<h.bits)*T)
+	prev := -1
+	for ; rows > 0 && r.err == nil; rows-- {
+		k := int(r.u32())
+		if k <= prev || k >= 1<<h.bits {
+			return nil, errors.New("topic rows out of order (corrupt)")
+		}
+		prev = k
+		for t := range T {
+			h.w[k*T+t] = r.f32()
+		}
+	}
+	return h, r.err
+}
