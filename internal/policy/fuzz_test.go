@@ -3,6 +3,8 @@ package policy
 import (
 	"context"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // FuzzHybrid checks that no query or numbers panic the mapper and that it
@@ -41,4 +43,34 @@ func benchHybrid(b *testing.B, q string) {
 	for b.Loop() {
 		m.Map(ctx, in)
 	}
+}
+
+// FuzzConfigYAML feeds arbitrary policy_mapping YAML through decoding,
+// validation and construction: errors are fine, panics are not, and a
+// config New accepts must map every policy to a non-empty model.
+func FuzzConfigYAML(f *testing.F) {
+	for _, s := range []string{
+		"mode: hybrid\ncost_aware: {budget_usd: 10}\n",
+		"static: {Complex_Query: gemini-2.5-flash}\nkeyword: {rules: [{keywords: [sql], regexes: ['(?i)select']}]}\n",
+		"keyword: {rules: [{regexes: ['(']}]}\n",
+		"cost_aware: {budget_usd: -1, downgrade_at: 2}\nlength: {threshold_tokens: -4}\n",
+		"math: {keywords: ['', x]}\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		var cfg Config
+		if yaml.Unmarshal([]byte(doc), &cfg) != nil {
+			return
+		}
+		m, err := New(cfg, nil)
+		if err != nil {
+			return
+		}
+		for _, p := range Labels {
+			if d := m.Map(context.Background(), Input{Query: doc, Policy: p, Spent: 1, Budget: 2}); d.Model == "" || d.Reason == "" {
+				t.Fatalf("policy %s: %+v", p, d)
+			}
+		}
+	})
 }

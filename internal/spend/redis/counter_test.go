@@ -90,6 +90,7 @@ func TestBudgetConcurrency(t *testing.T) {
 			instances int
 		}{{100, 50, 1}, {200, 100, 1}, {200, 100, 2}} {
 			t.Run(fmt.Sprintf("%s/%d_vs_%v/%d_instances", b.name, tc.n, tc.budget, tc.instances), func(t *testing.T) {
+				t.Parallel() // own miniredis or own key prefix
 				const maxCost = 1.0
 				counters := open(t, b.url(t), uniquePrefix(t), tc.instances)
 				var bs []*spend.Budgets
@@ -165,7 +166,9 @@ func TestDailyBucketsExpire(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Short: the unreachable case would otherwise wait out go-redis's
+	// dial retries.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	_, err := Open(ctx, "http://user:hunter2@localhost:1/0", "")
 	if err == nil || strings.Contains(err.Error(), "hunter2") {

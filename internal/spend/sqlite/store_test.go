@@ -221,3 +221,17 @@ func BenchmarkRecordParallel(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkRecordSerial(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	rec := spend.Record{RequestID: "r", KeyID: "k", Model: "gemini-2.5-flash", Policy: "Standard_Query", Rule: "static", InputTokens: 100, OutputTokens: 200, CostUSD: 0.0005, Status: "ok"}
+	for b.Loop() {
+		if err := s.Record(context.Background(), rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
