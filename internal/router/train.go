@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/features"
@@ -167,23 +168,40 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 		m, err := finish(ctx, &meta, nil, nil, cfg, data.examples)
 		return m, stages, err
 	}
-	kind, st, err := chooseScore(ctx, cfg, data, &meta.Metrics)
-	if err != nil {
-		return nil, nil, err
-	}
-	stages = append(stages, st...)
-	meta.ScoreKind = kind
+	// The validation fit (to choose the score) and the final fit (on every
+	// row) are independent; run them on separate cores. Each is
+	// single-threaded inside, so the result does not depend on scheduling.
 	t := time.Now()
-	f, err := fit(ctx, cfg, data.examples, data.pairs, &meta.Metrics)
+	var (
+		kind     string
+		st       []Stage
+		errValid error
+		wg       sync.WaitGroup
+	)
+	validMetrics := meta.Metrics
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		kind, st, errValid = chooseScore(ctx, cfg, data, &validMetrics)
+	}()
+	f, err := fit(ctx, cfg, slices.Clone(data.examples), slices.Clone(data.pairs), &meta.Metrics)
+	wg.Wait()
+	if errValid != nil {
+		return nil, nil, errValid
+	}
 	if err != nil {
 		return nil, nil, err
 	}
+	validMetrics.SFTEpochLoss, validMetrics.DPOEpochLoss = meta.Metrics.SFTEpochLoss, meta.Metrics.DPOEpochLoss
+	meta.Metrics = validMetrics
+	stages = append(stages, st...)
 	stages = append(stages, f.stages...)
+	meta.ScoreKind = kind
 	m, err := finish(ctx, &meta, f, f.final(), cfg, data.examples)
 	if err != nil {
 		return nil, nil, err
 	}
-	stages = append(stages, Stage{Name: "total", Duration: time.Since(start), Detail: fmt.Sprintf("final fit %v", time.Since(t).Round(time.Millisecond))})
+	stages = append(stages, Stage{Name: "total", Duration: time.Since(start), Detail: fmt.Sprintf("validation and final fits in parallel, %v", time.Since(t).Round(time.Millisecond))})
 	return m, stages, nil
 }
 
