@@ -160,6 +160,25 @@ func printEvalSummary(w io.Writer, cmp *eval.Comparison) {
 			fnum(r.PGR), apgr, auc, s80, s90, s95, fusd(r.CostPerQuery), fpct(r.CostSavings))
 	}
 	tw.Flush()
+	if cmp.Benchmark == "simpleqa" || anyNotAttempted(rows) {
+		fmt.Fprintln(w, "SimpleQA metrics:")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "router	is_correct	not attempted	accuracy given attempted	F-score	total cost	")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t$%.4f\t\n", r.Name, fpct(r.Accuracy), fpct(r.NotAttemptedShare),
+				fpct(r.AccuracyGivenAttempted), fnum(r.FScore), float64(r.Cost))
+		}
+		tw.Flush()
+	}
+}
+
+func anyNotAttempted(rs []eval.Result) bool {
+	for _, r := range rs {
+		if r.NotAttemptedShare.Valid() && r.NotAttemptedShare > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // printEvalSummaryFile prints the summary of an existing comparison.json.

@@ -120,6 +120,19 @@ func TestPrintEvalSummary(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "SimpleQA") {
+		t.Error("SimpleQA table printed for a benchmark with no abstentions")
+	}
+	qs[0].Cheap.Grade = oracle.NotAttempted
+	cmp, err = eval.Evaluate(qs, nil, eval.Options{Benchmark: "simpleqa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	printEvalSummary(&b, cmp)
+	if out := b.String(); !strings.Contains(out, "accuracy given attempted") || !strings.Contains(out, "50.0%") {
+		t.Errorf("SimpleQA table missing:\n%s", out)
+	}
 }
 
 func TestThresholdForShare(t *testing.T) {
