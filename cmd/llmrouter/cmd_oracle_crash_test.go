@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/oracle"
+	fake "github.com/llmrouter/llmrouter/internal/upstreamfake"
+)
+
+// childArgsEnv carries the command line of a re-executed test binary.
+const childArgsEnv = "LLMROUTER_TEST_CHILD_ARGS"
+
+// TestOracleCrashChild is not a test: when the crash test re-executes this
+// binary with childArgsEnv set, it runs one llmrouter command and exits.
+func TestOracleCrashChild(t *testing.T) {
+	args := os.Getenv(childArgsEnv)
+	if args == "" {
+		t.Skip("helper process for TestOracleSurvivesSIGKILL")
+	}
+	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: strings.NewReader(""), Getenv: os.Getenv}
+	os.Exit(run(context.Background(), strings.Split(args, "\x1f"), env))
+}
+
+// crashAnswer plays both Gemini models and the judge: the cheap model knows
+// two capitals in three, the strong one four in five; the judge compares
+// the answer with the gold it is shown.
+func crashAnswer(req *fake.Request) fake.Reply {
+	q := req.LastUser()
+	if _, rest, ok := strings.Cut(q, "Gold target:\n"); ok {
+		gold, rest, _ := strings.Cut(rest, "\n\nAnswer to grade:\n")
+		ans, _, _ := strings.Cut(rest, "\n\nReply with")
+		switch {
+		case strings.HasSuffix(ans, ": "+gold):
+			return fake.Reply{Text: "A"}
+		case strings.Contains(ans, "don't know"):
+			return fake.Reply{Text: "C"}
+		}
+		return fake.Reply{Text: "B"}
+	}
+	var n int
+	fmt.Sscanf(q, "What is the capital of country %d?", &n)
+	if req.Model == "gemini-2.5-pro" {
+		if n%5 == 0 {
+			return fake.Reply{Text: "Strong answer: Nowhere", ThinkingTokens: 7}
+		}
+		return fake.Reply{Text: fmt.Sprintf("Strong answer: City %d", n), ThinkingTokens: 7}
+	}
+	if n%3 == 0 {
+		return fake.Reply{Text: "Cheap answer: I don't know"}
+	}
+	return fake.Reply{Text: fmt.Sprintf("Cheap answer: City %d", n)}
+}
+
+type callID struct{ id, kind, side string }
+
+// classify maps a call the fake saw to the oracle call it was.
+func classify(c fake.Call) callID {
+	q := c.LastUser
+	if _, rest, ok := strings.Cut(q, "Question:\n"); ok {
+		problem, _, _ := strings.Cut(rest, "\n\nGold target:")
+		side := oracle.SideStrong
+		if strings.Contains(q, "Answer to grade:\nCheap answer") {
+			side = oracle.SideCheap
+		}
+		return callID{problemID(problem), oracle.KindGrade, side}
+	}
+	side := oracle.SideCheap
+	if c.Model == "gemini-2.5-pro" {
+		side = oracle.SideStrong
+	}
+	return callID{problemID(q), oracle.KindAnswer, side}
+}
+
+func problemID(problem string) string {
+	var n int
+	fmt.Sscanf(problem, "What is the capital of country %d?", &n)
+	return fmt.Sprintf("c-%02d", n)
+}
+
+// persisted reads the journal's complete records, ignoring a torn last line.
+func persisted(t *testing.T, path string) map[callID]bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return map[callID]bool{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[callID]bool{}
+	lines := bytes.Split(data, []byte("\n"))
+	for i, l := range lines {
+		var r oracle.CallRecord
+		if err := json.Unmarshal(l, &r); err != nil {
+			if i == len(lines)-1 {
+				continue // torn or empty last line
+			}
+			t.Fatalf("%s:%d: corrupt journal line %q", path, i+1, l)
+		}
+		out[callID{r.ID, r.Kind, r.Side}] = true
+	}
+	return out
+}
+
+func TestOracleSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns subprocesses")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "items.jsonl")
+	var items []dataset.Item
+	for n := range 40 {
+		items = append(items, dataset.Item{ID: fmt.Sprintf("c-%02d", n), Problem: fmt.Sprintf("What is the capital of country %d?", n),
+			Answer: fmt.Sprintf("City %d", n), Benchmark: "custom"})
+	}
+	if err := dataset.WriteJSONLAtomic(in, items); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := fake.Start("", fake.WithAnswer(crashAnswer), fake.WithLatency(40*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	oracleRun := func(out string) *exec.Cmd {
+		args := []string{"oracle", "--input-file", in, "--output-dir", out, "--concurrency", "4",
+			"--cheap-model", "gemini-2.5-flash", "--strong-model", "gemini-2.5-pro", "--judge-model", "gemini-2.5-flash"}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestOracleCrashChild$")
+		cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\x1f"),
+			"GEMINI_API_KEY=test-key", "GEMINI_BASE_URL="+srv.URL, "LLMROUTER_LOG_LEVEL=error")
+		return cmd
+	}
+
+	// Reference: one uninterrupted run.
+	ref := filepath.Join(dir, "ref")
+	if out, err := oracleRun(ref).CombinedOutput(); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	refCalls := len(srv.Calls())
+	if refCalls != 4*len(items) {
+		t.Fatalf("reference run made %d calls, want %d", refCalls, 4*len(items))
+	}
+
+	out := filepath.Join(dir, "crash")
+	journal := filepath.Join(out, oracle.JournalFile)
+	rng := rand.New(rand.NewPCG(42, 7))
+	seen := refCalls
+	kills := 0
+	for kill := 0; ; kill++ {
+		before := persisted(t, journal)
+		cmd := oracleRun(out)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		finished := false
+		if kill < 4 {
+			select {
+			case err := <-done:
+				finished = err == nil
+				if err != nil {
+					t.Fatalf("run %d failed: %v\n%s", kill, err, stderr.String())
+				}
+			case <-time.After(time.Duration(200+rng.IntN(500)) * time.Millisecond):
+				_ = cmd.Process.Kill() // SIGKILL: no chance to clean up
+				<-done
+				kills++
+			}
+		} else if err := <-done; err != nil {
+			t.Fatalf("final run failed: %v\n%s", err, stderr.String())
+		} else {
+			finished = true
+		}
+		calls := srv.Calls()
+		for _, c := range calls[seen:] {
+			if c.Model == "" {
+				continue // a request body cut off by the kill: never parsed, never billed
+			}
+			if id := classify(c); before[id] {
+				t.Fatalf("run %d repeated call %+v (%s %q), already persisted before it started", kill, id, c.Model, c.LastUser)
+			}
+		}
+		t.Logf("run %d: %d calls, %d persisted before, finished=%v", kill, len(calls)-seen, len(before), finished)
+		seen = len(calls)
+		if finished {
+			break
+		}
+	}
+
+	if kills < 2 {
+		t.Fatalf("only %d runs were killed midway; the test proves nothing", kills)
+	}
+	rows, err := oracle.ReadDataset(filepath.Join(out, oracle.DatasetFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refRows, err := oracle.ReadDataset(filepath.Join(ref, oracle.DatasetFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(items) {
+		t.Fatalf("%d rows, want exactly one per question (%d)", len(rows), len(items))
+	}
+	for i := range rows {
+		// Wall-clock latency is the one field that differs between runs.
+		rows[i].Cheap.LatencyMS, rows[i].Strong.LatencyMS = 0, 0
+		refRows[i].Cheap.LatencyMS, refRows[i].Strong.LatencyMS = 0, 0
+		a, _ := json.Marshal(rows[i])
+		b, _ := json.Marshal(refRows[i])
+		if !bytes.Equal(a, b) {
+			t.Fatalf("row %d differs from the uninterrupted run:\n%s\n%s", i, a, b)
+		}
+	}
+	if _, err := dataset.ReadJSONL[oracle.CallRecord](journal); err != nil {
+		t.Fatalf("journal is not valid JSONL after the crashes: %v", err)
+	}
+	var sum oracle.Summary
+	if b, err := os.ReadFile(filepath.Join(out, oracle.SummaryFile)); err != nil || json.Unmarshal(b, &sum) != nil || sum.Rows != len(items) {
+		t.Fatalf("summary unreadable or wrong: %v %+v", err, sum)
+	}
+}
