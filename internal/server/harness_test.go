@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -245,4 +247,52 @@ func (g *gw) waitRecords(n int) []spend.Record {
 
 func userMsg(text string) []openai.ChatCompletionMessageParamUnion {
 	return []openai.ChatCompletionMessageParamUnion{openai.UserMessage(text)}
+}
+
+// slowStream is a provider whose stream sends one chunk, then waits for
+// release (or cancellation) before finishing.
+type slowStream struct{ release chan struct{} }
+
+func (s *slowStream) Complete(ctx context.Context, req *provider.Request) (*provider.Response, error) {
+	return nil, errors.New("slowStream: streams only")
+}
+
+func (s *slowStream) Stream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
+	return &slowRecv{ctx: ctx, release: s.release}, nil
+}
+
+type slowRecv struct {
+	ctx     context.Context
+	release chan struct{}
+	n       int
+}
+
+func (r *slowRecv) Recv() (provider.Chunk, error) {
+	r.n++
+	switch r.n {
+	case 1:
+		return provider.Chunk{Text: "first "}, nil
+	case 2:
+		select {
+		case <-r.release:
+		case <-r.ctx.Done():
+			return provider.Chunk{}, r.ctx.Err()
+		}
+		return provider.Chunk{Text: "last", FinishReason: "stop", Usage: &provider.Usage{InputTokens: 1, OutputTokens: 2}}, nil
+	}
+	return provider.Chunk{}, io.EOF
+}
+
+func (r *slowRecv) Close() error { return nil }
+
+// httptestRecorder calls /healthz in-process and returns its status.
+func httptestRecorder(g *gw) int {
+	rec := httptest.NewRecorder()
+	g.srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	return rec.Code
+}
+
+func readAll(resp *http.Response) (string, error) {
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }
