@@ -18,7 +18,7 @@ import (
 // pipelineOptions are the pipeline's flags, after environment defaults.
 type pipelineOptions struct {
 	benchmark, dataDir, modelDir, resultsDir, config string
-	force, verbose                                   bool
+	force, verbose, offline                          bool
 	trainRatio, strongShare                          float64
 	seed                                             uint64
 	benchLimit, evalLimit, sftEpochs, dpoEpochs      int
@@ -179,6 +179,7 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	fs.StringVar(&o.config, "config", "", "YAML config with a models section (prices, providers); default: built-in")
 	fs.BoolVar(&o.force, "force", false, "rerun every stage even if its outputs are up to date")
 	fs.BoolVar(&o.verbose, "v", false, "show each stage's own output")
+	fs.BoolVar(&o.offline, "offline", false, "download: use the SimpleQA copy embedded in the binary (same sha256 as the official file) instead of fetching it")
 	fs.Float64Var(&o.trainRatio, "train-ratio", 0.8, "train share of the split")
 	fs.Float64Var(&o.strongShare, "strong-share", 0.3, "calibrate the threshold to send this share of queries to the strong model")
 	fs.Uint64Var(&o.seed, "seed", 42, "seed for the split and training")

@@ -50,11 +50,15 @@ func pipelineStages(o pipelineOptions, roles config.Roles) []stage {
 	if o.concurrency > 0 {
 		common = append(common, "--concurrency", itoa(o.concurrency))
 	}
+	download := []string{"--benchmark", o.benchmark, "--output-dir", filepath.Dir(p.bench)}
+	if o.offline {
+		download = append(download, "--offline")
+	}
 	results := []string{filepath.Join(o.resultsDir, report.JSONFile), filepath.Join(o.resultsDir, report.HTMLFile), filepath.Join(o.resultsDir, report.PNGFile)}
 	return []stage{
 		{
 			name: "download", run: runDownload,
-			args:    []string{"--benchmark", o.benchmark, "--output-dir", filepath.Dir(p.bench)},
+			args:    download,
 			outputs: []string{p.bench}, checked: []string{p.bench},
 			figure: func() string { return fmt.Sprintf("%d questions", countLines(p.bench)) },
 		},
