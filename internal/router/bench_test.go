@@ -76,10 +76,16 @@ func BenchmarkTrain(b *testing.B) {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 			cfg := DefaultTrainConfig()
 			step := len(d.sft) / n
+			ids := map[string]bool{}
 			for i := 0; i < len(d.sft) && len(cfg.SFT) < n; i += step {
 				cfg.SFT = append(cfg.SFT, d.sft[i])
+				ids[d.sft[i].ID] = true
 			}
-			cfg.DPO = d.dpo
+			for _, r := range d.dpo {
+				if ids[r.ID] {
+					cfg.DPO = append(cfg.DPO, r)
+				}
+			}
 			for b.Loop() {
 				if _, _, err := Train(context.Background(), cfg); err != nil {
 					b.Fatal(err)

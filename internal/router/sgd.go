@@ -87,27 +87,49 @@ func (l *linear) logits(idx []uint32, val []float32, z *[numOut]float64) {
 	}
 }
 
-// adagrad keeps per-coordinate squared-gradient sums.
+// adagrad is row-wise AdaGrad: one squared-gradient sum per (feature,
+// head) rather than per weight, which costs one square root per feature
+// and head per example instead of one per weight, and adapts just as well
+// for sparse inputs (the step size mostly depends on feature frequency).
 type adagrad struct {
 	lr   float64
-	g    []float64
+	g    []float64 // [feature*numHeads + head]
 	gb   [numOut]float64
 	l2   float64
 	eps  float64
 	cols [2]int // update columns [cols[0], cols[1])
 }
 
+const numHeads = 2
+
+// heads are the column ranges of the policy and outcome heads.
+var heads = [numHeads][2]int{{0, numPolicies}, {numPolicies, numOut}}
+
+func newAdagrad(dim int, lr, l2 float64, cols [2]int) *adagrad {
+	return &adagrad{lr: lr, g: make([]float64, dim*numHeads), l2: l2, eps: 1e-8, cols: cols}
+}
+
 func (a *adagrad) step(l *linear, idx []uint32, val []float32, grad *[numOut]float64) {
+	var gs [numOut]float64
 	for i, f := range idx {
 		x := float64(val[i])
 		base := int(f) * numOut
-		for k := a.cols[0]; k < a.cols[1]; k++ {
-			if grad[k] == 0 && a.l2 == 0 {
+		for h, hc := range heads {
+			lo, hi := max(hc[0], a.cols[0]), min(hc[1], a.cols[1])
+			var sq float64
+			for k := lo; k < hi; k++ {
+				gs[k] = grad[k]*x + a.l2*l.w[base+k]
+				sq += gs[k] * gs[k]
+			}
+			if sq == 0 {
 				continue
 			}
-			g := grad[k]*x + a.l2*l.w[base+k]
-			a.g[base+k] += g * g
-			l.w[base+k] -= a.lr * g / (math.Sqrt(a.g[base+k]) + a.eps)
+			acc := &a.g[int(f)*numHeads+h]
+			*acc += sq / float64(hi-lo)
+			scale := a.lr / (math.Sqrt(*acc) + a.eps)
+			for k := lo; k < hi; k++ {
+				l.w[base+k] -= scale * gs[k]
+			}
 		}
 	}
 	for k := a.cols[0]; k < a.cols[1]; k++ {
@@ -121,7 +143,7 @@ func (a *adagrad) step(l *linear, idx []uint32, val []float32, grad *[numOut]flo
 // example order is a seeded shuffle per epoch, so runs are reproducible.
 func trainSFT(ctx context.Context, X *csr, ex []example, dim int, hp Hyperparameters, seed uint64) (*linear, []float64, error) {
 	l := newLinear(dim)
-	opt := &adagrad{lr: hp.LearningRate, g: make([]float64, dim*numOut), l2: hp.L2, eps: 1e-8, cols: [2]int{0, numOut}}
+	opt := newAdagrad(dim, hp.LearningRate, hp.L2, [2]int{0, numOut})
 	rng := rand.New(rand.NewPCG(seed, 0x5f7))
 	order := make([]int, len(ex))
 	for i := range order {
@@ -174,7 +196,7 @@ func trainDPO(ctx context.Context, X *csr, pairs []pair, ref *linear, hp Hyperpa
 		pairs[i].refChosen, pairs[i].refRej = lp[pairs[i].chosen], lp[pairs[i].rejected]
 	}
 	l := ref.clone()
-	opt := &adagrad{lr: hp.DPOLearningRate, g: make([]float64, len(l.w)), l2: hp.DPOL2, eps: 1e-8, cols: [2]int{0, numPolicies}}
+	opt := newAdagrad(len(l.w)/numOut, hp.DPOLearningRate, hp.DPOL2, [2]int{0, numPolicies})
 	rng := rand.New(rand.NewPCG(seed, 0xd90))
 	order := make([]int, len(pairs))
 	for i := range order {

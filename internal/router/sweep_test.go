@@ -20,9 +20,9 @@ func TestSweep(t *testing.T) {
 	}
 	settings := []setting{
 		{"default", func(c *TrainConfig) {}},
+		{"lr=0.01", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01 }},
+		{"lr=0.04", func(c *TrainConfig) { c.Hyper.LearningRate = 0.04 }},
 		{"no topic head", func(c *TrainConfig) { c.Hyper.TopicBits = 0 }},
-		{"lr=0.1", func(c *TrainConfig) { c.Hyper.LearningRate = 0.1 }},
-		{"word n-grams only", func(c *TrainConfig) { c.Features.CharNgramMax = 0 }},
 	}
 	for _, s := range settings {
 		cfg := DefaultTrainConfig()
