@@ -100,6 +100,7 @@ type runner struct {
 	mu      sync.Mutex
 	skipped []Skipped
 	calls   int
+	resumed int
 }
 
 // Run answers every item with both models, grades each answer blindly,
@@ -407,6 +408,9 @@ func PerItemError(err error) bool {
 // journaled.
 func (r *runner) call(key callKey, model string, do func(context.Context) (CallResult, error), local bool) (*CallRecord, error) {
 	if rec, ok := r.done[key]; ok {
+		r.mu.Lock()
+		r.resumed++
+		r.mu.Unlock()
 		return &rec, nil
 	}
 	if local {

@@ -124,7 +124,7 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 		Cells: map[string]int{}, Policies: map[string]int{},
 		Cheap: ModelSummary{Model: r.cfg.Cheap}, Strong: ModelSummary{Model: r.cfg.Strong},
 		Judge:     JudgeSummary{Name: r.cfg.JudgeName, Methods: map[string]int{}},
-		CallsMade: r.calls, CallsResumed: len(r.done), Skipped: r.skipped,
+		CallsMade: r.calls, CallsResumed: r.resumed, Skipped: r.skipped,
 		WallSeconds: wall.Seconds(), Matrix: r.cfg.Matrix.Source, Dataset: rows,
 	}
 	for _, g := range Grades {
