@@ -1,8 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"go.yaml.in/yaml/v3"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -186,4 +189,39 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 	g.waitRecords(1)
+}
+
+// TestKubernetesConfigMapLoads keeps deploy/kubernetes.yaml's router.yaml
+// valid as the config evolves.
+func TestKubernetesConfigMapLoads(t *testing.T) {
+	data, err := os.ReadFile("../../deploy/kubernetes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	found := false
+	for {
+		var doc struct {
+			Kind string            `yaml:"kind"`
+			Data map[string]string `yaml:"data"`
+		}
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if doc.Kind == "ConfigMap" {
+			found = true
+			cfg, err := ParseConfig([]byte(doc.Data["router.yaml"]), "kubernetes.yaml ConfigMap")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Spend.RedisURLEnv != "LLMROUTER_REDIS_URL" || cfg.Spend.SQLitePath != "/data/spend.db" {
+				t.Errorf("spend settings %+v", cfg.Spend)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no ConfigMap in deploy/kubernetes.yaml")
+	}
 }
