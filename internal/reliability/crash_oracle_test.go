@@ -69,8 +69,8 @@ func oracleArgs(input, out string) []string {
 		"--concurrency", fmt.Sprint(crashConcurrency), "--batch-size", "4", "--limit", "0"}
 }
 
-func oracleCmd(fake *upstreamfake.Server, input, out string) *exec.Cmd {
-	cmd := exec.Command(binPath, oracleArgs(input, out)...)
+func oracleCmd(t *testing.T, fake *upstreamfake.Server, input, out string) *exec.Cmd {
+	cmd := exec.Command(llmrouterBin(t), oracleArgs(input, out)...)
 	cmd.Env = subprocEnv(map[string]string{"GEMINI_BASE_URL": fake.URL, "GEMINI_API_KEY": "test-key"})
 	return cmd
 }
@@ -79,7 +79,7 @@ func oracleCmd(fake *upstreamfake.Server, input, out string) *exec.Cmd {
 // exits 0.
 func runOracleToEnd(t *testing.T, fake *upstreamfake.Server, input, out string) string {
 	t.Helper()
-	cmd := oracleCmd(fake, input, out)
+	cmd := oracleCmd(t, fake, input, out)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
@@ -194,7 +194,7 @@ func TestOracleCrashResume(t *testing.T) {
 	for k, target := range targets {
 		before := len(fake.Calls())
 		persisted := newPersisted(journalRecords(t, out), byID)
-		exited := killAt(t, oracleCmd(fake, input, out), filepath.Join(out, oracle.JournalFile), target, rng)
+		exited := killAt(t, oracleCmd(t, fake, input, out), filepath.Join(out, oracle.JournalFile), target, rng)
 		waitIdle(t, fake)
 		checkNoResend(t, fmt.Sprintf("run %d", k+1), fake.Calls()[before:], persisted)
 		t.Logf("kill %d: target %d journal lines, journal now %d, exited before kill: %v", k+1, target, len(journalRecords(t, out)), exited)

@@ -14,9 +14,9 @@ import (
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
-func trainCmd(out string) *exec.Cmd {
+func trainCmd(t *testing.T, out string) *exec.Cmd {
 	sft := filepath.Join("..", "router", "testdata", "sft_small.jsonl")
-	cmd := exec.Command(binPath, "train", "--sft-data-path", sft, "--dpo-data-path", "", "--sft-epochs", "1", "--output", out)
+	cmd := exec.Command(llmrouterBin(t), "train", "--sft-data-path", sft, "--dpo-data-path", "", "--sft-epochs", "1", "--output", out)
 	cmd.Env = subprocEnv(nil)
 	return cmd
 }
@@ -33,7 +33,7 @@ func TestTrainCrashNeverLeavesHalfModel(t *testing.T) {
 
 	start := time.Now()
 	var buf bytes.Buffer
-	first := trainCmd(out)
+	first := trainCmd(t, out)
 	first.Stdout, first.Stderr = &buf, &buf
 	if err := first.Run(); err != nil {
 		t.Fatalf("train: %v\n%s", err, buf.String())
@@ -46,7 +46,7 @@ func TestTrainCrashNeverLeavesHalfModel(t *testing.T) {
 
 	rng := rand.New(rand.NewPCG(7, 11))
 	for k := range 5 {
-		cmd := trainCmd(out)
+		cmd := trainCmd(t, out)
 		cmd.Stdout, cmd.Stderr = &buf, &buf
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -65,7 +65,7 @@ func TestTrainCrashNeverLeavesHalfModel(t *testing.T) {
 
 	// A clean run afterwards replaces whatever the kills left.
 	buf.Reset()
-	last := trainCmd(out)
+	last := trainCmd(t, out)
 	last.Stdout, last.Stderr = &buf, &buf
 	if err := last.Run(); err != nil {
 		t.Fatalf("train after kills: %v\n%s", err, buf.String())

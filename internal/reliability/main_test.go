@@ -6,32 +6,52 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
-// binPath is the llmrouter binary built once for the subprocess tests.
-var binPath string
+var (
+	binDir   string
+	binOnce  sync.Once
+	binPath  string
+	binBuild error
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "llmrouter-reliability-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binPath = filepath.Join(dir, "llmrouter")
-	// Built without -race even under go test -race: the subprocess is
-	// killed, not inspected, and a race build would only slow it down.
-	cmd := exec.Command("go", "build", "-o", binPath, "github.com/llmrouter/llmrouter/cmd/llmrouter")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "build llmrouter: %v\n%s", err, out.String())
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
+}
+
+// llmrouterBin builds the llmrouter binary once per test binary, on first
+// use, so fuzzing and in-process tests do not pay for it.
+func llmrouterBin(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "llmrouter-reliability-")
+		if err != nil {
+			binBuild = err
+			return
+		}
+		binDir = dir
+		p := filepath.Join(dir, "llmrouter")
+		// Built without -race even under go test -race: the subprocess is
+		// killed, not inspected, and a race build would only slow it down.
+		cmd := exec.Command("go", "build", "-o", p, "github.com/llmrouter/llmrouter/cmd/llmrouter")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			binBuild = fmt.Errorf("build llmrouter: %v\n%s", err, out.String())
+			return
+		}
+		binPath = p
+	})
+	if binBuild != nil {
+		t.Fatal(binBuild)
+	}
+	return binPath
 }
 
 // subprocEnv is a minimal environment for the binary: nothing inherited
