@@ -137,7 +137,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	r.prog.finish()
 	if r.fatal != nil {
-		return nil, fmt.Errorf("oracle: %w (finished calls are saved in %s; rerun to resume)", r.fatal, jpath)
+		return nil, fmt.Errorf("%w (finished calls are saved in %s; rerun to resume)", r.fatal, jpath)
 	}
 	if n := unfinished(states); n > 0 {
 		r.log.Warn("oracle interrupted", "unfinished_questions", n, "journal", jpath)
