@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/policy"
+	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
@@ -176,5 +180,47 @@ func TestTrainEnvEpochs(t *testing.T) {
 	code, _, errOut = runRouterCmd(t, map[string]string{"SFT_EPOCHS": "three"}, "train", "--output", dir)
 	if code != 2 || !strings.Contains(errOut, "SFT_EPOCHS") {
 		t.Errorf("bad SFT_EPOCHS: exit %d %q", code, errOut)
+	}
+}
+
+// routeFakeProvider answers every request with the model's name.
+type routeFakeProvider struct{ model string }
+
+func (p routeFakeProvider) Complete(_ context.Context, req *provider.Request) (*provider.Response, error) {
+	return &provider.Response{Text: "answer from " + req.Model, Usage: provider.Usage{InputTokens: 1000, OutputTokens: 200, ThinkingTokens: 300}}, nil
+}
+
+func (routeFakeProvider) Stream(context.Context, *provider.Request) (provider.Stream, error) {
+	return nil, errors.New("not used")
+}
+
+type routeFakeRegistry struct{}
+
+func (routeFakeRegistry) Get(model string) (provider.Provider, config.Model, error) {
+	return routeFakeProvider{model}, config.Model{Provider: "openai", UpstreamModel: "up-" + model, Price: config.Price{Input: 1, Output: 10}}, nil
+}
+
+func (routeFakeRegistry) CheckKey(string) error { return nil }
+
+func TestRouteEndToEnd(t *testing.T) {
+	dir := trainSmallModel(t)
+	old := newModelRegistry
+	newModelRegistry = func(*config.Catalogue, func(string) string) (modelRegistry, error) { return routeFakeRegistry{}, nil }
+	t.Cleanup(func() { newModelRegistry = old })
+	code, out, errOut := runRouterCmd(t, nil, "route", "--model-path", dir, "--query", "What is 2+2?", "--end-to-end", "--threshold", "0", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res routeResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	// 1000 input tokens at $1/M plus 500 billed output (incl. thinking) at $10/M.
+	if res.Answer != "answer from up-strong-y" || res.InputTokens != 1000 || res.OutputTokens != 500 || math.Abs(res.CostUSD-0.006) > 1e-12 {
+		t.Fatalf("end-to-end result %+v", res)
+	}
+	code, out, _ = runRouterCmd(t, nil, "route", "--model-path", dir, "--query", "What is 2+2?", "--end-to-end", "--threshold", "1")
+	if code != 0 || !strings.Contains(out, "answer from up-cheap-x") || !strings.Contains(out, "cost:") {
+		t.Fatalf("text end-to-end output:\n%s", out)
 	}
 }
