@@ -104,7 +104,7 @@ func useFakeRegistry(t *testing.T) *atomic.Int64 {
 }
 
 func TestOracleCommandRecordedOffline(t *testing.T) {
-	for _, tc := range []struct{ bench, limit string }{{"gsm8k", "300"}, {"mmlu", "300"}} {
+	for _, tc := range []struct{ bench, limit string }{{"gsm8k", "120"}, {"mmlu", "120"}} {
 		t.Run(tc.bench, func(t *testing.T) { testRecordedOffline(t, tc.bench, tc.limit) })
 	}
 }
