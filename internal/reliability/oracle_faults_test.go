@@ -84,7 +84,7 @@ func oracleFaultCases() []oracleFaultCase {
 	return []oracleFaultCase{
 		{name: "no fault", retries: 0},
 		{name: "429 Retry-After honoured", script: first(fk.RateLimited(2 * time.Second)), retries: 1, sleep: 2 * time.Second},
-		{name: "500 502 503 retried", script: first(fk.HTTPStatus(500), fk.HTTPStatus(502), fk.HTTPStatus(503)), retries: 3},
+		{name: "500 502 503 retried", script: firstAttempts([]fk.Fault{fk.HTTPStatus(500), fk.HTTPStatus(502), fk.HTTPStatus(503)}), retries: faultItems * 4},
 		{name: "connection reset retried", script: first(fk.Fault{Kind: fk.Reset}), retries: 1},
 		{name: "hang times out, retried", script: first(fk.Fault{Kind: fk.Hang}), retries: 1, timeout: 250 * time.Millisecond},
 		{name: "malformed JSON retried", script: first(fk.Fault{Kind: fk.Malformed}), retries: 1},
