@@ -41,3 +41,19 @@ func TestWriteFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriteRecordedTraining writes the full recorded-MMLU training files
+// (train split only) to $LLMROUTER_WRITE_RECORDED, for timing the CLI.
+func TestWriteRecordedTraining(t *testing.T) {
+	dir := os.Getenv("LLMROUTER_WRITE_RECORDED")
+	if dir == "" {
+		t.Skip("set LLMROUTER_WRITE_RECORDED=DIR")
+	}
+	d := mustRecorded(t)
+	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, "sft_train.jsonl"), d.sft); err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, "dpo_train.jsonl"), d.dpo); err != nil {
+		t.Fatal(err)
+	}
+}

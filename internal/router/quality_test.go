@@ -155,3 +155,29 @@ func TestQualityReport(t *testing.T) {
 	table, _ := qualityTable(t, nil)
 	t.Log("\n" + table)
 }
+
+// TestCalibrationReport prints how far the stored training-score quantiles
+// are from the held-out reality: the share of test queries that the
+// threshold calibrated for share s (without --queries) actually sends to
+// the strong model. Enabled by LLMROUTER_QUALITY.
+func TestCalibrationReport(t *testing.T) {
+	if os.Getenv("LLMROUTER_QUALITY") == "" {
+		t.Skip("set LLMROUTER_QUALITY=1")
+	}
+	d := mustRecorded(t)
+	m, _ := trainRecorded(t, d, nil)
+	scores := make([]float64, len(d.test))
+	for i, r := range d.test {
+		scores[i] = m.Predict(r.Prompt).Score
+	}
+	for _, share := range []float64{0.1, 0.2, 0.3, 0.4, 0.5} {
+		th := ThresholdForShare(m.Meta.ScoreQuantiles, share)
+		n := 0
+		for _, s := range scores {
+			if s >= th {
+				n++
+			}
+		}
+		t.Logf("target share %.2f: threshold %.4f sends %.3f of the test split", share, th, float64(n)/float64(len(scores)))
+	}
+}
