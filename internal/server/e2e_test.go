@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/alicebob/miniredis/v2"
 	"log/slog"
 	"math"
 	"net/http"
@@ -38,11 +39,18 @@ type real struct {
 	hc   *http.Client
 }
 
-// startReal serves a gateway with two models on the fake: flash (Gemini
+// startReal serves a gateway with two models on a new fake: flash (Gemini
 // protocol) and mini (OpenAI protocol); extra is appended to the config.
 func startReal(t *testing.T, extra string, fakeOpts ...upstreamfake.Option) *real {
 	t.Helper()
 	fake := upstreamfake.New(t, append([]upstreamfake.Option{upstreamfake.WithAPIKey("")}, fakeOpts...)...)
+	return startGateway(t, fake, extra, nil)
+}
+
+// startGateway serves a gateway built by Open in front of fake, with
+// extraEnv added to its environment.
+func startGateway(t *testing.T, fake *upstreamfake.Server, extra string, extraEnv map[string]string) *real {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "spend.db")
 	yaml := fmt.Sprintf(`
 auth:
@@ -61,14 +69,17 @@ models:
     api_key_env: TEST_OPENAI_KEY
     price: {input: 1000, output: 1000}
 policy_mapping: {cheap_model: flash, strong_model: mini}
-spend: {sqlite_path: %s}
+spend: {sqlite_path: %s%s}
 retry: {max_attempts: 2, base_delay: 1ms, max_delay: 2ms}
-%s`, HashKey(gatewayKey), fake.GeminiBase, fake.OpenAIBase, db, extra)
+%s`, HashKey(gatewayKey), fake.GeminiBase, fake.OpenAIBase, db, redisSetting(extraEnv), extra)
 	cfg, err := ParseConfig([]byte(yaml), "e2e.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{"TEST_GEMINI_KEY": geminiKey, "TEST_OPENAI_KEY": openaiKey}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
 	logs := &syncBuffer{}
 	hc := &http.Client{Transport: &http.Transport{}}
 	srv, closeFn, err := Open(context.Background(), cfg, OpenOptions{
@@ -89,6 +100,14 @@ retry: {max_attempts: 2, base_delay: 1ms, max_delay: 2ms}
 		r.checkSecrets()
 	})
 	return r
+}
+
+// redisSetting points the gateway at TEST_REDIS_URL when the test set it.
+func redisSetting(env map[string]string) string {
+	if env["TEST_REDIS_URL"] == "" {
+		return ""
+	}
+	return ", redis_url_env: TEST_REDIS_URL"
 }
 
 // checkSecrets fails if any key reached the logs or the spend database.
@@ -293,20 +312,23 @@ func waitSummary(t *testing.T, r *real, n int64) spend.Row {
 	}
 }
 
-// TestE2EBudgetConcurrent sends 100 concurrent requests against a budget
-// that allows about 50: spend may exceed the budget by at most one
-// request's maximum cost, and the recorded total equals the sum of the
-// upstream's reported usage.
-func TestE2EBudgetConcurrent(t *testing.T) {
-	const n = 100
-	words := strings.TrimSpace(strings.Repeat("word ", 100))
-	// Each request: 1 input token + 100 output tokens at $1000/M = $0.101;
-	// its reservation (prompt estimate + max_tokens) is a little more.
-	const budget = 5.05
-	r := startReal(t, fmt.Sprintf("budgets: {global_usd: %v}\n", budget),
-		upstreamfake.WithAnswer(func(*upstreamfake.Request) upstreamfake.Reply { return upstreamfake.Reply{Text: words} }),
-		upstreamfake.WithLatency(20*time.Millisecond))
-	maxCost := float64((2+2)/3+4+3+100) * 1000 / 1e6
+// budgetWords makes every answer exactly 100 output tokens.
+var budgetWords = strings.TrimSpace(strings.Repeat("word ", 100))
+
+func budgetAnswer(*upstreamfake.Request) upstreamfake.Reply {
+	return upstreamfake.Reply{Text: budgetWords}
+}
+
+// Each budget-test request: 1 input token + 100 output tokens at $1000/M
+// = $0.101; its reservation (prompt estimate + max_tokens) is a little more.
+const (
+	budgetUSD     = 5.05
+	budgetMaxCost = float64((2+2)/3+4+3+100) * 1000 / 1e6
+)
+
+// hammer sends n concurrent requests spread over the gateways and returns
+// the status counts.
+func hammer(t *testing.T, n int, gws ...*real) map[int]int {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	codes := map[int]int{}
@@ -315,7 +337,7 @@ func TestE2EBudgetConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			body := fmt.Sprintf(`{"model":"mini","max_tokens":100,"stream":%v,"messages":[{"role":"user","content":"hi"}]}`, i%2 == 0)
-			status, _, resp := r.post("/v1/chat/completions", body, "Authorization", "Bearer "+gatewayKey)
+			status, _, resp := gws[i%len(gws)].post("/v1/chat/completions", body, "Authorization", "Bearer "+gatewayKey)
 			if status == 429 && !strings.Contains(resp, `"type":"insufficient_quota"`) {
 				t.Errorf("429 without insufficient_quota: %s", resp)
 			}
@@ -325,18 +347,53 @@ func TestE2EBudgetConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	r.ts.Close()
-	sum := r.summary()
-	st := r.fake.Stats()
+	return codes
+}
+
+// checkBudget asserts the budget held and spend is exact across gateways.
+func checkBudget(t *testing.T, n int, codes map[int]int, fake *upstreamfake.Server, gws ...*real) {
+	t.Helper()
+	var sum spend.Row
+	for _, g := range gws {
+		g.ts.Close()
+		s := g.summary()
+		sum.Requests += s.Requests
+		sum.CostUSD += s.CostUSD
+	}
+	st := fake.Stats()
 	upstreamCost := float64(st.Usage.Total()) * 1000 / 1e6
 	t.Logf("statuses %v, recorded $%.4f over %d requests, upstream calls %d", codes, sum.CostUSD, sum.Requests, st.Calls)
 	if codes[200]+codes[429] != n || codes[200] < 40 || codes[200] > 50 {
 		t.Errorf("statuses %v: want about 50 answered and the rest 429", codes)
 	}
-	if sum.CostUSD > budget+maxCost {
-		t.Errorf("spent $%.4f, over budget $%.2f + one max cost $%.4f", sum.CostUSD, budget, maxCost)
+	if sum.CostUSD > budgetUSD+budgetMaxCost {
+		t.Errorf("spent $%.4f, over budget $%.2f + one max cost $%.4f", sum.CostUSD, budgetUSD, budgetMaxCost)
 	}
-	if math.Abs(sum.CostUSD-upstreamCost) > 1e-9 || sum.Requests != n || st.Calls != codes[200] {
+	if math.Abs(sum.CostUSD-upstreamCost) > 1e-9 || sum.Requests != int64(n) || st.Calls != codes[200] {
 		t.Errorf("recorded $%.6f, upstream usage $%.6f; %d records, %d upstream calls for %d answers", sum.CostUSD, upstreamCost, sum.Requests, st.Calls, codes[200])
 	}
+}
+
+// TestE2EBudgetConcurrent sends 100 concurrent requests against a budget
+// that allows about 50: spend may exceed the budget by at most one
+// request's maximum cost, and the recorded total equals the sum of the
+// upstream's reported usage.
+func TestE2EBudgetConcurrent(t *testing.T) {
+	r := startReal(t, fmt.Sprintf("budgets: {global_usd: %v}\n", budgetUSD),
+		upstreamfake.WithAnswer(budgetAnswer), upstreamfake.WithLatency(20*time.Millisecond))
+	checkBudget(t, 100, hammer(t, 100, r), r.fake, r)
+}
+
+// TestE2EBudgetTwoReplicas runs the same load across two gateways sharing
+// one Redis: the budget holds across replicas. It uses miniredis: the
+// gateway's counters use fixed key names, which would collide with other
+// packages' tests on CI's shared redis-server (spend/redis covers that).
+func TestE2EBudgetTwoReplicas(t *testing.T) {
+	url := "redis://" + miniredis.RunT(t).Addr() + "/0"
+	fake := upstreamfake.New(t, upstreamfake.WithAPIKey(""), upstreamfake.WithAnswer(budgetAnswer), upstreamfake.WithLatency(20*time.Millisecond))
+	extra := fmt.Sprintf("budgets: {global_usd: %v}\n", budgetUSD)
+	env := map[string]string{"TEST_REDIS_URL": url}
+	a := startGateway(t, fake, extra, env)
+	b := startGateway(t, fake, extra, env)
+	checkBudget(t, 100, hammer(t, 100, a, b), fake, a, b)
 }
