@@ -1,6 +1,3 @@
-// Package router holds the routers: the SFT+DPO classifier, kNN, random and
-// rule-based baselines, all behind one interface, plus training,
-// calibration and the saved-model format.
 package router
 
 import "context"

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -455,4 +456,28 @@ func TestTrainFromFilesRecordsHashes(t *testing.T) {
 	if m.Meta.Data.SFTRows != 400 || m.Meta.Data.SFTFile != fixtureSFT {
 		t.Errorf("data info %+v", m.Meta.Data)
 	}
+}
+
+// FuzzDecodeWeights: arbitrary bytes as weights.bin must give an error or a
+// model, never a panic or a huge allocation.
+func FuzzDecodeWeights(f *testing.F) {
+	for _, kind := range []string{KindClassifier, KindKNN, KindRandom} {
+		m := mustTrained(f, kind)
+		w, err := m.encodeWeights()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(kind, w)
+		f.Add(kind, w[:len(w)/3])
+	}
+	f.Fuzz(func(t *testing.T, kind string, data []byte) {
+		meta := mustTrained(t, KindClassifier).Meta
+		meta.Kind = kind
+		m := &Model{Meta: meta}
+		// Make the CRC right so the fuzzer exercises the section decoders.
+		if len(data) >= 16 {
+			le.PutUint32(data[len(data)-4:], crc32.Checksum(data[:len(data)-4], castagnoli))
+		}
+		_ = m.decodeWeights(data)
+	})
 }
