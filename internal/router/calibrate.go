@@ -25,7 +25,7 @@ func Calibrate(m *Model, share float64, queries []string, source string) (float6
 		if len(m.Meta.ScoreQuantiles) == 0 {
 			return 0, fmt.Errorf("model has no stored training scores; pass --queries")
 		}
-		sorted, source = m.Meta.ScoreQuantiles, "training-query scores"
+		sorted, source = m.Meta.ScoreQuantiles, orDefault(m.Meta.ScoreQuantilesSource, "training-query scores")
 	}
 	t := ThresholdForShare(sorted, share)
 	if err := m.SetThreshold(t, share, "calibrate: "+source); err != nil {

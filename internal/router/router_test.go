@@ -322,7 +322,7 @@ func TestCalibrate(t *testing.T) {
 		t.Error("share 1.5 accepted")
 	}
 	th, err := Calibrate(m, 0.3, nil, "")
-	if err != nil || m.Meta.ThresholdSource != "calibrate: training-query scores" {
+	if err != nil || m.Meta.ThresholdSource != "calibrate: held-out validation scores" {
 		t.Fatalf("calibrate from stored quantiles: %v, %v", th, err)
 	}
 	dir := mustSave(t, m)

@@ -46,11 +46,13 @@ type Meta struct {
 	Hyper                Hyperparameters `json:"hyperparameters"`
 	Data                 DataInfo        `json:"training_data"`
 	Metrics              Metrics         `json:"metrics"`
-	// ScoreQuantiles are evenly spaced quantiles of the training queries'
-	// scores, for calibrate without a query file.
-	ScoreQuantiles []float64 `json:"score_quantiles,omitempty"`
-	WeightsSHA256  string    `json:"weights_sha256"`
-	WeightsBytes   int       `json:"weights_bytes"`
+	// ScoreQuantiles are evenly spaced quantiles of scores for calibrate
+	// without a query file: the held-out validation queries' (scored by the
+	// validation model) when available, else the training queries'.
+	ScoreQuantiles       []float64 `json:"score_quantiles,omitempty"`
+	ScoreQuantilesSource string    `json:"score_quantiles_source,omitempty"`
+	WeightsSHA256        string    `json:"weights_sha256"`
+	WeightsBytes         int       `json:"weights_bytes"`
 }
 
 // Save writes m to dir atomically: everything goes to a temporary sibling

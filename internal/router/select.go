@@ -16,7 +16,11 @@ const minValidation = 30
 // chooseScore holds out a validation slice, fits on the rest, and returns
 // the score kind with the best validation APGR, recording every candidate's
 // APGR (after DPO and for SFT alone) in mt.
-func chooseScore(ctx context.Context, cfg TrainConfig, data *trainData, mt *Metrics) (string, []Stage, error) {
+//
+// It also returns the chosen score of every held-out query: their
+// distribution is what a threshold meets on unseen queries (a model's
+// scores on its own training queries are more extreme).
+func chooseScore(ctx context.Context, cfg TrainConfig, data *trainData, mt *Metrics) (string, []Stage, []float64, error) {
 	fallback := ScoreComplexMinusStandard
 	if cfg.Kind == KindKNN {
 		fallback = ScoreOutcomeGain
@@ -37,7 +41,7 @@ func chooseScore(ctx context.Context, cfg TrainConfig, data *trainData, mt *Metr
 		if selection == "configured" {
 			mt.ScoreSelection = "configured"
 		}
-		return fallback, nil, nil
+		return fallback, nil, nil, nil
 	}
 	t := time.Now()
 	held := map[string]bool{}
@@ -52,7 +56,7 @@ func chooseScore(ctx context.Context, cfg TrainConfig, data *trainData, mt *Metr
 	}
 	f, err := fit(ctx, cfg, fitEx, fitPairs, nil)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	mt.ValidationExamples = withOutcome
 	final := newModel(Meta{Kind: cfg.Kind, Features: cfg.Features}, f, f.final())
@@ -69,11 +73,12 @@ func chooseScore(ctx context.Context, cfg TrainConfig, data *trainData, mt *Metr
 		}
 	}
 	mt.ScoreSelection = selection
-	if share, ok := validationShare(final, best, valEx); ok {
+	share, heldOut, ok := validationShare(final, best, valEx)
+	if ok {
 		mt.ValidationStrongShare95 = &share
 	}
 	st := Stage{Name: "validation", Duration: time.Since(t), Detail: fmt.Sprintf("%d held out; score %s (APGR %.4f)", withOutcome, best, mt.ValidationAPGR[best])}
-	return best, []Stage{st}, nil
+	return best, []Stage{st}, heldOut, nil
 }
 
 // validationAPGR returns each score kind's APGR on the held-out examples
@@ -97,18 +102,18 @@ func validationAPGR(m *Model, val []example) map[string]float64 {
 	return out
 }
 
-func validationShare(m *Model, kind string, val []example) (float64, bool) {
+func validationShare(m *Model, kind string, val []example) (float64, []float64, bool) {
 	preds, cheap, strong := predictOutcomes(m, val)
 	s, err := scorer(kind)
 	if err != nil {
-		return 0, false
+		return 0, nil, false
 	}
 	scores := make([]float64, len(preds))
 	for i := range preds {
 		scores[i] = s(&preds[i])
 	}
 	x, err := StrongShareAt(scores, cheap, strong, 0.95)
-	return round6(x), err == nil && !math.IsNaN(x)
+	return round6(x), scores, err == nil && !math.IsNaN(x)
 }
 
 func predictOutcomes(m *Model, val []example) (preds []Prediction, cheap, strong []float64) {
@@ -140,9 +145,10 @@ func newModel(meta Meta, f *fitted, lin *linear) *Model {
 	return m
 }
 
-// finish builds the final model, records the score distribution of the
-// training queries and sets the default threshold.
-func finish(ctx context.Context, meta *Meta, f *fitted, lin *linear, cfg TrainConfig, ex []example) (*Model, error) {
+// finish builds the final model, records a score distribution for
+// calibrate (the held-out scores when there are enough, else the training
+// queries' own) and sets the default threshold.
+func finish(ctx context.Context, meta *Meta, f *fitted, lin *linear, cfg TrainConfig, ex []example, heldOut []float64) (*Model, error) {
 	var m *Model
 	if f == nil {
 		m = &Model{Meta: *meta}
@@ -154,20 +160,24 @@ func finish(ctx context.Context, meta *Meta, f *fitted, lin *linear, cfg TrainCo
 		return nil, err
 	}
 	m.scorer = s
-	seen := map[string]bool{}
-	var scores []float64
-	for i, e := range ex {
-		if i%1024 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if !seen[e.query] {
-			seen[e.query] = true
-			scores = append(scores, m.Predict(e.query).Score)
+	source, scores := "held-out validation scores", heldOut
+	if len(heldOut) < minValidation {
+		source, scores = "training-query scores", nil
+		seen := map[string]bool{}
+		for i, e := range ex {
+			if i%1024 == 0 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if !seen[e.query] {
+				seen[e.query] = true
+				scores = append(scores, m.Predict(e.query).Score)
+			}
 		}
 	}
 	m.Meta.ScoreQuantiles = Quantiles(scores, numQuantiles)
 	t := ThresholdForShare(m.Meta.ScoreQuantiles, cfg.DefaultStrongShare)
-	if err := m.SetThreshold(t, cfg.DefaultStrongShare, "train: training-query scores"); err != nil {
+	m.Meta.ScoreQuantilesSource = source
+	if err := m.SetThreshold(t, cfg.DefaultStrongShare, "train: "+source); err != nil {
 		return nil, err
 	}
 	return m, nil

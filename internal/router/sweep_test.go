@@ -34,7 +34,7 @@ func TestSweep(t *testing.T) {
 		}
 		var mt Metrics
 		start := time.Now()
-		kind, _, err := chooseScore(context.Background(), cfg, data, &mt)
+		kind, _, _, err := chooseScore(context.Background(), cfg, data, &mt)
 		if err != nil {
 			t.Fatal(err)
 		}

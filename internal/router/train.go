@@ -165,7 +165,7 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	meta.Metrics.SFTExamples, meta.Metrics.DPOPairs = len(data.examples), len(data.pairs)
 	if cfg.Kind == KindRandom {
 		meta.ScoreKind, meta.Metrics.ScoreSelection = ScoreRandom, "random router"
-		m, err := finish(ctx, &meta, nil, nil, cfg, data.examples)
+		m, err := finish(ctx, &meta, nil, nil, cfg, data.examples, nil)
 		return m, stages, err
 	}
 	// The validation fit (to choose the score) and the final fit (on every
@@ -175,6 +175,7 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	var (
 		kind     string
 		st       []Stage
+		heldOut  []float64
 		errValid error
 		wg       sync.WaitGroup
 	)
@@ -182,7 +183,7 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		kind, st, errValid = chooseScore(ctx, cfg, data, &validMetrics)
+		kind, st, heldOut, errValid = chooseScore(ctx, cfg, data, &validMetrics)
 	}()
 	f, err := fit(ctx, cfg, slices.Clone(data.examples), slices.Clone(data.pairs), &meta.Metrics)
 	wg.Wait()
@@ -197,7 +198,7 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	stages = append(stages, st...)
 	stages = append(stages, f.stages...)
 	meta.ScoreKind = kind
-	m, err := finish(ctx, &meta, f, f.final(), cfg, data.examples)
+	m, err := finish(ctx, &meta, f, f.final(), cfg, data.examples, heldOut)
 	if err != nil {
 		return nil, nil, err
 	}
