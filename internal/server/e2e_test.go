@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -110,11 +112,18 @@ func redisSetting(env map[string]string) string {
 	return ", redis_url_env: TEST_REDIS_URL"
 }
 
-// checkSecrets fails if any key reached the logs or the spend database.
+// checkSecrets fails if any key reached the logs or the files the
+// gateway wrote (the spend database and its WAL).
 func (r *real) checkSecrets() {
+	files, _ := filepath.Glob(r.db + "*")
 	for _, k := range []string{geminiKey, openaiKey, gatewayKey} {
 		if strings.Contains(r.logs.String(), k) {
 			r.t.Errorf("key %q found in the logs", k[:6])
+		}
+		for _, f := range files {
+			if data, err := os.ReadFile(f); err == nil && bytes.Contains(data, []byte(k)) {
+				r.t.Errorf("key %q found in %s", k[:6], filepath.Base(f))
+			}
 		}
 	}
 }
