@@ -70,7 +70,7 @@ func (b *bench) gateway(ctx context.Context) (*Section, error) {
 		"The load generator, the fake upstream and the gateway are three processes sharing the machine's 2 cores. " +
 		"Gateway: " + g.via + "; its CPU time and RSS are read from /proc/<pid>."
 	rates := []float64{500, 1000, 2000}
-	win := b.dur(6*time.Second, 200*time.Millisecond)
+	win := b.dur(6*time.Second, 100*time.Millisecond)
 	t := Table{Header: []string{"offered load", "direct p50", "direct p99", "gateway p50", "gateway p99", "added p50", "added p99", "gateway ÷ direct (p50)", "errors direct / gateway", "gateway CPU (cores)", "gateway CPU per request", "gateway RSS"}}
 	results := map[float64][2]phase{}
 	for _, rate := range rates {
@@ -89,7 +89,8 @@ func (b *bench) gateway(ctx context.Context) (*Section, error) {
 			f(w.cpu.Seconds()/w.wall.Seconds(), 2), dur(w.cpu/time.Duration(max(1, w.res.Sent))), mib(w.rss))
 		b.opts.log.Info("gateway load", "rate", rate, "direct_p50", d.sum.P50, "gateway_p50", w.sum.P50, "gateway_p99", w.sum.P99, "errors", w.res.Errors)
 	}
-	sat, err := g.saturation(ctx, b.dur(4*time.Second, 200*time.Millisecond))
+	b.opts.log.Debug("gateway: saturation")
+	sat, err := g.saturation(ctx, b.dur(4*time.Second, 100*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +100,8 @@ func (b *bench) gateway(ctx context.Context) (*Section, error) {
 		ratio(float64(w.sum.P50)/float64(d.sum.P50)), fmt.Sprintf("%s / %s", pct(d.res.ErrorRate()), pct(w.res.ErrorRate())),
 		f(w.cpu.Seconds()/w.wall.Seconds(), 2), dur(w.cpu/time.Duration(max(1, w.res.Sent))), mib(w.rss))
 	s.Tables = append(s.Tables, t)
-	st, err := g.streaming(ctx, b.dur(4*time.Second, 200*time.Millisecond))
+	b.opts.log.Debug("gateway: streaming")
+	st, err := g.streaming(ctx, b.dur(4*time.Second, 100*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +137,7 @@ func (b *bench) startGatewayBench(ctx context.Context) (*gwBench, func(), error)
 	if err := router.Save(modelDir, rs.classifier); err != nil {
 		return nil, nil, err
 	}
+	b.opts.log.Debug("gateway: starting the fake upstream")
 	fake, err := startChild(ctx, "fake", fakeReq{}, nil)
 	if err != nil {
 		return nil, nil, err
@@ -156,6 +159,7 @@ func (b *bench) startGatewayBench(ctx context.Context) (*gwBench, func(), error)
 		fake.kill()
 		return nil, nil, err
 	}
+	b.opts.log.Debug("gateway: launching")
 	gw, via, err := b.launchGateway(ctx, cfgPath)
 	if err != nil {
 		fake.kill()
@@ -163,9 +167,16 @@ func (b *bench) startGatewayBench(ctx context.Context) (*gwBench, func(), error)
 	}
 	g.gw, g.via = endpoint{name: "gateway", url: gw.url + "/v1/chat/completions", model: "router", pid: gw.pid}, via
 	stop := func() {
+		// Close our idle connections first: the server's graceful shutdown
+		// waits 5 s for connections that were dialled but never used.
+		g.client.CloseIdleConnections()
+		b.opts.log.Debug("gateway: stopping the gateway")
 		gw.stop()
+		b.opts.log.Debug("gateway: stopping the fake upstream")
 		_ = fake.wait()
+		b.opts.log.Debug("gateway: stopped")
 	}
+	b.opts.log.Debug("gateway: warming up")
 	if err := g.warmUp(ctx); err != nil {
 		stop()
 		return nil, nil, err
@@ -257,7 +268,7 @@ func (g *gwBench) warmUp(ctx context.Context) error {
 		return fmt.Errorf("gateway answered without X-Router-Score/X-Router-Model: the request was not routed")
 	}
 	for _, e := range []endpoint{g.direct, g.gw} {
-		res, err := loadgen.ClosedLoop(ctx, 8, g.b.size(2000, 100), 2*time.Second, 10*time.Second, g.do(e))
+		res, err := loadgen.ClosedLoop(ctx, 8, g.b.size(2000, 20), 2*time.Second, 10*time.Second, g.do(e))
 		if err != nil {
 			return err
 		}

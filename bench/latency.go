@@ -45,13 +45,14 @@ func (b *bench) latency(ctx context.Context) (*Section, error) {
 		name string
 		r    router.Router
 	}{{"classifier (SFT+DPO)", rs.classifier}, {"kNN", rs.knn}, {"random", rs.random}, {"hybrid rules", rs.rules}}
-	samples, window := b.size(20000, 300), b.dur(1500*time.Millisecond, 50*time.Millisecond)
+	samples, window := b.size(20000, 50), b.dur(1500*time.Millisecond, 10*time.Millisecond)
+	warm, allocRuns := b.size(200, 5), b.size(200, 5)
 	t := Table{Header: []string{"router", "words", "p50", "p99", "p99 × random", "allocs/decision", "queries/s (1 core)", "p99 < 50 µs?"}}
 	for _, words := range []int{10, 100, 1000} {
 		qs := wordQueries(d.test, words, 64)
 		var cells []latencyCell
 		for _, n := range named {
-			c, err := measureRouter(ctx, n.r, qs, samples, window)
+			c, err := measureRouter(ctx, n.r, qs, samples, warm, allocRuns, window)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", n.name, err)
 			}
@@ -85,16 +86,16 @@ func (b *bench) latency(ctx context.Context) (*Section, error) {
 
 // measureRouter warms r up, then times up to samples calls within window,
 // counts allocations, and measures one-core throughput.
-func measureRouter(ctx context.Context, r router.Router, qs []string, samples int, window time.Duration) (latencyCell, error) {
+func measureRouter(ctx context.Context, r router.Router, qs []string, samples, warm, allocRuns int, window time.Duration) (latencyCell, error) {
 	var c latencyCell
-	for i := range 200 {
+	for i := range warm {
 		if _, err := r.Route(ctx, qs[i%len(qs)]); err != nil {
 			return c, err
 		}
 	}
 	lat := make([]time.Duration, 0, samples)
 	deadline := time.Now().Add(window)
-	for i := 0; i < samples && (i < 100 || time.Now().Before(deadline)); i++ {
+	for i := 0; i < samples && (i < 50 || time.Now().Before(deadline)); i++ {
 		q := qs[i%len(qs)]
 		t := time.Now()
 		_, err := r.Route(ctx, q)
@@ -105,7 +106,7 @@ func measureRouter(ctx context.Context, r router.Router, qs []string, samples in
 	}
 	c.sum = stats.Summarize(lat)
 	i := 0
-	c.allocs = testing.AllocsPerRun(200, func() {
+	c.allocs = testing.AllocsPerRun(allocRuns, func() {
 		_, _ = r.Route(ctx, qs[i%len(qs)])
 		i++
 	})

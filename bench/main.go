@@ -192,4 +192,4 @@ func (b *bench) dur(full, smoke time.Duration) time.Duration {
 }
 
 // smokeItems is how many questions of each split half a smoke run uses.
-const smokeItems = 150
+var smokeItems = map[bool]int{false: 100, true: 40}[raceBuild]

@@ -24,6 +24,9 @@ func TestSmoke(t *testing.T) {
 		out: filepath.Join(dir, "BENCHMARKS.md"), svg: filepath.Join(dir, "curves.svg"), svgLink: "curves.svg",
 		workDir: dir, log: slog.New(slog.NewTextHandler(io.Discard, nil)), progress: io.Discard,
 	}
+	if os.Getenv("LLMROUTER_BENCH_SMOKE_LOG") != "" {
+		o.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	rep, err := run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

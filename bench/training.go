@@ -76,15 +76,20 @@ func (b *bench) training(ctx context.Context) (*Section, error) {
 		Intro: "`router.Train` with the CLI defaults (SFT 3 epochs, DPO 1 epoch, β 0.1, score chosen on a 15% validation slice, then a final fit on all rows), " +
 			"reading the SFT and DPO JSONL files as `llmrouter train` does. Examples are recorded MMLU+GSM8K questions graded by the offline oracle stage, " +
 			"deduplicated and shuffled with a fixed seed; each size is trained in a fresh subprocess, median of the repeats, so its peak RSS (the process's VmHWM after training) is its own."}
-	d, err := b.data.split(ctx, "recorded", b.size(0, smokeItems))
-	if err != nil {
-		return nil, err
+	// The recorded benchmark's rows are MMLU's plus GSM8K's: the split is
+	// per subject, so both halves of both are graded already.
+	var rows []oracle.Row
+	for _, bench := range []string{"mmlu", "gsm8k"} {
+		d, err := b.data.split(ctx, bench, b.size(0, smokeItems))
+		if err != nil {
+			return nil, err
+		}
+		rows = append(append(rows, d.trainRows...), d.testRows...)
 	}
-	rows := append(append([]oracle.Row{}, d.trainRows...), d.testRows...)
 	rand.New(rand.NewPCG(pipelineSeed, 2)).Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	sizes := []int{1000, 4000, 12000}
 	if b.opts.smoke {
-		sizes = []int{60, 100, 150}
+		sizes = []int{smokeItems / 2, smokeItems, 2 * smokeItems}
 	}
 	repeats := b.size(3, 1)
 	var pts []trainPoint

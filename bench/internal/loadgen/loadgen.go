@@ -75,7 +75,7 @@ func OpenLoop(ctx context.Context, rate float64, count int, maxDuration, timeout
 	if !(rate > 0) || count < 1 || maxDuration <= 0 || timeout <= 0 {
 		return Result{}, errors.New("loadgen: rate, count, duration and timeout must be positive")
 	}
-	c := &collector{res: Result{Latencies: make([]time.Duration, 0, count)}}
+	c := &collector{res: Result{Latencies: make([]time.Duration, 0, min(count, 1<<16))}}
 	interval := time.Duration(float64(time.Second) / rate)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -113,7 +113,7 @@ func ClosedLoop(ctx context.Context, workers, count int, duration, timeout time.
 	if workers < 1 || count < 1 || duration <= 0 || timeout <= 0 {
 		return Result{}, errors.New("loadgen: workers, count, duration and timeout must be positive")
 	}
-	c := &collector{res: Result{Latencies: make([]time.Duration, 0, count)}}
+	c := &collector{res: Result{Latencies: make([]time.Duration, 0, min(count, 1<<16))}}
 	var mu sync.Mutex
 	left := count
 	take := func() bool {
