@@ -20,9 +20,8 @@ func TestSweep(t *testing.T) {
 	}
 	settings := []setting{
 		{"default", func(c *TrainConfig) {}},
-		{"lr=0.01", func(c *TrainConfig) { c.Hyper.LearningRate = 0.01 }},
-		{"lr=0.04", func(c *TrainConfig) { c.Hyper.LearningRate = 0.04 }},
-		{"no topic head", func(c *TrainConfig) { c.Hyper.TopicBits = 0 }},
+		{"char 3-4", func(c *TrainConfig) { c.Features.CharNgramMax = 4 }},
+		{"char 3-4 bits 15", func(c *TrainConfig) { c.Features.CharNgramMax = 4; c.Features.HashBits = 15 }},
 	}
 	for _, s := range settings {
 		cfg := DefaultTrainConfig()
