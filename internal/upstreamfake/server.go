@@ -60,6 +60,8 @@ type config struct {
 	models     map[string]bool
 	chunkWords int
 	maxBody    int64
+	// countersOnly drops the per-call log and per-prompt counts (soak).
+	countersOnly bool
 }
 
 // Option configures a Server.
@@ -129,6 +131,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.rps), cfg.burst)
 	}
 	s.stats.init()
+	s.stats.countersOnly = cfg.countersOnly
 	s.URL = "http://" + ln.Addr().String()
 	s.GeminiBase = s.URL + "/v1beta"
 	s.OpenAIBase = s.URL + "/v1"

@@ -61,7 +61,15 @@ type statsState struct {
 	s  Stats
 	// calls is the full log; indexes hold each call's slot.
 	calls []Call
+	// countersOnly keeps memory flat over long runs: no call log, no
+	// per-prompt maps (Calls, CallsFor and Repeats then report nothing).
+	countersOnly bool
 }
+
+// WithCountersOnly keeps only the aggregate counters, not the per-call log
+// or per-prompt counts, so a soak test can measure the heap of the code
+// under test without the fake's own memory growing with every call.
+func WithCountersOnly() Option { return func(c *config) { c.countersOnly = true } }
 
 func (st *statsState) init() {
 	st.s = Stats{ByModel: map[string]int{}, ByFault: map[string]int{}, ByPrompt: map[PromptKey]int{}, ServedByPrompt: map[PromptKey]int{}}
@@ -75,7 +83,9 @@ func (st *statsState) begin(p Protocol, now time.Time) int {
 	st.s.Calls++
 	st.s.InFlight++
 	st.s.MaxInFlight = max(st.s.MaxInFlight, st.s.InFlight)
-	st.calls = append(st.calls, Call{Index: i, Protocol: p, Start: now})
+	if !st.countersOnly {
+		st.calls = append(st.calls, Call{Index: i, Protocol: p, Start: now})
+	}
 	return i
 }
 
@@ -84,15 +94,21 @@ func (st *statsState) end(c Call, reported, unreported Usage) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.s.InFlight--
-	st.calls[c.Index] = c
+	if !st.countersOnly {
+		st.calls[c.Index] = c
+	}
 	if c.Model != "" {
 		st.s.ByModel[c.Model]++
-		st.s.ByPrompt[PromptKey{c.Model, c.Hash}]++
+		if !st.countersOnly {
+			st.s.ByPrompt[PromptKey{c.Model, c.Hash}]++
+		}
 	}
 	st.s.ByFault[c.Fault]++
 	if c.Served {
 		st.s.Served++
-		st.s.ServedByPrompt[PromptKey{c.Model, c.Hash}]++
+		if !st.countersOnly {
+			st.s.ServedByPrompt[PromptKey{c.Model, c.Hash}]++
+		}
 		st.s.Usage = st.s.Usage.add(reported)
 		st.s.Unreported = st.s.Unreported.add(unreported)
 	}
