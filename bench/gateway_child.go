@@ -36,7 +36,7 @@ func childFake(ctx context.Context, dec *json.Decoder, emit func(any) error) err
 	if err := dec.Decode(&req); err != nil {
 		return err
 	}
-	opts := []upstreamfake.Option{upstreamfake.WithLatency(req.Latency)}
+	opts := []upstreamfake.Option{upstreamfake.WithLatency(req.Latency), upstreamfake.WithCountersOnly()}
 	if req.ChunkWords > 0 {
 		opts = append(opts, upstreamfake.WithChunkWords(req.ChunkWords))
 	}

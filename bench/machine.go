@@ -18,6 +18,9 @@ type Machine struct {
 	MemTotal  string
 	Date      time.Time
 	Commit    string
+	// LoadStart and LoadEnd are /proc/loadavg's 1-, 5- and 15-minute load
+	// averages when the run started and ended: other work on the machine.
+	LoadStart, LoadEnd string
 }
 
 func detectMachine(now time.Time) Machine {
@@ -29,7 +32,16 @@ func detectMachine(now time.Time) Machine {
 		m.OS += ", Linux " + k
 	}
 	m.Commit = gitCommit()
+	m.LoadStart = loadAvg()
 	return m
+}
+
+func loadAvg() string {
+	f := strings.Fields(firstField("/proc/loadavg", "", ""))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // firstField returns the value of the first "key: value" line of path (the
@@ -72,6 +84,7 @@ func (m Machine) writeMarkdown(b *strings.Builder) {
 	fmt.Fprintf(b, "| Go | %s |\n", m.GoVersion)
 	fmt.Fprintf(b, "| commit | %s |\n", m.Commit)
 	fmt.Fprintf(b, "| date | %s |\n", m.Date.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(b, "| load average (1, 5, 15 min) at start / end | %s / %s (other work was running on these %d cores; read p99s with that in mind) |\n", m.LoadStart, m.LoadEnd, m.Cores)
 }
 
 // memTotal turns /proc/meminfo's "24683620 kB" into "23.5 GiB".

@@ -155,6 +155,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 		rep.Sections = append(rep.Sections, s)
 	}
 	rep.Took = time.Since(b.start)
+	rep.Machine.LoadEnd = loadAvg()
 	return rep, nil
 }
 

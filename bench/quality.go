@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/eval"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -44,6 +45,13 @@ func (b *bench) quality(ctx context.Context) (*Section, error) {
 			return nil, fmt.Errorf("%s: %w", bench, err)
 		}
 		results = append(results, qualityResult{bench, cmp})
+		rs, err := routersFor(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		s.note("%s: the trainer chose the score `%s` for SFT+DPO, `%s` for SFT only and `%s` for kNN, each by validation APGR on its own held-out slice of the train half. "+
+			"Validation APGR of the SFT+DPO fit per score: %s; of SFT alone: %s.", upper(bench), rs.classifier.Meta.ScoreKind, rs.sftOnly.Meta.ScoreKind, rs.knn.Meta.ScoreKind,
+			fmtScores(rs.classifier.Meta.Metrics.ValidationAPGR), fmtScores(rs.classifier.Meta.Metrics.ValidationAPGRSFT))
 		s.Tables = append(s.Tables, qualityTable(bench, d, cmp))
 		if bench == "mmlu" {
 			s.Tables = append(s.Tables, qualityTargets(cmp, b.opts.smoke))
@@ -201,4 +209,20 @@ func upper(s string) string {
 		return "GSM8K"
 	}
 	return s
+}
+
+func fmtScores(m map[string]float64) string {
+	if len(m) == 0 {
+		return "n/a"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.3f", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -117,7 +117,7 @@ func (b *bench) training(ctx context.Context) (*Section, error) {
 		Header:  []string{"target", "measured", "target met?"},
 		Rows:    [][]string{{fmt.Sprintf("total train time at %d examples < 10 s", last.n), dur(last.total), met(!b.opts.smoke && last.n >= 12000 && last.total < trainTarget)}},
 	})
-	s.note("\"total\" is the whole `router.Train` call: reading files, features, the validation fit used to choose the score (itself SFT+DPO on 85%% of the rows), and the final SFT+DPO fit. SFT and DPO columns are the final fit's stages.")
+	s.note("\"total\" is the whole `router.Train` call: reading files, features, the validation fit used to choose the score (itself features+SFT+DPO on 85%% of the rows) and the final fit on all rows. `router.Train` runs those two fits in parallel on the two cores, so the stage columns overlap and do not add up to the total. SFT and DPO columns are the final fit's stages.")
 	s.note("Peak RSS is the training process's maximum resident set; \"before\" is the same process's RSS just before `router.Train` (Go runtime and binary), so the difference is what training used.")
 	return s, nil
 }
