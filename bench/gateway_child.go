@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/provider"
@@ -66,6 +67,9 @@ func waitStdinClosed(ctx context.Context, dec *json.Decoder) {
 	}
 }
 
+// cpuProfileEnv names a file for the gateway child's CPU profile.
+const cpuProfileEnv = "LLMROUTER_BENCH_GATEWAY_CPUPROFILE"
+
 type gatewayReq struct {
 	Config string
 }
@@ -79,6 +83,18 @@ func childGateway(ctx context.Context, dec *json.Decoder, emit func(any) error) 
 	var req gatewayReq
 	if err := dec.Decode(&req); err != nil {
 		return err
+	}
+	if path := os.Getenv(cpuProfileEnv); path != "" {
+		// A development aid: where does the gateway spend its CPU?
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg, err := server.LoadConfig(req.Config)
 	if err != nil {
