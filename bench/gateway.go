@@ -36,13 +36,12 @@ type endpoint struct {
 }
 
 type phase struct {
-	res       loadgen.Result
-	sum       stats.Summary
-	cpu       time.Duration
-	rss       int64
-	wall      time.Duration
-	ttft      stats.Summary
-	streamErr int
+	res  loadgen.Result
+	sum  stats.Summary
+	cpu  time.Duration
+	rss  int64
+	wall time.Duration
+	ttft stats.Summary
 }
 
 // gwBench holds one gateway benchmark's processes and clients.
@@ -74,11 +73,11 @@ func (b *bench) gateway(ctx context.Context) (*Section, error) {
 	t := Table{Header: []string{"offered load", "direct p50", "direct p99", "gateway p50", "gateway p99", "added p50", "added p99", "gateway ÷ direct (p50)", "errors direct / gateway", "gateway CPU (cores)", "CPU per request: fake upstream (direct run) / gateway", "gateway RSS"}}
 	results := map[float64][2]phase{}
 	for _, rate := range rates {
-		d, err := g.openLoop(ctx, g.direct, rate, win, false)
+		d, err := g.openLoop(ctx, g.direct, rate, win)
 		if err != nil {
 			return nil, err
 		}
-		w, err := g.openLoop(ctx, g.gw, rate, win, false)
+		w, err := g.openLoop(ctx, g.gw, rate, win)
 		if err != nil {
 			return nil, err
 		}
@@ -309,7 +308,7 @@ func (g *gwBench) measure(e endpoint, load func() (loadgen.Result, error)) (phas
 	return p, nil
 }
 
-func (g *gwBench) openLoop(ctx context.Context, e endpoint, rate float64, win time.Duration, _ bool) (phase, error) {
+func (g *gwBench) openLoop(ctx context.Context, e endpoint, rate float64, win time.Duration) (phase, error) {
 	return g.measure(e, func() (loadgen.Result, error) {
 		return loadgen.OpenLoop(ctx, rate, int(rate*win.Seconds()), win+time.Second, 10*time.Second, g.do(e))
 	})

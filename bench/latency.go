@@ -18,12 +18,11 @@ const (
 )
 
 type latencyCell struct {
-	name      string
-	words     int
-	sum       stats.Summary
-	allocs    float64
-	qps       float64 // one core
-	randomP50 time.Duration
+	name   string
+	words  int
+	sum    stats.Summary
+	allocs float64
+	qps    float64 // one core
 }
 
 // latency times single Route calls of every router on queries of 10, 100
