@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -66,13 +67,21 @@ func firstField(path, key, def string) string {
 	return def
 }
 
-// gitCommit is the vcs revision stamped into the binary by go run/build.
+// gitCommit is the vcs revision stamped into the binary by go build, or
+// (go run stamps none) what git says about the working tree.
 func gitCommit() string {
-	info := buildInfo()
-	if info == "" {
+	if info := buildInfo(); info != "" {
+		return info
+	}
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
 		return "unknown"
 	}
-	return info
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		rev += " (working tree has uncommitted changes)"
+	}
+	return rev
 }
 
 func (m Machine) writeMarkdown(b *strings.Builder) {
