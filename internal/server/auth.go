@@ -85,7 +85,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			id = s.auth.match(token)
 		}
 		if id == "" {
-			s.metrics.request(r.URL.Path, http.StatusUnauthorized)
+			s.metrics.request(endpointLabel(r.URL.Path), http.StatusUnauthorized)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="llmrouter"`)
 			msg := "missing gateway key: send Authorization: Bearer <key>"
 			if ok {

@@ -130,6 +130,10 @@ func TestAuth(t *testing.T) {
 			}
 		})
 	}
+	_, _, metricsBody := g.get("/metrics", "Authorization", "Bearer sk-bob")
+	if strings.Contains(metricsBody, "/v1/secret") || !strings.Contains(metricsBody, `llmrouter_http_requests_total{code="401",endpoint="other"} 1`) {
+		t.Error("unauthenticated paths must not become metric labels")
+	}
 	recs := g.waitRecords(2)
 	if recs[0].KeyID == recs[1].KeyID || (recs[0].KeyID != "alice" && recs[0].KeyID != "bob") {
 		t.Errorf("records carry key ids %q, %q", recs[0].KeyID, recs[1].KeyID)

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -86,6 +87,18 @@ var statusText = func() map[int]string {
 	}
 	return out
 }()
+
+// endpointLabel bounds the endpoint label to known paths: unauthenticated
+// clients choose the path, and must not be able to mint new series.
+func endpointLabel(path string) string {
+	switch {
+	case path == "/v1/chat/completions", path == "/v1/models", path == "/metrics", path == "/healthz":
+		return path
+	case strings.HasPrefix(path, "/v1/models/"):
+		return "/v1/models"
+	}
+	return "other"
+}
 
 func (m *metrics) request(endpoint string, status int) {
 	code, ok := statusText[status]
