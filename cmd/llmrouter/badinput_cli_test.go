@@ -142,6 +142,13 @@ func badCLICases() []badCLICase {
 
 		{name: "serve/missing config", args: "serve --config @missing_yaml", code: 1, want: []string{"no_such_config.yaml"}},
 		{name: "serve/garbage config", args: "serve --config @yaml_garbage", code: 1, want: []string{"yaml_garbage.yaml"}},
+		{name: "serve/unknown policy mode", args: "serve --check --config @serve_policy", code: 1, want: []string{"serve_policy.yaml", "cheapest"}},
+		{name: "serve/unknown policy label", args: "serve --check --config @serve_label", code: 1, want: []string{"serve_label.yaml", "Cheapest_Query"}},
+		{name: "serve/negative budget", args: "serve --check --config @serve_budget", code: 1, want: []string{"serve_budget.yaml", "global_usd"}},
+		{name: "serve/threshold above 1", args: "serve --check --config @serve_threshold", code: 1, want: []string{"serve_threshold.yaml", "threshold"}},
+		{name: "serve/unknown setting", args: "serve --check --config @serve_typo", code: 1, want: []string{"serve_typo.yaml", "max_body_byte"}},
+		{name: "serve/wrong field type", args: "serve --check --config @serve_types", code: 1, want: []string{"serve_types.yaml", "line 1", "lots"}},
+		{name: "serve/no config", args: "serve", code: 2, want: []string{"--config"}},
 
 		{name: "any/unknown command", args: "teleport", code: 2, want: []string{"teleport"}},
 		{name: "any/unknown flag", args: "split --frobnicate", code: 2, want: []string{"frobnicate"}},

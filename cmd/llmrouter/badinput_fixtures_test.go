@@ -97,11 +97,17 @@ func badFixtures(t testing.TB, dir string) map[string]string {
 		"yaml_negative":   "models:\n  m1:\n    provider: gemini\n    price: {input: -1, output: 1}\n",
 		"matrix_bad":      "cells:\n  - {cheap: CORRECT, strong: CORRECT, policy: Cheapest_Query}\n",
 		"queries_garbage": string(garbage),
+		"serve_policy":    "policy_mapping: {mode: cheapest}\n",
+		"serve_label":     "policy_mapping:\n  static: {Cheapest_Query: gemini-2.5-flash}\n",
+		"serve_budget":    "budgets: {global_usd: -5}\n",
+		"serve_threshold": "router: {threshold: 1.5}\n",
+		"serve_typo":      "limits: {max_body_byte: 10}\n",
+		"serve_types":     "limits: {max_body_bytes: lots}\n",
 	}
 	paths := map[string]string{}
 	for name, body := range files {
 		ext := ".jsonl"
-		if strings.HasPrefix(name, "yaml_") || strings.HasPrefix(name, "matrix_") {
+		if strings.HasPrefix(name, "yaml_") || strings.HasPrefix(name, "matrix_") || strings.HasPrefix(name, "serve_") {
 			ext = ".yaml"
 		}
 		p := filepath.Join(dir, name+ext)
