@@ -229,3 +229,30 @@ func TestKubernetesConfigMapLoads(t *testing.T) {
 		t.Fatal("no ConfigMap in deploy/kubernetes.yaml")
 	}
 }
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, yaml, want string }{
+		{"missing router model", "router: {model_path: " + dir + "/nope}\nspend: {sqlite_path: " + dir + "/a.db}", "router.model_path: model directory"},
+		{"empty redis env", "spend: {sqlite_path: " + dir + "/b.db, redis_url_env: NOT_SET}", "spend.redis_url_env: environment variable NOT_SET is empty"},
+		{"bad redis url", "spend: {sqlite_path: " + dir + "/c.db, redis_url_env: BAD_URL}", "spend.redis_url_env: redis url"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(tc.yaml), "open.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			getenv := func(k string) string {
+				if k == "BAD_URL" {
+					return "http://user:hunter2@x"
+				}
+				return ""
+			}
+			_, _, err = Open(context.Background(), cfg, OpenOptions{Getenv: getenv})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("err = %v, want %q and no password", err, tc.want)
+			}
+		})
+	}
+}
