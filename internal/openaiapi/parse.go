@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // ParseChatRequest decodes and validates a chat-completions body. Every
@@ -17,6 +18,11 @@ func ParseChatRequest(data []byte) (*ChatRequest, error) {
 	}
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return nil, invalid("", "request body is not a valid JSON object: %s", jsonErrText(err))
+	}
+	// encoding/json would silently turn invalid UTF-8 into U+FFFD and send
+	// the mangled text upstream; OpenAI itself rejects such bodies.
+	if !utf8.Valid(data) {
+		return nil, invalid("", "request body is not valid UTF-8")
 	}
 	r := &ChatRequest{}
 	// Known fields in a fixed order, so a body with several mistakes always
