@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -119,15 +122,38 @@ func (c *child) kill() {
 	_ = c.wait()
 }
 
-// runChildJob runs a one-shot job and decodes its single answer.
+// runChildJob runs a one-shot job and decodes its single answer. A failed
+// child's error names the last line it wrote to stderr.
 func runChildJob(ctx context.Context, job string, req, resp any) error {
-	c, err := startChild(ctx, job, req, nil)
+	var errBuf syncBuffer
+	c, err := startChild(ctx, job, req, io.MultiWriter(os.Stderr, &errBuf))
 	if err != nil {
 		return err
 	}
 	if err := c.read(resp); err != nil {
 		c.kill()
+		if tail := strings.TrimSpace(errBuf.String()); tail != "" {
+			return fmt.Errorf("%s child failed: %s", job, lastLine(tail))
+		}
 		return err
 	}
 	return c.wait()
+}
+
+// syncBuffer is a bytes.Buffer safe for os/exec's copying goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
