@@ -105,3 +105,12 @@ type Provider interface {
 	Complete(ctx context.Context, req *Request) (*Response, error)
 	Stream(ctx context.Context, req *Request) (Stream, error)
 }
+
+// Clamped returns u with negative counts set to zero: a misbehaving upstream
+// must not be able to lower recorded spend by reporting negative usage.
+func (u Usage) Clamped() Usage {
+	u.InputTokens = max(u.InputTokens, 0)
+	u.OutputTokens = max(u.OutputTokens, 0)
+	u.ThinkingTokens = max(u.ThinkingTokens, 0)
+	return u
+}

@@ -416,7 +416,7 @@ func UsageOf(u *UsageMetadata) provider.Usage {
 		InputTokens:    u.PromptTokenCount + u.ToolUsePromptTokenCount,
 		OutputTokens:   u.CandidatesTokenCount,
 		ThinkingTokens: u.ThoughtsTokenCount,
-	}
+	}.Clamped()
 }
 
 // ParseError reads Google's error body; it also accepts the one-element

@@ -208,7 +208,7 @@ func UsageOf(u *Usage) provider.Usage {
 		out.ThinkingTokens = d.ReasoningTokens
 		out.OutputTokens -= d.ReasoningTokens
 	}
-	return out
+	return out.Clamped()
 }
 
 // ParseError reads the error bodies OpenAI-compatible servers send:
