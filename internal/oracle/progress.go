@@ -23,7 +23,10 @@ type progress struct {
 	log      *slog.Logger
 	lastStep int
 	stopTick chan struct{}
-	wg       sync.WaitGroup
+	// window and maxWindow show the concurrency while rate limited;
+	// requeues counts calls put back after a 429.
+	window, maxWindow, requeues int
+	wg                          sync.WaitGroup
 }
 
 const logEvery = 10 * time.Second
@@ -85,15 +88,48 @@ func (p *progress) addCost(c float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cost += c
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("oracle $%.4f", p.cost))
+	p.describe()
+}
+
+// setWindow records a concurrency adjustment: the bar shows it at once, the
+// periodic log line from then on (the adjustment itself is logged once).
+func (p *progress) setWindow(window, maxWindow int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.window, p.maxWindow = window, maxWindow
+	p.describe()
+}
+
+func (p *progress) requeued() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.requeues++
+}
+
+func (p *progress) throttled() bool { return p.window < p.maxWindow }
+
+// describe must be called with p.mu held.
+func (p *progress) describe() {
+	if p.bar == nil {
+		return
 	}
+	d := fmt.Sprintf("oracle $%.4f", p.cost)
+	if p.throttled() {
+		d += fmt.Sprintf(" (rate limited: %d/%d in flight)", p.window, p.maxWindow)
+	}
+	p.bar.Describe(d)
 }
 
 // logLine must be called with p.mu held.
 func (p *progress) logLine() {
 	elapsed := time.Since(p.start)
 	args := []any{"done", p.done, "total", p.total, "cost_usd", fmt.Sprintf("%.4f", p.cost), "elapsed", elapsed.Round(time.Second)}
+	if p.throttled() {
+		args = append(args, "concurrency", fmt.Sprintf("%d/%d", p.window, p.maxWindow))
+	}
+	if p.requeues > 0 {
+		args = append(args, "rate_limit_requeues", p.requeues)
+	}
 	if p.done > 0 && p.done < p.total {
 		eta := time.Duration(float64(elapsed) / float64(p.done) * float64(p.total-p.done))
 		args = append(args, "eta", eta.Round(time.Second))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -49,7 +50,8 @@ type Config struct {
 	// Matrix maps grades to policies; the zero value means DefaultMatrix.
 	Matrix    Matrix
 	OutputDir string
-	// Concurrency bounds upstream calls in flight (default 16).
+	// Concurrency bounds upstream calls in flight (default 16). While the
+	// upstream answers 429 the run goes slower than this (see limited).
 	Concurrency int
 	// RPS bounds upstream calls started per second; 0 is unlimited.
 	RPS float64
@@ -59,6 +61,15 @@ type Config struct {
 	// SkipErrors records per-item failures (a rejected prompt) and goes on
 	// instead of failing the run.
 	SkipErrors bool
+	// RateLimitPatience bounds how long one call may be rate limited
+	// (refused attempts plus backoffs) before the run stops with
+	// ErrRateLimitPatience; default DefaultRateLimitPatience.
+	RateLimitPatience time.Duration
+	// RateLimitBackoff is the first wait before requeueing a call refused
+	// with 429 and no Retry-After; it doubles per refusal up to
+	// RateLimitMaxBackoff, which also caps a Retry-After (defaults
+	// DefaultRateLimitBackoff and DefaultRateLimitMaxBackoff).
+	RateLimitBackoff, RateLimitMaxBackoff time.Duration
 	// Grace bounds how long in-flight calls may finish after cancellation
 	// (default 30s); after it they are cancelled too.
 	Grace    time.Duration
@@ -89,18 +100,20 @@ type runner struct {
 	done    map[callKey]CallRecord
 	jr      *journal
 	limiter *rate.Limiter
-	sem     chan struct{}
-	local   bool // the judge makes no upstream calls
+	gate    *gate
+	rng     *rand.Rand // backoff jitter, guarded by mu
+	local   bool       // the judge makes no upstream calls
 	prog    *progress
 	callCtx context.Context
 	// stopCtx is cancelled when dispatch stops (interrupt or fatal error).
-	stopCtx context.Context
-	halt0   context.CancelFunc
-	fatal   error
-	mu      sync.Mutex
-	skipped []Skipped
-	calls   int
-	resumed int
+	stopCtx  context.Context
+	halt0    context.CancelFunc
+	fatal    error
+	mu       sync.Mutex
+	skipped  []Skipped
+	calls    int
+	resumed  int
+	requeues int
 }
 
 // Run answers every item with both models, grades each answer blindly,
@@ -173,7 +186,8 @@ func newRunner(cfg Config) (*runner, error) {
 	if cfg.RPS > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
 	}
-	r.sem = make(chan struct{}, cfg.Concurrency)
+	r.gate = newGate(cfg.Concurrency, r.windowChanged)
+	r.rng = rand.New(rand.NewPCG(uint64(len(cfg.Items)), 0x9e3779b97f4a7c15))
 	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output dir: %w", err)
 	}
@@ -194,6 +208,8 @@ func validateConfig(cfg *Config) error {
 		return errors.New("oracle: an output directory is required")
 	case cfg.Concurrency < 0 || cfg.RPS < 0 || cfg.BatchSize < 0:
 		return errors.New("oracle: concurrency, rps and batch size must not be negative")
+	case cfg.RateLimitPatience < 0 || cfg.RateLimitBackoff < 0 || cfg.RateLimitMaxBackoff < 0:
+		return errors.New("oracle: rate-limit patience and backoffs must not be negative")
 	}
 	seen := make(map[string]int, len(cfg.Items))
 	for i, it := range cfg.Items {
@@ -207,6 +223,15 @@ func validateConfig(cfg *Config) error {
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = 16
+	}
+	if cfg.RateLimitPatience == 0 {
+		cfg.RateLimitPatience = DefaultRateLimitPatience
+	}
+	if cfg.RateLimitBackoff == 0 {
+		cfg.RateLimitBackoff = DefaultRateLimitBackoff
+	}
+	if cfg.RateLimitMaxBackoff == 0 {
+		cfg.RateLimitMaxBackoff = DefaultRateLimitMaxBackoff
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = 30 * time.Second
@@ -387,7 +412,8 @@ func (r *runner) failure(it dataset.Item, sideName, kind string, err error) erro
 
 // PerItemError reports whether err concerns only the item at hand (the
 // upstream rejected this prompt), so other items may still succeed. Auth,
-// rate-limit, outage and timeout errors affect every call and are not.
+// rate-limit, outage and timeout errors affect every call and are not
+// (rate limits are waited out before they get here: see limited).
 func PerItemError(err error) bool {
 	var e *apierr.Error
 	if !errors.As(err, &e) {
@@ -434,27 +460,6 @@ func (r *runner) call(key callKey, model string, do func(context.Context) (CallR
 	r.mu.Unlock()
 	r.prog.addCost(res.Cost)
 	return &rec, nil
-}
-
-// limited runs do holding a concurrency slot, after a rate token. The slot
-// is released before journaling: the fsync need not hold up the next call.
-func (r *runner) limited(do func(context.Context) (CallResult, error)) (CallResult, error) {
-	select {
-	case r.sem <- struct{}{}:
-	case <-r.stopCtx.Done():
-		return CallResult{}, errStopped
-	}
-	defer func() { <-r.sem }()
-	if r.stopped() {
-		return CallResult{}, errStopped
-	}
-	if r.limiter != nil {
-		// Waiting for a token ends early when dispatch stops.
-		if err := r.limiter.Wait(r.stopCtx); err != nil || r.stopped() {
-			return CallResult{}, errStopped
-		}
-	}
-	return do(r.callCtx)
 }
 
 func (r *runner) answer(ctx context.Context, s side, it dataset.Item) (CallResult, error) {

@@ -58,11 +58,14 @@ type Summary struct {
 	Judge     JudgeSummary   `json:"judge"`
 	TotalCost float64        `json:"total_cost_usd"`
 	// CallsMade were paid for in this run; CallsResumed came from the journal.
-	CallsMade    int       `json:"calls_made"`
-	CallsResumed int       `json:"calls_resumed"`
-	Skipped      []Skipped `json:"skipped,omitempty"`
-	WallSeconds  float64   `json:"wall_seconds"`
-	Matrix       string    `json:"matrix"`
+	CallsMade    int `json:"calls_made"`
+	CallsResumed int `json:"calls_resumed"`
+	// RateLimitRequeues counts calls put back in the queue after the
+	// upstream still refused them with 429 after the client's retries.
+	RateLimitRequeues int       `json:"rate_limit_requeues,omitempty"`
+	Skipped           []Skipped `json:"skipped,omitempty"`
+	WallSeconds       float64   `json:"wall_seconds"`
+	Matrix            string    `json:"matrix"`
 	// Rows holds the dataset in input order, for in-process callers.
 	Dataset []Row `json:"-"`
 }
@@ -124,7 +127,7 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 		Cells: map[string]int{}, Policies: map[string]int{},
 		Cheap: ModelSummary{Model: r.cfg.Cheap}, Strong: ModelSummary{Model: r.cfg.Strong},
 		Judge:     JudgeSummary{Name: r.cfg.JudgeName, Methods: map[string]int{}},
-		CallsMade: r.calls, CallsResumed: r.resumed, Skipped: r.skipped,
+		CallsMade: r.calls, CallsResumed: r.resumed, RateLimitRequeues: r.requeues, Skipped: r.skipped,
 		WallSeconds: wall.Seconds(), Matrix: r.cfg.Matrix.Source, Dataset: rows,
 	}
 	for _, g := range Grades {
