@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -31,6 +32,7 @@ type oracleFlags struct {
 	benchmark, input, outDir, cheap, strong, judge, config, matrix, geminiKey string
 	limit, concurrency, batchSize                                             int
 	rps                                                                       float64
+	rateLimitPatience                                                         time.Duration
 	skipErrors                                                                bool
 }
 
@@ -80,7 +82,7 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Judge: j, JudgeName: roles.Judge,
 		Providers: reg, Matrix: matrix, OutputDir: f.outDir,
 		Concurrency: f.concurrency, RPS: f.rps, BatchSize: f.batchSize, SkipErrors: f.skipErrors,
-		Logger: env.Log, Progress: env.Stderr, IsTTY: isTerminal(env.Stderr),
+		RateLimitPatience: f.rateLimitPatience, Logger: env.Log, Progress: env.Stderr, IsTTY: isTerminal(env.Stderr),
 	})
 	if err != nil {
 		return err
@@ -106,6 +108,8 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 	fs.IntVar(&f.concurrency, "concurrency", 16, "upstream calls in flight at once")
 	fs.IntVar(&f.batchSize, "batch-size", 50, "finished calls persisted per journal write+fsync, at most")
 	fs.Float64Var(&f.rps, "rps", 0, "upstream calls started per second, 0 for unlimited")
+	fs.DurationVar(&f.rateLimitPatience, "rate-limit-patience", oracle.DefaultRateLimitPatience,
+		"how long one call may keep being refused with 429 (backoffs included) before the run stops; it slows down until then, and a rerun resumes")
 	fs.StringVar(&f.config, "config", "", "model catalogue / price table YAML (default: built-in models.yaml)")
 	fs.StringVar(&f.matrix, "matrix", "", "oracle matrix YAML (default: built-in; see 'matrix.yaml' in the docs)")
 	fs.StringVar(&f.geminiKey, "gemini-api-key", "", "Gemini API key (deprecated: visible in ps; set GEMINI_API_KEY instead)")
@@ -122,6 +126,8 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 		return f, fmt.Errorf("%w: --batch-size must be >= 1, got %d", errUsage, f.batchSize)
 	case f.rps < 0:
 		return f, fmt.Errorf("%w: --rps must be >= 0, got %v", errUsage, f.rps)
+	case f.rateLimitPatience <= 0:
+		return f, fmt.Errorf("%w: --rate-limit-patience must be > 0, got %v", errUsage, f.rateLimitPatience)
 	case f.outDir == "":
 		return f, fmt.Errorf("%w: --output-dir must not be empty", errUsage)
 	}
