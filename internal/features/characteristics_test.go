@@ -137,7 +137,7 @@ func analyzeCorpus(tb testing.TB) []string {
 // ~0.4 ms a text); LLMROUTER_ANALYZE_FULL=1 compares all ~20k texts.
 func TestAnalyzeMatchesReference(t *testing.T) {
 	corpus := analyzeCorpus(t)
-	stride := 8
+	stride := 16
 	if os.Getenv("LLMROUTER_ANALYZE_FULL") == "1" {
 		stride = 1
 	}
