@@ -33,7 +33,7 @@ func rlAnswer(req *fake.Request) fake.Reply {
 	return fake.Reply{Text: "Answer from " + req.Model + ": " + req.LastUser(), ThinkingTokens: 5}
 }
 
-// fakeRegistry drives the real Gemini and OpenAI clients (with the client
+// realRegistry drives the real Gemini and OpenAI clients (with the client
 // retries every real run has) against srv. The client's waits are capped
 // at a few milliseconds so the test is fast; the oracle then sees 429s
 // that survived those retries, as in a real run under sustained limits.
