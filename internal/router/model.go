@@ -146,24 +146,35 @@ func (m *Model) Predict(query string) Prediction {
 	return p
 }
 
+// linearPredict computes the two heads' logits. The numOut accumulators
+// live in registers rather than an array; each still adds its terms in
+// feature order, so the results are bit-identical to a loop over k.
 func (m *Model) linearPredict(v *features.Vector, p *Prediction) {
-	var z [numOut]float64
-	for k := range z {
-		z[k] = float64(m.bias[k])
-	}
+	z0, z1, z2, z3 := float64(m.bias[0]), float64(m.bias[1]), float64(m.bias[2]), float64(m.bias[3])
+	z4, z5, z6 := float64(m.bias[4]), float64(m.bias[5]), float64(m.bias[6])
+	w := m.w
 	for i, f := range v.Idx {
 		x := float64(v.Val[i])
-		row := m.w[int(f)*numOut : int(f)*numOut+numOut : int(f)*numOut+numOut]
-		for k := range numOut {
-			z[k] += x * float64(row[k])
-		}
+		o := int(f) * numOut
+		row := w[o : o+numOut : o+numOut]
+		z0 += x * float64(row[0])
+		z1 += x * float64(row[1])
+		z2 += x * float64(row[2])
+		z3 += x * float64(row[3])
+		z4 += x * float64(row[4])
+		z5 += x * float64(row[5])
+		z6 += x * float64(row[6])
 	}
+	z := [numOut]float64{z0, z1, z2, z3, z4, z5, z6}
 	softmax(z[:numPolicies], p.Policy[:])
 	softmax(z[numPolicies:], p.Outcome[:])
 	if m.topic != nil {
 		p.TopicGain = m.topic.predictGain(v, uint32(1)<<(m.Meta.Features.HashBits-1))
 	}
 }
+
+// linearPredict unrolls the heads by hand: it needs numOut == 7.
+var _ = [1]struct{}{}[numOut-7]
 
 func softmax(z, out []float64) {
 	mx := math.Inf(-1)

@@ -53,18 +53,7 @@ func (h *topicHead) predictGain(v *features.Vector, wordHalf uint32) float64 {
 	for t := range T {
 		z[t] = float64(h.bias[t])
 	}
-	mask := uint32(1)<<h.bits - 1
-	for i, f := range v.Idx {
-		b, ok := foldWord(f, wordHalf, mask)
-		if !ok {
-			continue
-		}
-		x := float64(v.Val[i])
-		row := h.w[int(b)*T : int(b)*T+T]
-		for t, w := range row {
-			z[t] += x * float64(w)
-		}
-	}
+	h.addLogits(z[:T:T], v, wordHalf)
 	mx := math.Inf(-1)
 	for _, x := range z[:T] {
 		mx = math.Max(mx, x)
@@ -76,6 +65,47 @@ func (h *topicHead) predictGain(v *features.Vector, wordHalf uint32) float64 {
 		g += e * h.gain[t]
 	}
 	return g / sum
+}
+
+// addLogits adds the word features' weights to z. Features go in blocks
+// of four so each z[t] is loaded and stored once per block; within a block
+// the terms are still added one by one in feature order, so the sums are
+// bit-identical to one feature at a time.
+func (h *topicHead) addLogits(z []float64, v *features.Vector, wordHalf uint32) {
+	T := len(z)
+	mask := uint32(1)<<h.bits - 1
+	var rows [4][]float32
+	var xs [4]float64
+	for i := 0; ; {
+		n := 0
+		for ; i < len(v.Idx) && n < len(rows); i++ {
+			b, ok := foldWord(v.Idx[i], wordHalf, mask)
+			if !ok {
+				continue
+			}
+			rows[n], xs[n] = h.w[int(b)*T:int(b)*T+T], float64(v.Val[i])
+			n++
+		}
+		if n < len(rows) {
+			for k := range n {
+				row, x := rows[k][:T], xs[k]
+				for t := range z {
+					z[t] += x * float64(row[t])
+				}
+			}
+			return
+		}
+		r0, r1, r2, r3 := rows[0][:T], rows[1][:T], rows[2][:T], rows[3][:T]
+		x0, x1, x2, x3 := xs[0], xs[1], xs[2], xs[3]
+		for t := range z {
+			a := z[t]
+			a += x0 * float64(r0[t])
+			a += x1 * float64(r1[t])
+			a += x2 * float64(r2[t])
+			a += x3 * float64(r3[t])
+			z[t] = a
+		}
+	}
 }
 
 // trainTopicHead fits the head by AdaGrad SGD on cross-entropy + L2; it
