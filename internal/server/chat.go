@@ -265,16 +265,11 @@ func (s *Server) finish(x *exchange) {
 		status = x.errCode
 	}
 	if s.deps.Store != nil {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), 5*time.Second)
-		err := s.deps.Store.Record(ctx, spend.Record{
+		s.record(x, spend.Record{
 			Time: x.start.UTC(), RequestID: x.id, KeyID: x.keyID, Model: x.model, Policy: x.policy, Rule: x.rule,
 			InputTokens: x.usage.InputTokens, OutputTokens: x.usage.OutputTokens, ThinkingTokens: x.usage.ThinkingTokens,
 			Estimated: x.usage.Estimated || x.usage.Missing, CostUSD: x.cost, Status: status, LatencyMS: lat.Milliseconds(),
 		})
-		cancel()
-		if err != nil {
-			s.log.Error("could not record spend", "request_id", x.id, "error", err)
-		}
 	}
 	level := slog.LevelInfo
 	if x.status >= 500 {
@@ -302,6 +297,31 @@ func (s *Server) finish(x *exchange) {
 		attrs = append(attrs, slog.String("error", x.errDetail))
 	}
 	s.log.LogAttrs(context.WithoutCancel(x.ctx), level, "chat completion", attrs...)
+}
+
+// enqueuer is a store that can queue a record without waiting for its
+// commit (sqlite.Store): the handler, and with it the client's keep-alive
+// connection, is then free as soon as the answer is sent. The store
+// commits the queue on Close, which Open's close runs after serving has
+// drained, so graceful shutdown still records every request.
+type enqueuer interface {
+	Enqueue(ctx context.Context, r spend.Record) error
+}
+
+// record hands r to the store. The bound only matters when the store's
+// queue is full: a stuck database must not hold requests forever.
+func (s *Server) record(x *exchange, r spend.Record) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), 5*time.Second)
+	defer cancel()
+	var err error
+	if q, ok := s.deps.Store.(enqueuer); ok {
+		err = q.Enqueue(ctx, r)
+	} else {
+		err = s.deps.Store.Record(ctx, r)
+	}
+	if err != nil {
+		s.log.Error("could not record spend", "request_id", x.id, "key_id", x.keyID, "model", x.model, "cost_usd", x.cost, "error", err)
+	}
 }
 
 func requested(x *exchange) string {

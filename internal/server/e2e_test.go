@@ -131,6 +131,13 @@ func (r *real) checkSecrets() {
 // summary reads back what the gateway recorded.
 func (r *real) summary() spend.Row {
 	r.t.Helper()
+	// The gateway queues records for its writer (the answer does not wait
+	// for the commit); what has been queued is committed before reading.
+	if f, ok := r.srv.deps.Store.(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(context.Background()); err != nil {
+			r.t.Fatal(err)
+		}
+	}
 	st, err := sqlite.Open(context.Background(), r.db, sqlite.Options{MustExist: true})
 	if err != nil {
 		r.t.Fatal(err)

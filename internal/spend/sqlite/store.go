@@ -12,6 +12,14 @@
 // Throughput: concurrent Record calls are group-committed: one writer
 // goroutine inserts whatever is queued in one transaction, then answers
 // every caller, so each request still waits for its own commit.
+//
+// Enqueue is the gateway's path: it hands the record to the same writer
+// without waiting for the commit, so a request's connection is free as soon
+// as its answer is sent. The queue is bounded (Enqueue blocks when it is
+// full rather than drop a record), Close commits everything queued, and a
+// batch that cannot be written is retried and then logged record by record,
+// so no record is ever lost without a trace. What Enqueue gives up is only
+// crash durability of the last few milliseconds of records.
 package sqlite
 
 import (
@@ -24,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -52,14 +61,30 @@ type Store struct {
 	closed bool
 	queue  chan pending
 	done   chan struct{}
+	// lost counts Enqueued records that could not be written (logged).
+	lost atomic.Int64
 }
 
+// pending is one queued record; errc is nil for Enqueue, whose failures
+// the writer logs instead of returning.
 type pending struct {
 	rec  spend.Record
 	errc chan error
+	// barrier carries no record: it is answered once everything queued
+	// before it is committed (Flush).
+	barrier bool
 }
 
-const maxBatch = 256
+const (
+	maxBatch = 256
+	// queueSize bounds the records waiting for the writer: a few seconds
+	// of traffic at thousands of requests per second, tens of MB at most.
+	queueSize = 16384
+	// asyncRetries is how often a batch of Enqueued records is retried
+	// (SQLITE_BUSY from another process, a transient I/O error) before its
+	// records are logged as lost.
+	asyncRetries = 3
+)
 
 // Open opens (creating if needed, unless MustExist) and migrates the
 // database at path.
@@ -96,7 +121,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, path: path, log: log, queue: make(chan pending, maxBatch), done: make(chan struct{})}
+	s := &Store{db: db, path: path, log: log, queue: make(chan pending, queueSize), done: make(chan struct{})}
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("spend database %s: %w", path, err)
@@ -159,26 +184,71 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // Record implements spend.Store. Once queued, the write completes even if
 // ctx is cancelled: a request that was served must be charged.
 func (s *Store) Record(ctx context.Context, r spend.Record) error {
+	p := pending{rec: normalize(r), errc: make(chan error, 1)}
+	if err := s.send(ctx, p); err != nil {
+		return err
+	}
+	return <-p.errc
+}
+
+// Enqueue queues r for the writer and returns without waiting for its
+// commit. It blocks only while the queue is full (or until ctx ends), so
+// records are never dropped to keep up. An error means r was not queued;
+// after a nil return, r is committed by the writer or by Close, or logged
+// as lost if the database keeps failing (see Lost).
+func (s *Store) Enqueue(ctx context.Context, r spend.Record) error {
+	return s.send(ctx, pending{rec: normalize(r)})
+}
+
+// Flush waits until every record queued before the call is committed (or
+// logged as lost), so a reader opening the database sees them.
+func (s *Store) Flush(ctx context.Context) error {
+	p := pending{errc: make(chan error, 1), barrier: true}
+	if err := s.send(ctx, p); errors.Is(err, errClosed) {
+		return nil // Close has committed everything
+	} else if err != nil {
+		return err
+	}
+	select {
+	case err := <-p.errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Lost is the number of Enqueued records the writer could not commit.
+func (s *Store) Lost() int64 { return s.lost.Load() }
+
+var errClosed = errors.New("spend database is closed")
+
+func normalize(r spend.Record) spend.Record {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
 	if r.KeyID == "" {
 		r.KeyID = spend.Anonymous
 	}
-	p := pending{rec: r, errc: make(chan error, 1)}
+	return r
+}
+
+func (s *Store) send(ctx context.Context, p pending) error {
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
-		return errors.New("spend database is closed")
+		return errClosed
 	}
 	select {
 	case s.queue <- p:
+		return nil
+	default:
+	}
+	select {
+	case s.queue <- p:
+		return nil
 	case <-ctx.Done():
-		s.mu.RUnlock()
 		return ctx.Err()
 	}
-	s.mu.RUnlock()
-	return <-p.errc
 }
 
 // writer group-commits queued records until the queue closes.
@@ -198,14 +268,45 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
-		err := s.insert(batch)
-		if err != nil {
-			s.log.Error("spend: write records", "path", s.path, "records", len(batch), "err", err)
-		}
-		for _, p := range batch {
+		s.commit(batch)
+	}
+}
+
+// commit writes one batch and answers its callers. Enqueued records have
+// no caller to retry for them, so their batch is retried here, and what
+// still fails is logged one record per line: enough to charge it by hand.
+func (s *Store) commit(batch []pending) {
+	err := s.insert(batch)
+	for try := 0; err != nil && try < asyncRetries && hasAsync(batch); try++ {
+		s.log.Warn("spend: write records failed, retrying", "path", s.path, "records", len(batch), "err", err)
+		time.Sleep(time.Duration(50<<try) * time.Millisecond)
+		err = s.insert(batch)
+	}
+	if err != nil {
+		s.log.Error("spend: write records", "path", s.path, "records", len(batch), "err", err)
+	}
+	for _, p := range batch {
+		if p.errc != nil {
 			p.errc <- err
+			continue
+		}
+		if err != nil {
+			s.lost.Add(1)
+			r := p.rec
+			s.log.Error("spend: record lost", "request_id", r.RequestID, "key_id", r.KeyID, "model", r.Model,
+				"time", r.Time, "input_tokens", r.InputTokens, "output_tokens", r.OutputTokens,
+				"thinking_tokens", r.ThinkingTokens, "cost_usd", r.CostUSD, "status", r.Status)
 		}
 	}
+}
+
+func hasAsync(batch []pending) bool {
+	for _, p := range batch {
+		if p.errc == nil {
+			return true
+		}
+	}
+	return false
 }
 
 const insertSQL = `INSERT INTO requests (ts_ms, day, request_id, key_id, model, policy, rule,
@@ -226,6 +327,9 @@ func (s *Store) insert(batch []pending) error {
 	}
 	defer st.Close()
 	for _, p := range batch {
+		if p.barrier {
+			continue
+		}
 		r := p.rec
 		t := r.Time.UTC()
 		est := 0
