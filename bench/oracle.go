@@ -145,7 +145,7 @@ func (b *bench) oracleThroughput(ctx context.Context) (*Section, error) {
 	}
 	s.Tables = append(s.Tables, t)
 	s.note("Achieved = calls answered ÷ wall time of `oracle.Run` (including its start-up and final fsync), so short runs understate the steady rate slightly.")
-	s.note("429s are calls the fake refused although the oracle paces itself at the same rate: sends bunch up when the oracle process is descheduled (the machine is shared), and the clients' retries after Retry-After are not paced by the oracle's limiter. A call still refused after the client's last retry fails the run.")
+	s.note("429s are calls the fake refused although the oracle paces itself at the same rate: sends bunch up when the oracle process is descheduled (the machine is shared), and the clients' retries after Retry-After are not paced by the oracle's limiter. A call still refused after the client's last retry is requeued after a backoff while the oracle halves its concurrency window (AIMD), so the run slows down instead of failing.")
 	return s, nil
 }
 
