@@ -3,7 +3,7 @@ package router
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/features"
@@ -37,24 +37,34 @@ type knnIndex struct {
 	docs    *csr // the stored vectors (n-gram entries only)
 	cell    []int8
 	policy  []int8
-	postOff []int32 // per feature, into postDoc/postVal
-	postDoc []int32
-	postVal []float32
+	postOff []int32   // per feature, into post
+	post    []posting // per feature, in document order
 	prior   Prediction
 	pool    sync.Pool
 }
 
+// posting is one document's value of a feature; doc and value side by side
+// so the accumulation reads one stream.
+type posting struct {
+	doc int32
+	val float32
+}
+
 type knnScratch struct {
-	acc     []float32
-	touched []int32
-	top     []int32
+	acc []float32
+	top []int32 // heap of the best K so far, then the best K in order
 }
 
 // newKNNIndex indexes the examples' rows of X; hashed features are those
 // below 2^HashBits, i.e. dim minus the dense block.
 func newKNNIndex(X *csr, ex []example, dim int, cfg KNNConfig) *knnIndex {
 	hashed := uint32(dim - features.NumDense)
-	docs := &csr{off: []int{0}}
+	nnz := 0
+	for _, e := range ex {
+		idx, _ := X.row(e.row)
+		nnz += len(idx)
+	}
+	docs := &csr{off: make([]int, 1, len(ex)+1), idx: make([]uint32, 0, nnz), val: make([]float32, 0, nnz)}
 	cell := make([]int8, len(ex))
 	pol := make([]int8, len(ex))
 	for i, e := range ex {
@@ -79,14 +89,13 @@ func buildKNN(cfg KNNConfig, docs *csr, cell, pol []int8, hashed int) *knnIndex 
 	for f := 1; f <= hashed; f++ {
 		k.postOff[f] += k.postOff[f-1]
 	}
-	k.postDoc = make([]int32, len(docs.idx))
-	k.postVal = make([]float32, len(docs.idx))
+	k.post = make([]posting, len(docs.idx))
 	fill := append([]int32(nil), k.postOff[:hashed]...)
 	n := len(docs.off) - 1
 	for d := 0; d < n; d++ {
 		idx, val := docs.row(d)
 		for j, f := range idx {
-			k.postDoc[fill[f]], k.postVal[fill[f]] = int32(d), val[j]
+			k.post[fill[f]] = posting{int32(d), val[j]}
 			fill[f]++
 		}
 	}
@@ -117,45 +126,37 @@ func normalise(w, out []float64) {
 }
 
 // predict fills p's distributions from the neighbours of v.
+//
+// Similarities accumulate in float32 in v's feature order, as they always
+// have (their exact values feed the weights). Every stored value is
+// positive, so the documents sharing a feature with v are exactly those
+// with a non-zero sum: a scan finds them without a branch per posting, and
+// a bounded heap keeps the K best instead of sorting them all.
 func (k *knnIndex) predict(v *features.Vector, p *Prediction) {
 	n := len(k.cell)
 	sc, ok := k.pool.Get().(*knnScratch)
 	if !ok {
-		sc = &knnScratch{acc: make([]float32, n)}
+		sc = &knnScratch{acc: make([]float32, n), top: make([]int32, 0, k.cfg.K)}
 	}
+	acc := sc.acc[:n:n]
 	hashed := uint32(len(k.postOff) - 1)
 	for i, f := range v.Idx {
 		if f >= hashed {
 			continue
 		}
 		x := v.Val[i]
-		for j := k.postOff[f]; j < k.postOff[f+1]; j++ {
-			d := k.postDoc[j]
-			if sc.acc[d] == 0 {
-				sc.touched = append(sc.touched, d)
-			}
-			sc.acc[d] += x * k.postVal[j]
+		for _, e := range k.post[k.postOff[f]:k.postOff[f+1]] {
+			acc[e.doc] += x * e.val
 		}
 	}
-	// Top K by similarity, ties to the lower training index: deterministic.
-	sc.top = append(sc.top[:0], sc.touched...)
-	sort.Slice(sc.top, func(a, b int) bool {
-		da, db := sc.top[a], sc.top[b]
-		if sc.acc[da] != sc.acc[db] {
-			return sc.acc[da] > sc.acc[db]
-		}
-		return da < db
-	})
-	if len(sc.top) > k.cfg.K {
-		sc.top = sc.top[:k.cfg.K]
-	}
+	sc.top = topK(acc, sc.top[:0], k.cfg.K)
 	if len(sc.top) == 0 {
 		p.Policy, p.Outcome = k.prior.Policy, k.prior.Outcome
 	} else {
 		var wp [numOut]float64
-		best := float64(sc.acc[sc.top[0]]) / 2 // two unit blocks: sim in [0, 1]
+		best := float64(acc[sc.top[0]]) / 2 // two unit blocks: sim in [0, 1]
 		for _, d := range sc.top {
-			w := math.Exp(k.cfg.Temperature * (float64(sc.acc[d])/2 - best))
+			w := math.Exp(k.cfg.Temperature * (float64(acc[d])/2 - best))
 			wp[k.policy[d]] += w
 			if c := k.cell[d]; c >= 0 {
 				wp[numPolicies+int(c)] += w
@@ -164,9 +165,68 @@ func (k *knnIndex) predict(v *features.Vector, p *Prediction) {
 		normalise(wp[:numPolicies], p.Policy[:])
 		normalise(wp[numPolicies:], p.Outcome[:])
 	}
-	for _, d := range sc.touched {
-		sc.acc[d] = 0
-	}
-	sc.touched = sc.touched[:0]
+	clear(acc)
 	k.pool.Put(sc)
+}
+
+// better orders neighbours: higher similarity first, ties to the lower
+// training index, so the selection is deterministic.
+func better(acc []float32, a, b int32) bool {
+	if acc[a] != acc[b] {
+		return acc[a] > acc[b]
+	}
+	return a < b
+}
+
+// topK returns the (at most) K documents with non-zero similarity that
+// come first under better, in that order. h is a min-heap (worst on top)
+// while scanning, then sorted.
+func topK(acc []float32, h []int32, K int) []int32 {
+	for d, x := range acc {
+		if x == 0 {
+			continue
+		}
+		if len(h) < K {
+			h = append(h, int32(d))
+			siftUp(acc, h, len(h)-1)
+		} else if better(acc, int32(d), h[0]) {
+			h[0] = int32(d)
+			siftDown(acc, h, 0)
+		}
+	}
+	slices.SortFunc(h, func(a, b int32) int {
+		if better(acc, a, b) {
+			return -1
+		}
+		return 1
+	})
+	return h
+}
+
+func siftUp(acc []float32, h []int32, i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !better(acc, h[parent], h[i]) {
+			break
+		}
+		h[parent], h[i] = h[i], h[parent]
+		i = parent
+	}
+}
+
+func siftDown(acc []float32, h []int32, i int) {
+	for {
+		worst, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && better(acc, h[worst], h[l]) {
+			worst = l
+		}
+		if r < len(h) && better(acc, h[worst], h[r]) {
+			worst = r
+		}
+		if worst == i {
+			return
+		}
+		h[i], h[worst] = h[worst], h[i]
+		i = worst
+	}
 }
