@@ -84,6 +84,9 @@ const (
 	// (SQLITE_BUSY from another process, a transient I/O error) before its
 	// records are logged as lost.
 	asyncRetries = 3
+	// asyncLinger is how long Enqueued records may wait for company
+	// before their batch is committed.
+	asyncLinger = 10 * time.Millisecond
 )
 
 // Open opens (creating if needed, unless MustExist) and migrates the
@@ -251,25 +254,69 @@ func (s *Store) send(ctx context.Context, p pending) error {
 	}
 }
 
-// writer group-commits queued records until the queue closes.
+// writer group-commits queued records until the queue closes. A batch
+// of Enqueued records only (nobody waiting on it) lingers up to
+// asyncLinger for more: at a few thousand requests per second that turns
+// one transaction per handful of records into one per dozens, and each
+// transaction costs far more than an insert.
 func (s *Store) writer() {
 	defer close(s.done)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	batch := make([]pending, 0, maxBatch)
 	for first := range s.queue {
-		batch := []pending{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case p, ok := <-s.queue:
-				if !ok {
-					break fill
+		batch = append(batch[:0], first)
+		open := s.drain(&batch)
+		if open && len(batch) < maxBatch && !waited(batch) {
+			linger.Reset(asyncLinger)
+		wait:
+			for len(batch) < maxBatch {
+				select {
+				case p, ok := <-s.queue:
+					if !ok {
+						break wait
+					}
+					batch = append(batch, p)
+					if p.errc != nil {
+						s.drain(&batch)
+						break wait // someone is waiting: commit now
+					}
+				case <-linger.C:
+					break wait
 				}
-				batch = append(batch, p)
-			default:
-				break fill
 			}
+			linger.Stop()
 		}
 		s.commit(batch)
+		clear(batch) // drop references to committed records
 	}
+}
+
+// drain appends what is queued without waiting; false once the queue is
+// closed.
+func (s *Store) drain(batch *[]pending) bool {
+	for len(*batch) < maxBatch {
+		select {
+		case p, ok := <-s.queue:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, p)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// waited reports whether a caller is blocked on this batch (Record, Flush).
+func waited(batch []pending) bool {
+	for _, p := range batch {
+		if p.errc != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // commit writes one batch and answers its callers. Enqueued records have
@@ -302,7 +349,7 @@ func (s *Store) commit(batch []pending) {
 
 func hasAsync(batch []pending) bool {
 	for _, p := range batch {
-		if p.errc == nil {
+		if p.errc == nil && !p.barrier {
 			return true
 		}
 	}
