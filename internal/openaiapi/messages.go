@@ -3,6 +3,7 @@ package openaiapi
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -26,7 +27,7 @@ func parseMessages(v json.RawMessage) ([]Message, error) {
 	}
 	out := make([]Message, len(raws))
 	for i, raw := range raws {
-		if err := parseMessage(fmt.Sprintf("messages[%d]", i), raw, &out[i]); err != nil {
+		if err := parseMessage("messages["+strconv.Itoa(i)+"]", raw, &out[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -97,6 +98,9 @@ func parseContent(path string, v json.RawMessage) (Content, error) {
 	}
 	switch kind(v) {
 	case "a string":
+		if s, ok := plainString(v); ok {
+			return Content{Text: s}, nil
+		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
 			return Content{}, invalid(path, "%s", jsonErrText(err))

@@ -184,10 +184,28 @@ func kind(v json.RawMessage) string {
 }
 
 func decodeString(field string, v json.RawMessage, dst *string) error {
+	if s, ok := plainString(v); ok {
+		*dst = s
+		return nil
+	}
 	if err := json.Unmarshal(v, dst); err != nil {
 		return invalid(field, "must be a string, got %s", kind(v))
 	}
 	return nil
+}
+
+// plainString decodes a JSON string without escapes by slicing it: most
+// prompts and every model name have none, and the decoder would scan the
+// text twice more. v must come from a document already validated as JSON
+// and UTF-8 (ParseChatRequest checks both first), so a quoted token with
+// no backslash holds neither quotes nor control characters.
+func plainString(v json.RawMessage) (string, bool) {
+	v = bytes.TrimSpace(v)
+	n := len(v)
+	if n < 2 || v[0] != '"' || v[n-1] != '"' || bytes.IndexByte(v[1:n-1], '\\') >= 0 {
+		return "", false
+	}
+	return string(v[1 : n-1]), true
 }
 
 func decodeBool(field string, v json.RawMessage, dst *bool) error {

@@ -199,8 +199,15 @@ func policyAt(d router.Decision, t float64) string {
 }
 
 // chainFor is model followed by its configured fallbacks.
+// Chains are built once in New; callers only read them.
 func (s *Server) chainFor(model string) []string {
-	fb := s.cfg.Fallbacks[model]
+	if c, ok := s.chains[model]; ok {
+		return c
+	}
+	return buildChain(model, s.cfg.Fallbacks[model])
+}
+
+func buildChain(model string, fb []string) []string {
 	chain := make([]string, 0, 1+len(fb))
 	return append(append(chain, model), fb...)
 }

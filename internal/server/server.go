@@ -59,6 +59,7 @@ type Server struct {
 	threshold float64
 	hasThresh bool
 	modelList []byte
+	chains    map[string][]string // model → model and its fallbacks
 	handler   http.Handler
 	draining  atomic.Bool
 }
@@ -99,6 +100,10 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 		if t, ok := deps.Router.(Thresholder); ok {
 			s.threshold, s.hasThresh = t.Threshold(), true
 		}
+	}
+	s.chains = make(map[string][]string, len(cat.Models))
+	for name := range cat.Models {
+		s.chains[name] = buildChain(name, cfg.Fallbacks[name])
 	}
 	if s.modelList, err = modelListJSON(cat, s.now()); err != nil {
 		return nil, err
