@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/features"
@@ -27,6 +28,7 @@ func vectorize(ctx context.Context, vec *features.Vectorizer, queries []string) 
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(queries)/256))
 	parts := make([]csr, workers)
 	chunk := (len(queries) + workers - 1) / workers
+	maxBytes := vec.Config().MaxQueryBytes
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -34,9 +36,16 @@ func vectorize(ctx context.Context, vec *features.Vectorizer, queries []string) 
 			defer wg.Done()
 			p := &parts[w]
 			var v features.Vector
-			for i := w * chunk; i < min(len(queries), (w+1)*chunk); i++ {
+			start, end := w*chunk, min(len(queries), (w+1)*chunk)
+			for i := start; i < end; i++ {
 				if i%512 == 0 && ctx.Err() != nil {
 					return
+				}
+				if i == start+64 {
+					// Reserve for the rest of the chunk (entries per query
+					// byte so far, +25%) rather than doubling repeatedly.
+					want := len(p.idx) + int(float64(len(p.idx))/float64(queryBytes(queries[start:i], maxBytes))*float64(queryBytes(queries[i:end], maxBytes))*1.25)
+					p.idx, p.val = slices.Grow(p.idx, want-len(p.idx)), slices.Grow(p.val, want-len(p.val))
 				}
 				vec.Transform(queries[i], &v)
 				p.off = append(p.off, len(p.idx))
@@ -49,7 +58,13 @@ func vectorize(ctx context.Context, vec *features.Vectorizer, queries []string) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := &csr{}
+	// Sized exactly: growing ~10M entries by doubling cost more than the
+	// copies themselves.
+	nnz, rows := 0, 0
+	for _, p := range parts {
+		nnz, rows = nnz+len(p.idx), rows+len(p.off)
+	}
+	out := &csr{off: make([]int, 0, rows+1), idx: make([]uint32, 0, nnz), val: make([]float32, 0, nnz)}
 	for _, p := range parts {
 		base := len(out.idx)
 		for _, o := range p.off {
@@ -60,6 +75,15 @@ func vectorize(ctx context.Context, vec *features.Vectorizer, queries []string) 
 	}
 	out.off = append(out.off, len(out.idx))
 	return out, nil
+}
+
+// queryBytes is the text Transform reads from qs (it truncates each).
+func queryBytes(qs []string, maxBytes int) int {
+	n := 1
+	for _, q := range qs {
+		n += min(len(q), maxBytes)
+	}
+	return n
 }
 
 // linear is the training-time (float64) form of the two-headed softmax
@@ -76,15 +100,24 @@ func (l *linear) clone() *linear {
 	return c
 }
 
+// logits keeps the seven sums in locals (as Model.linearPredict does);
+// each adds its terms in feature order, as a loop over k would.
 func (l *linear) logits(idx []uint32, val []float32, z *[numOut]float64) {
-	*z = l.b
+	z0, z1, z2, z3, z4, z5, z6 := l.b[0], l.b[1], l.b[2], l.b[3], l.b[4], l.b[5], l.b[6]
+	w := l.w
 	for i, f := range idx {
 		x := float64(val[i])
-		row := l.w[int(f)*numOut : int(f)*numOut+numOut]
-		for k := range numOut {
-			z[k] += x * row[k]
-		}
+		o := int(f) * numOut
+		row := w[o : o+numOut : o+numOut]
+		z0 += x * row[0]
+		z1 += x * row[1]
+		z2 += x * row[2]
+		z3 += x * row[3]
+		z4 += x * row[4]
+		z5 += x * row[5]
+		z6 += x * row[6]
 	}
+	*z = [numOut]float64{z0, z1, z2, z3, z4, z5, z6}
 }
 
 // adagrad is row-wise AdaGrad: one squared-gradient sum per (feature,
