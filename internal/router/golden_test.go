@@ -82,6 +82,9 @@ func digestModel(tb testing.TB, m *Model, qs []string) map[string]string {
 // After an intended change, regenerate with
 // go test ./internal/router/ -run TestGoldenDigests -update-golden
 func TestGoldenDigests(t *testing.T) {
+	if raceEnabled {
+		t.Skip("six trainings are slow under -race; run without -race")
+	}
 	path := filepath.Join("testdata", "golden_digests.json")
 	qs := goldenQueries(t)
 	got := map[string]map[string]string{}
