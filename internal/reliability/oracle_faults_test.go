@@ -167,6 +167,9 @@ func runOracleFault(t *testing.T, tc oracleFaultCase) {
 		Items: faultItemsList(), Cheap: cheapModel, Strong: strongModel,
 		Judge: judge.Chain(judge.Rule(nil), judge.NewLLM(jp, jm)), JudgeName: judgeModel,
 		Providers: reg, OutputDir: out, Concurrency: 4, SkipErrors: tc.skip, Grace: 5 * time.Second,
+		// The oracle rides out 429s by requeueing for up to RateLimitPatience
+		// (10m by default); a short patience keeps "always 429" bounded.
+		RateLimitPatience: 2 * time.Second,
 	})
 	waitIdle(t, srv)
 	st := srv.Stats()
