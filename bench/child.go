@@ -32,6 +32,7 @@ var childJobs = map[string]func(ctx context.Context, dec *json.Decoder, emit fun
 	"oracle":  childOracle,
 	"gateway": childGateway,
 	"fake":    childFake,
+	"proxy":   childProxy,
 }
 
 func runChild() int {

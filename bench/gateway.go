@@ -51,6 +51,7 @@ type gwBench struct {
 	queries [][]byte // JSON-encoded user messages
 	direct  endpoint
 	gw      endpoint
+	proxy   endpoint // the bare reverse proxy: the floor
 	via     string
 	next    atomic.Uint64
 }
@@ -63,42 +64,39 @@ func (b *bench) gateway(ctx context.Context) (*Section, error) {
 	}
 	defer stop()
 	s.Intro = "An open-loop Go load generator (constant arrival rate, latency measured from each request's scheduled send time, bounded count and duration, loopback only) " +
-		"sends OpenAI chat completions with real MMLU test questions either straight to the fake upstream (`upstreamfake`, OpenAI protocol, no added latency) or through the gateway, " +
-		"at each rate first direct then through the gateway, in the same run. Gateway requests use `model: \"router\"`, so each one is scored by the trained SFT+DPO classifier, mapped by the hybrid policy, " +
+		"sends OpenAI chat completions with real MMLU test questions three ways, one after another at each rate in the same run: straight to the fake upstream (`upstreamfake`, OpenAI protocol, no added latency); " +
+		"through a bare reverse proxy (the standard library's `httputil.ReverseProxy` with a pooled transport, doing no work of its own: the floor, the cost of one more loopback HTTP hop between processes on this machine); " +
+		"and through the gateway. Gateway requests use `model: \"router\"`, so each one is scored by the trained SFT+DPO classifier, mapped by the hybrid policy, " +
 		"forwarded by the OpenAI-compatible client, recorded in the SQLite spend store and logged (one JSON line per request, to a file). " +
-		"The load generator, the fake upstream and the gateway are three processes sharing the machine's 2 cores. " +
-		"Gateway: " + g.via + "; its CPU time and RSS are read from /proc/<pid>."
+		"The load generator, the fake upstream and the proxy or gateway are separate processes sharing the machine's 2 cores. " +
+		"Gateway: " + g.via + "; CPU time and RSS are read from /proc/<pid>."
 	rates := []float64{500, 1000, 2000}
 	win := b.dur(6*time.Second, 100*time.Millisecond)
-	t := Table{Header: []string{"offered load", "direct p50", "direct p99", "gateway p50", "gateway p99", "added p50", "added p99", "gateway ÷ direct (p50)", "errors direct / gateway", "gateway CPU (cores)", "CPU per request: fake upstream (direct run) / gateway", "gateway RSS"}}
-	results := map[float64][2]phase{}
+	lat, res := latencyTable(), resourceTable()
+	results := map[float64][3]phase{}
 	for _, rate := range rates {
-		d, err := g.openLoop(ctx, g.direct, rate, win)
-		if err != nil {
-			return nil, err
+		var ph [3]phase
+		for i, e := range g.endpoints() {
+			if ph[i], err = g.openLoop(ctx, e, rate, win); err != nil {
+				return nil, err
+			}
 		}
-		w, err := g.openLoop(ctx, g.gw, rate, win)
-		if err != nil {
-			return nil, err
-		}
-		results[rate] = [2]phase{d, w}
-		t.add(fmt.Sprintf("%.0f req/s", rate), dur(d.sum.P50), dur(d.sum.P99), dur(w.sum.P50), dur(w.sum.P99),
-			dur(w.sum.P50-d.sum.P50), dur(w.sum.P99-d.sum.P99), ratio(float64(w.sum.P50)/float64(d.sum.P50)),
-			fmt.Sprintf("%s / %s", pct(d.res.ErrorRate()), pct(w.res.ErrorRate())),
-			f(w.cpu.Seconds()/w.wall.Seconds(), 2), cpuPer(d, w), mib(w.rss))
-		b.opts.log.Info("gateway load", "rate", rate, "direct_p50", d.sum.P50, "gateway_p50", w.sum.P50, "gateway_p99", w.sum.P99, "errors", w.res.Errors)
+		results[rate] = ph
+		label := fmt.Sprintf("%.0f req/s", rate)
+		lat.add(latencyRow(label, ph)...)
+		res.add(resourceRow(label, ph)...)
+		b.opts.log.Info("gateway load", "rate", rate, "direct_p50", ph[0].sum.P50, "proxy_p50", ph[1].sum.P50, "gateway_p50", ph[2].sum.P50, "gateway_p99", ph[2].sum.P99, "errors", ph[2].res.Errors)
 	}
 	b.opts.log.Debug("gateway: saturation")
 	sat, err := g.saturation(ctx, b.dur(4*time.Second, 100*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
-	d, w := sat[0], sat[1]
-	t.add(fmt.Sprintf("saturation (%d closed-loop clients): direct %.0f req/s, gateway %.0f req/s (%s)", satWorkers, d.res.Throughput(), w.res.Throughput(), ratio(w.res.Throughput()/d.res.Throughput())),
-		dur(d.sum.P50), dur(d.sum.P99), dur(w.sum.P50), dur(w.sum.P99), dur(w.sum.P50-d.sum.P50), dur(w.sum.P99-d.sum.P99),
-		ratio(float64(w.sum.P50)/float64(d.sum.P50)), fmt.Sprintf("%s / %s", pct(d.res.ErrorRate()), pct(w.res.ErrorRate())),
-		f(w.cpu.Seconds()/w.wall.Seconds(), 2), cpuPer(d, w), mib(w.rss))
-	s.Tables = append(s.Tables, t)
+	label := fmt.Sprintf("saturation (%d closed-loop clients): direct %.0f, bare proxy %.0f, gateway %.0f req/s", satWorkers,
+		sat[0].res.Throughput(), sat[1].res.Throughput(), sat[2].res.Throughput())
+	lat.add(latencyRow(label, sat)...)
+	res.add(resourceRow(label, sat)...)
+	s.Tables = append(s.Tables, lat, res)
 	b.opts.log.Debug("gateway: streaming")
 	st, err := g.streaming(ctx, b.dur(4*time.Second, 100*time.Millisecond))
 	if err != nil {
@@ -113,13 +111,41 @@ func (b *bench) gateway(ctx context.Context) (*Section, error) {
 		s.Tables = append(s.Tables, mem.table())
 	}
 	s.Tables = append(s.Tables, gatewayTargets(results, mem, b.opts.smoke))
-	s.note("Added latency is gateway minus direct at the same percentile, both measured in this run; negative values are noise. Error rate counts transport errors, timeouts (10 s) and non-200 answers.")
+	s.note("Added latency is proxy or gateway minus direct at the same percentile, all measured in this run; \"beyond the floor\" is gateway minus bare proxy, the part the gateway's own work adds. Negative values are noise. Error rate counts transport errors, timeouts (10 s) and non-200 answers.")
 	s.note("The memory run comes last, after the overload phases, so it starts from the heap they left behind; \"flat\" asks only that RSS does not grow during it.")
 	s.note("Reference points (published, not measured here): LiteLLM's docs report 2–12 ms median overhead; Bifrost claims 11 µs at 5k RPS on 4 vCPUs.")
 	if b.opts.smoke {
 		s.note("The 60 s memory run is part of the full benchmark only.")
 	}
 	return s, nil
+}
+
+// endpoints in measuring order: the fake upstream, the bare proxy, the
+// gateway.
+func (g *gwBench) endpoints() [3]endpoint { return [3]endpoint{g.direct, g.proxy, g.gw} }
+
+func latencyTable() Table {
+	return Table{Header: []string{"offered load", "direct p50", "direct p99", "bare proxy p50", "bare proxy p99", "gateway p50", "gateway p99",
+		"added by bare proxy (floor) p50 / p99", "added by gateway p50 / p99", "gateway beyond the floor p50 / p99", "errors direct / proxy / gateway"}}
+}
+
+func latencyRow(label string, ph [3]phase) []string {
+	d, p, w := ph[0].sum, ph[1].sum, ph[2].sum
+	pair := func(a, b time.Duration) string { return dur(a) + " / " + dur(b) }
+	return []string{label, dur(d.P50), dur(d.P99), dur(p.P50), dur(p.P99), dur(w.P50), dur(w.P99),
+		pair(p.P50-d.P50, p.P99-d.P99), pair(w.P50-d.P50, w.P99-d.P99), pair(w.P50-p.P50, w.P99-p.P99),
+		fmt.Sprintf("%s / %s / %s", pct(ph[0].res.ErrorRate()), pct(ph[1].res.ErrorRate()), pct(ph[2].res.ErrorRate()))}
+}
+
+func resourceTable() Table {
+	return Table{Caption: "CPU and memory in the same runs: cores busy (CPU time ÷ wall time) and CPU time per request of the process under test, against the fake upstream's own in the direct run.",
+		Header: []string{"offered load", "CPU per request: fake upstream (direct) / bare proxy / gateway", "cores busy: bare proxy / gateway", "gateway RSS"}}
+}
+
+func resourceRow(label string, ph [3]phase) []string {
+	per := func(p phase) string { return dur(p.cpu / time.Duration(max(1, p.res.Sent))) }
+	cores := func(p phase) string { return f(p.cpu.Seconds()/max(p.wall.Seconds(), 1e-9), 2) }
+	return []string{label, per(ph[0]) + " / " + per(ph[1]) + " / " + per(ph[2]), cores(ph[1]) + " / " + cores(ph[2]), mib(ph[2].rss)}
 }
 
 // startGatewayBench starts the fake upstream and the gateway processes and
@@ -138,31 +164,33 @@ func (b *bench) startGatewayBench(ctx context.Context) (*gwBench, func(), error)
 		return nil, nil, err
 	}
 	b.opts.log.Debug("gateway: starting the fake upstream")
-	fake, err := startChild(ctx, "fake", fakeReq{}, nil)
+	fake, fa, err := startServing(ctx, "fake", fakeReq{})
 	if err != nil {
 		return nil, nil, err
 	}
-	var fa addrResp
-	if err := fake.read(&fa); err != nil {
+	proxy, pa, err := startServing(ctx, "proxy", proxyReq{Upstream: fa.URL})
+	if err != nil {
 		fake.kill()
 		return nil, nil, err
 	}
+	kill := func() { proxy.kill(); fake.kill() }
 	g := &gwBench{b: b, client: &http.Client{Transport: &http.Transport{
 		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 90 * time.Second, DisableCompression: true}}}
 	g.direct = endpoint{name: "direct", url: fa.URL + "/v1/chat/completions", model: "fake-cheap", pid: fa.PID}
+	g.proxy = endpoint{name: "bare proxy", url: pa.URL + "/v1/chat/completions", model: "fake-cheap", pid: pa.PID}
 	for _, it := range d.test[:min(64, len(d.test))] {
 		q, _ := json.Marshal(it.Problem)
 		g.queries = append(g.queries, q)
 	}
 	cfgPath := filepath.Join(b.opts.workDir, "router.yaml")
 	if err := os.WriteFile(cfgPath, []byte(gatewayConfig(fa.URL, modelDir, filepath.Join(b.opts.workDir, "spend.db"))), 0o644); err != nil {
-		fake.kill()
+		kill()
 		return nil, nil, err
 	}
 	b.opts.log.Debug("gateway: launching")
 	gw, via, err := b.launchGateway(ctx, cfgPath)
 	if err != nil {
-		fake.kill()
+		kill()
 		return nil, nil, err
 	}
 	g.gw, g.via = endpoint{name: "gateway", url: gw.url + "/v1/chat/completions", model: "router", pid: gw.pid}, via
@@ -172,7 +200,8 @@ func (b *bench) startGatewayBench(ctx context.Context) (*gwBench, func(), error)
 		g.client.CloseIdleConnections()
 		b.opts.log.Debug("gateway: stopping the gateway")
 		gw.stop()
-		b.opts.log.Debug("gateway: stopping the fake upstream")
+		b.opts.log.Debug("gateway: stopping the proxy and the fake upstream")
+		_ = proxy.wait()
 		_ = fake.wait()
 		b.opts.log.Debug("gateway: stopped")
 	}
@@ -182,6 +211,21 @@ func (b *bench) startGatewayBench(ctx context.Context) (*gwBench, func(), error)
 		return nil, nil, err
 	}
 	return g, stop, nil
+}
+
+// startServing starts a child that serves HTTP and answers with its
+// address.
+func startServing(ctx context.Context, job string, req any) (*child, addrResp, error) {
+	var a addrResp
+	c, err := startChild(ctx, job, req, nil)
+	if err != nil {
+		return nil, a, err
+	}
+	if err := c.read(&a); err != nil {
+		c.kill()
+		return nil, a, err
+	}
+	return c, a, nil
 }
 
 func gatewayConfig(fakeURL, modelDir, spendDB string) string {
@@ -267,7 +311,7 @@ func (g *gwBench) warmUp(ctx context.Context) error {
 	if resp.Header.Get("X-Router-Score") == "" || resp.Header.Get("X-Router-Model") == "" {
 		return fmt.Errorf("gateway answered without X-Router-Score/X-Router-Model: the request was not routed")
 	}
-	for _, e := range []endpoint{g.direct, g.gw} {
+	for _, e := range g.endpoints() {
 		res, err := loadgen.ClosedLoop(ctx, 8, g.b.size(2000, 20), 2*time.Second, 10*time.Second, g.do(e))
 		if err != nil {
 			return err
@@ -316,9 +360,9 @@ func (g *gwBench) openLoop(ctx context.Context, e endpoint, rate float64, win ti
 
 const satWorkers = 32
 
-func (g *gwBench) saturation(ctx context.Context, win time.Duration) ([2]phase, error) {
-	var out [2]phase
-	for i, e := range []endpoint{g.direct, g.gw} {
+func (g *gwBench) saturation(ctx context.Context, win time.Duration) ([3]phase, error) {
+	var out [3]phase
+	for i, e := range g.endpoints() {
 		p, err := g.measure(e, func() (loadgen.Result, error) {
 			return loadgen.ClosedLoop(ctx, satWorkers, 1<<30, win, 10*time.Second, g.do(e))
 		})
@@ -378,14 +422,6 @@ func (g *gwBench) streaming(ctx context.Context, win time.Duration) ([2]phase, e
 	return out, nil
 }
 
-// cpuPer is CPU time per request of the fake upstream in the direct run and
-// of the gateway in the gateway run: the gateway's own cost against the
-// cost of the simplest possible OpenAI-compatible server, same run.
-func cpuPer(d, w phase) string {
-	per := func(p phase) time.Duration { return p.cpu / time.Duration(max(1, p.res.Sent)) }
-	return fmt.Sprintf("%s / %s", dur(per(d)), dur(per(w)))
-}
-
 func streamTable(st [2]phase) Table {
 	d, w := st[0], st[1]
 	t := Table{Caption: "Streaming at 200 req/s: time to first token (the first SSE event carrying content) and the whole stream.",
@@ -396,16 +432,17 @@ func streamTable(st [2]phase) Table {
 	return t
 }
 
-func gatewayTargets(res map[float64][2]phase, mem *memoryRun, smoke bool) Table {
+func gatewayTargets(res map[float64][3]phase, mem *memoryRun, smoke bool) Table {
 	t := Table{Caption: "Targets (issue 4), on this 2-core machine:", Header: []string{"target", "measured", "target met?"}}
 	ok := func(b bool) string { return met(b && !smoke) }
 	if r, found := res[1000]; found {
-		a50, a99 := r[1].sum.P50-r[0].sum.P50, r[1].sum.P99-r[0].sum.P99
-		t.add("added median ≤ 100 µs at 1,000 req/s", dur(a50), ok(a50 <= addedP50Target))
+		a50, a99 := r[2].sum.P50-r[0].sum.P50, r[2].sum.P99-r[0].sum.P99
+		f50 := r[1].sum.P50 - r[0].sum.P50
+		t.add("added median ≤ 100 µs at 1,000 req/s", fmt.Sprintf("%s (a bare reverse proxy adds %s here, so %s is the gateway's own work)", dur(a50), dur(f50), dur(a50-f50)), ok(a50 <= addedP50Target))
 		t.add("added p99 ≤ 2 ms at 1,000 req/s", dur(a99), ok(a99 <= addedP99Target))
 	}
 	if r, found := res[2000]; found {
-		w := r[1].res
+		w := r[2].res
 		t.add("no errors at 2,000 req/s", fmt.Sprintf("%d errors of %d requests", w.Errors, w.Sent), ok(w.Errors == 0 && w.Sent > 0))
 	}
 	if mem != nil {

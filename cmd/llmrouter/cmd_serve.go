@@ -20,6 +20,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	addr := fs.String("addr", "", "listen address, overriding the config's listen")
 	hashKey := fs.Bool("hash-key", false, "read a gateway key from stdin and print its sha256 for auth.keys, then exit")
 	check := fs.Bool("check", false, "validate the config and exit")
+	pprofAddr := fs.String("pprof", "", "serve Go's /debug/pprof profiles on this separate address (keep it on loopback), e.g. 127.0.0.1:6060")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,6 +49,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	srv, closeFn, err := server.Open(ctx, cfg, server.OpenOptions{Getenv: env.Getenv, Logger: log})
 	if err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		stop, err := servePprof(ctx, *pprofAddr, log)
+		if err != nil {
+			return errors.Join(err, closeFn())
+		}
+		defer stop()
 	}
 	serveErr := srv.ListenAndServe(ctx)
 	return errors.Join(serveErr, closeFn())
