@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/llmrouter/llmrouter/internal/logbuf"
 	"github.com/llmrouter/llmrouter/internal/server"
 )
 
@@ -41,11 +42,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%s: ok\n", *cfgPath)
 		return nil
 	}
-	log := env.Log
-	if env.Getenv("LLMROUTER_LOG_FORMAT") == "" {
-		// The config's log_format applies unless the environment overrides it.
-		log = newLogger(env.Stderr, cfg.LogFormat, env.Getenv("LLMROUTER_LOG_LEVEL"))
+	format := cfg.LogFormat
+	if f := env.Getenv("LLMROUTER_LOG_FORMAT"); f != "" {
+		format = f // the environment overrides the config
 	}
+	interval := server.DefaultLogFlushInterval
+	if cfg.LogFlushInterval != nil {
+		interval = *cfg.LogFlushInterval
+	}
+	logw := logbuf.New(env.Stderr, interval, 64<<10)
+	defer logw.Close()
+	log := newLogger(logw, format, env.Getenv("LLMROUTER_LOG_LEVEL"))
 	srv, closeFn, err := server.Open(ctx, cfg, server.OpenOptions{Getenv: env.Getenv, Logger: log})
 	if err != nil {
 		return err

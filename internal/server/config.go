@@ -24,7 +24,11 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// LogFormat is "text" (default) or "json".
 	LogFormat string `yaml:"log_format"`
-	Auth      Auth   `yaml:"auth"`
+	// LogFlushInterval batches log lines and writes them out at this
+	// interval (default 100ms; 0 writes every line at once). A process
+	// killed without warning loses at most this much of its log.
+	LogFlushInterval *time.Duration `yaml:"log_flush_interval"`
+	Auth             Auth           `yaml:"auth"`
 	// Models is the catalogue, the same shape as the pipeline's models.yaml.
 	// Empty: the built-in catalogue.
 	Models map[string]config.Model `yaml:"models"`
@@ -137,6 +141,10 @@ func (c *Config) applyDefaults() {
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
 	}
+	if c.LogFlushInterval == nil {
+		d := DefaultLogFlushInterval
+		c.LogFlushInterval = &d
+	}
 	if c.Spend.SQLitePath == "" {
 		c.Spend.SQLitePath = "./data/spend.db"
 	}
@@ -175,10 +183,16 @@ func (c *Config) Catalogue() (*config.Catalogue, error) {
 	return config.ParseCatalogue(data, "models")
 }
 
+// DefaultLogFlushInterval is log_flush_interval when the config is silent.
+const DefaultLogFlushInterval = 100 * time.Millisecond
+
 // Validate reports the first bad setting on one line, named as in the file.
 func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log_format: must be text or json, got %q", c.LogFormat)
+	}
+	if d := c.LogFlushInterval; d != nil && (*d < 0 || *d > time.Minute) {
+		return fmt.Errorf("log_flush_interval: must be between 0 (every line at once) and 1m, got %s", *d)
 	}
 	if err := c.Auth.validate(); err != nil {
 		return err

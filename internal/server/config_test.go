@@ -63,6 +63,8 @@ func TestConfigErrors(t *testing.T) {
 		{"duplicate key id", "auth: {keys: [{id: a, sha256: " + HashKey("x") + "}, {id: a, sha256: " + HashKey("y") + "}]}", "duplicate id"},
 		{"budget for unknown key", "budgets: {keys: {ghost: 5}}", "budgets.keys.ghost: no auth key"},
 		{"bad log format", "log_format: xml", "log_format"},
+		{"negative log flush interval", "log_flush_interval: -1s", "log_flush_interval"},
+		{"log flush interval too long", "log_flush_interval: 2m", "log_flush_interval"},
 		{"reserved model name", "models: {router-x: {provider: gemini, price: {input: 1, output: 1}}}", "reserved"},
 		{"bad provider", "models: {m: {provider: azure, price: {input: 1, output: 1}}}", "models.m"},
 		{"negative price", "models: {m: {provider: gemini, price: {input: -1, output: 1}}}", "price"},

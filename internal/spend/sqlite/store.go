@@ -76,7 +76,7 @@ type pending struct {
 }
 
 const (
-	maxBatch = 256
+	maxBatch = 1024
 	// queueSize bounds the records waiting for the writer: a few seconds
 	// of traffic at thousands of requests per second, tens of MB at most.
 	queueSize = 16384
@@ -85,8 +85,12 @@ const (
 	// records are logged as lost.
 	asyncRetries = 3
 	// asyncLinger is how long Enqueued records may wait for company
-	// before their batch is committed.
-	asyncLinger = 10 * time.Millisecond
+	// before their batch is committed. It is also the most traffic a
+	// crash of the process can lose from the spend log (budget counters
+	// are separate); 50 ms keeps that small while making transactions,
+	// which cost far more than inserts, rare: at 1,000 req/s the writer
+	// used 5% of a core with 10 ms and about 1% with 50 ms.
+	asyncLinger = 50 * time.Millisecond
 )
 
 // Open opens (creating if needed, unless MustExist) and migrates the
