@@ -78,13 +78,9 @@ func (c *Client) newRequest(ctx context.Context, req *provider.Request, stream b
 	if req.Model == "" {
 		return nil, apierr.New(apierr.Invalid, "%s: request has no model", c.cfg.Name)
 	}
-	w, err := ToWire(req, stream)
+	body, err := c.encodeRequest(req, stream)
 	if err != nil {
 		return nil, err
-	}
-	body, err := json.Marshal(w)
-	if err != nil {
-		return nil, apierr.Wrap(apierr.Internal, err, "%s: encode request", c.cfg.Name)
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+"/chat/completions", bytes.NewReader(body))
 	if err != nil {
@@ -98,6 +94,24 @@ func (c *Client) newRequest(ctx context.Context, req *provider.Request, stream b
 		hr.Header.Set("Accept", "text/event-stream")
 	}
 	return hr, nil
+}
+
+// encodeRequest builds the JSON body of a chat completions call.
+func (c *Client) encodeRequest(req *provider.Request, stream bool) ([]byte, error) {
+	w, err := ToWire(req, stream)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(w)
+	if err != nil {
+		return nil, apierr.Wrap(apierr.Internal, err, "%s: encode request", c.cfg.Name)
+	}
+	return body, nil
+}
+
+// decodeResponse decodes a completion or stream chunk body into w.
+func decodeResponse(body []byte, w *ChatResponse) error {
+	return json.Unmarshal(body, w)
 }
 
 // inBandError maps an "error" object found in a 200 body or a stream event.
@@ -136,7 +150,7 @@ func (c *Client) Complete(ctx context.Context, req *provider.Request) (*provider
 		return nil, err
 	}
 	var w ChatResponse
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err := decodeResponse(body, &w); err != nil {
 		return nil, call.Malformed(err)
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" {

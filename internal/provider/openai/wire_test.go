@@ -149,15 +149,3 @@ func TestUsageOf(t *testing.T) {
 		t.Fatal("nil usage not Missing")
 	}
 }
-
-func BenchmarkToWire(b *testing.B) {
-	req := &provider.Request{Model: "gpt-4o", Messages: []provider.Message{
-		{Role: "system", Content: "Be brief."}, {Role: "user", Content: "What is the capital of Australia?"}}}
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		w, _ := ToWire(req, true)
-		if _, err := json.Marshal(w); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
