@@ -18,6 +18,10 @@ type Message struct {
 	// ToolCallID and Name identify the call a "tool" turn answers.
 	ToolCallID string `json:"tool_call_id,omitempty"`
 	Name       string `json:"name,omitempty"`
+	// Signature is an assistant turn's opaque text signature, as the
+	// upstream returned it in Response.Signature (or the final Chunk's).
+	// Send it back unchanged with the same turn; see ToolCall.Signature.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Tool is a function the model may call; Parameters is a JSON schema.
@@ -32,6 +36,12 @@ type ToolCall struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	Arguments string `json:"arguments"`
+	// Signature is an opaque token some upstreams attach to a call (Gemini's
+	// thoughtSignature: the model's encrypted reasoning state). A caller that
+	// replays the conversation must send it back unchanged on the same call;
+	// Gemini 3 rejects function-calling turns without it. Empty for
+	// upstreams that have none.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Request is a provider-neutral chat request.
@@ -82,6 +92,12 @@ type Response struct {
 	Latency      time.Duration
 	// Model is the model that answered, as the upstream named it.
 	Model string
+	// Signature is an opaque signature of the answer's text (Gemini's
+	// thoughtSignature on a text part); pass it back as the assistant
+	// Message's Signature in later turns. Call signatures are on ToolCalls.
+	// Omitted from JSON when empty, so records of other upstreams keep
+	// their shape.
+	Signature string `json:"Signature,omitempty"`
 }
 
 // Chunk is one piece of a streamed completion. The final chunk carries
@@ -91,6 +107,9 @@ type Chunk struct {
 	ToolCalls    []ToolCall
 	FinishReason string
 	Usage        *Usage
+	// Signature is Response.Signature for streams. Upstreams may send it
+	// after the text it signs, so providers deliver it on the final chunk.
+	Signature string `json:"Signature,omitempty"`
 }
 
 // Stream yields chunks until Recv returns io.EOF. Close must always be called

@@ -164,16 +164,16 @@ func (c *Client) Stream(ctx context.Context, req *provider.Request) (provider.St
 }
 
 // stream turns SSE events into chunks. Text is forwarded as it comes; tool
-// calls, finish reason and usage go in one final chunk, since Gemini repeats
+// calls, their signatures, finish reason and usage go in one final chunk
+// (a signature may arrive after the text it signs), and Gemini repeats
 // cumulative usage on every event and only the last one is the total.
 type stream struct {
-	es    *upstream.EventStream
-	call  upstream.Call
-	req   *provider.Request
-	log   *slog.Logger
-	ctx   context.Context
-	text  strings.Builder
-	calls []provider.ToolCall
+	es   *upstream.EventStream
+	call upstream.Call
+	req  *provider.Request
+	log  *slog.Logger
+	ctx  context.Context
+	ans  answer
 	// finish is Gemini's raw finishReason; blocked marks a blocked prompt.
 	finish  string
 	blocked bool
@@ -231,12 +231,12 @@ func (s *stream) event(data string) (provider.Chunk, bool, error) {
 	if cand.FinishReason != "" {
 		s.finish = cand.FinishReason
 	}
-	text, calls := extract(cand.Content.Parts, len(s.calls))
-	s.calls = append(s.calls, calls...)
+	// Parts with no answer text (a call, a signature-only part) are kept
+	// for the final chunk.
+	text := s.ans.add(cand.Content.Parts)
 	if text == "" {
 		return provider.Chunk{}, false, nil
 	}
-	s.text.WriteString(text)
 	return provider.Chunk{Text: text}, true, nil
 }
 
@@ -248,18 +248,19 @@ func (s *stream) final() (provider.Chunk, error) {
 		return provider.Chunk{}, s.err
 	}
 	s.done = true
-	reason := FinishReason(s.finish, len(s.calls) > 0)
+	sig, calls := s.ans.finish()
+	reason := FinishReason(s.finish, len(calls) > 0)
 	if s.blocked && s.finish == "" {
 		reason = "content_filter"
 	}
 	u := UsageOf(s.usage)
 	if u.Missing {
-		u = provider.EstimateUsage(s.req, s.text.String(), s.calls)
+		u = provider.EstimateUsage(s.req, s.ans.text.String(), calls)
 		u.Missing = true
 		s.log.LogAttrs(s.ctx, slog.LevelWarn, "upstream stream sent no usageMetadata; tokens estimated",
 			slog.String("provider", "gemini"), slog.String("model", s.req.Model))
 	}
-	return provider.Chunk{ToolCalls: s.calls, FinishReason: reason, Usage: &u}, nil
+	return provider.Chunk{ToolCalls: calls, FinishReason: reason, Usage: &u, Signature: sig}, nil
 }
 
 func (s *stream) Close() error { return s.es.Close() }

@@ -187,7 +187,7 @@ func (w *GenerateContentRequest) appendTurn(role string, p Part, merge bool) {
 func (w *GenerateContentRequest) appendAssistant(i int, m provider.Message, callNames map[string]string) error {
 	var parts []Part
 	if m.Content != "" {
-		parts = append(parts, Part{Text: m.Content})
+		parts = append(parts, Part{Text: m.Content, ThoughtSignature: m.Signature})
 	}
 	for j, tc := range m.ToolCalls {
 		args := strings.TrimSpace(tc.Arguments)
@@ -197,10 +197,16 @@ func (w *GenerateContentRequest) appendAssistant(i int, m provider.Message, call
 		if !json.Valid([]byte(args)) || args[0] != '{' {
 			return apierr.New(apierr.Invalid, "messages[%d].tool_calls[%d]: arguments of %q are not a JSON object", i, j, tc.Name)
 		}
-		parts = append(parts, Part{FunctionCall: &FunctionCall{Name: tc.Name, Args: compact(args)}})
+		parts = append(parts, Part{FunctionCall: &FunctionCall{Name: tc.Name, Args: compact(args)}, ThoughtSignature: tc.Signature})
 		if tc.ID != "" {
 			callNames[tc.ID] = tc.Name
 		}
+	}
+	// A turn signature with no text to carry it came from a signature-only
+	// part that closed a function-calling answer (see answer.finish); it
+	// belongs to the step's first call, which Gemini 3 validates.
+	if m.Content == "" && m.Signature != "" && len(parts) > 0 && parts[0].ThoughtSignature == "" {
+		parts[0].ThoughtSignature = m.Signature
 	}
 	if len(parts) > 0 {
 		w.Contents = append(w.Contents, Content{Role: "model", Parts: parts})
@@ -350,38 +356,77 @@ func FromWire(w *GenerateContentResponse) (*provider.Response, error) {
 		out.FinishReason = "content_filter"
 	} else {
 		c := w.Candidates[0]
-		text, calls := extract(c.Content.Parts, 0)
-		out.Text, out.ToolCalls = text, calls
-		out.FinishReason = FinishReason(c.FinishReason, len(calls) > 0)
+		var a answer
+		a.add(c.Content.Parts)
+		out.Text = a.text.String()
+		out.Signature, out.ToolCalls = a.finish()
+		out.FinishReason = FinishReason(c.FinishReason, len(out.ToolCalls) > 0)
 	}
 	out.Usage = UsageOf(w.UsageMetadata)
 	return out, nil
 }
 
-// extract joins the answer's text, skipping thought summaries, and collects
-// function calls, numbering synthesized ids from base.
-func extract(parts []Part, base int) (string, []provider.ToolCall) {
-	var sb strings.Builder
-	var calls []provider.ToolCall
+// answer accumulates one candidate's parts, from a whole response or from
+// the events of a stream, keeping the thought signatures Gemini attaches to
+// parts so that callers can send them back (the API requires them unchanged
+// on the same part; Gemini 3 rejects function-calling steps without them).
+type answer struct {
+	text  strings.Builder
+	calls []provider.ToolCall
+	// sig is the last signature seen on a part with answer text. loose is
+	// the last one seen on a part with no answer text and no call: an empty
+	// text part, as streams send to close a turn, or a thought summary.
+	sig, loose string
+}
+
+// add takes in parts and returns the answer text they added. Thought
+// summaries are not answer text.
+func (a *answer) add(parts []Part) string {
+	start := a.text.Len()
 	for _, p := range parts {
-		if p.FunctionCall != nil {
-			id := p.FunctionCall.ID
-			if id == "" {
-				id = fmt.Sprintf("call_%d", base+len(calls))
+		switch {
+		case p.FunctionCall != nil:
+			a.calls = append(a.calls, toolCall(p, len(a.calls)))
+		case p.Text != "" && !p.Thought:
+			a.text.WriteString(p.Text)
+			if p.ThoughtSignature != "" {
+				a.sig = p.ThoughtSignature
 			}
-			args := "{}"
-			if len(bytes.TrimSpace(p.FunctionCall.Args)) > 0 {
-				args = string(compact(string(p.FunctionCall.Args)))
-			}
-			calls = append(calls, provider.ToolCall{ID: id, Name: p.FunctionCall.Name, Arguments: args})
-			continue
+		case p.ThoughtSignature != "":
+			a.loose = p.ThoughtSignature
 		}
-		if p.Thought {
-			continue
-		}
-		sb.WriteString(p.Text)
 	}
-	return sb.String(), calls
+	return a.text.String()[start:]
+}
+
+// finish returns the text signature and the calls. A loose signature goes
+// to the first call when that has none: Gemini signs a function-calling
+// step on its first call, but may stream the signature in a later
+// signature-only part, and on the way back only a call part can hold it
+// (an empty part is not a valid request part). Otherwise it signs the text.
+func (a *answer) finish() (string, []provider.ToolCall) {
+	sig := a.sig
+	if a.loose != "" {
+		if len(a.calls) > 0 && a.calls[0].Signature == "" {
+			a.calls[0].Signature = a.loose
+		} else if sig == "" {
+			sig = a.loose
+		}
+	}
+	return sig, a.calls
+}
+
+// toolCall converts a functionCall part; n numbers a synthesized id.
+func toolCall(p Part, n int) provider.ToolCall {
+	id := p.FunctionCall.ID
+	if id == "" {
+		id = fmt.Sprintf("call_%d", n)
+	}
+	args := "{}"
+	if len(bytes.TrimSpace(p.FunctionCall.Args)) > 0 {
+		args = string(compact(string(p.FunctionCall.Args)))
+	}
+	return provider.ToolCall{ID: id, Name: p.FunctionCall.Name, Arguments: args, Signature: p.ThoughtSignature}
 }
 
 // FinishReason maps Gemini's finishReason to OpenAI's vocabulary.
