@@ -85,7 +85,7 @@ func LoadCatalogue(path string) (*Catalogue, error) {
 func parseCatalogue(data []byte, name string) (*Catalogue, error) {
 	var c Catalogue
 	if err := yaml.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("%s: invalid YAML: %w", name, err)
+		return nil, fmt.Errorf("%s: invalid YAML: %w", name, DescribeYAMLError(data, err))
 	}
 	if c.Models == nil {
 		c.Models = map[string]Model{}

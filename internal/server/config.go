@@ -118,7 +118,7 @@ func ParseConfig(data []byte, name string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // empty file: defaults
-		return nil, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+		return nil, fmt.Errorf("%s: %s", name, oneLine(config.DescribeYAMLError(data, err).Error()))
 	}
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
