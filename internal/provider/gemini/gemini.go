@@ -78,9 +78,16 @@ func (c *Client) call(req *provider.Request) upstream.Call {
 }
 
 func (c *Client) newRequest(ctx context.Context, req *provider.Request, method string) (*http.Request, error) {
-	w, err := ToWire(req)
+	w, placeheld, err := toWire(req)
 	if err != nil {
 		return nil, err
+	}
+	if placeheld > 0 {
+		// The caller's history lacks signatures Gemini 3 requires (another
+		// upstream answered, or the client dropped them): it works, with
+		// less of the model's earlier reasoning to go on.
+		c.log.LogAttrs(ctx, slog.LevelDebug, "function calls sent with placeholder thought signatures",
+			slog.String("provider", "gemini"), slog.String("model", req.Model), slog.Int("calls", placeheld))
 	}
 	body, err := json.Marshal(w)
 	if err != nil {

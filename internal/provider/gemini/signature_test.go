@@ -1,9 +1,13 @@
 package gemini
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/provider"
@@ -295,5 +299,112 @@ func TestToWireAssistantSignatures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRequiresCallSignatures(t *testing.T) {
+	tests := []struct {
+		model string
+		want  bool
+	}{
+		{"gemini-3-pro-preview", true}, {"models/gemini-3-flash-preview", true}, {"gemini-3.1-flash-lite", true},
+		{"gemini-flash-latest", true},
+		{"gemini-2.5-flash", false}, {"gemini-2.0-flash", false}, {"models/gemini-1.5-pro", false},
+		{"gemini-pro", false}, {"gemma-3-27b-it", false}, {"", false},
+	}
+	for _, tc := range tests {
+		if got := requiresCallSignatures(tc.model); got != tc.want {
+			t.Errorf("requiresCallSignatures(%q) = %v, want %v", tc.model, got, tc.want)
+		}
+	}
+}
+
+func TestPlaceholderSignatures(t *testing.T) {
+	call := func(id, sig string) provider.ToolCall {
+		return provider.ToolCall{ID: id, Name: "f", Arguments: "{}", Signature: sig}
+	}
+	step := func(text string, calls ...provider.ToolCall) []provider.Message {
+		return append([]provider.Message{{Role: "assistant", Content: text, ToolCalls: calls}}, toolResults(calls, "ok")...)
+	}
+	user := provider.Message{Role: "user", Content: "go"}
+	P := PlaceholderSignature
+	tests := []struct {
+		name   string
+		model  string
+		msgs   []provider.Message
+		want   [][]string // signatures of each model turn's parts
+		filled int
+	}{
+		{name: "gemini 3 unsigned step", model: "gemini-3-pro-preview",
+			msgs: append([]provider.Message{user}, step("", call("a", ""))...), want: [][]string{{P}}, filled: 1},
+		{name: "gemini 2.5 left alone", model: "gemini-2.5-flash",
+			msgs: append([]provider.Message{user}, step("", call("a", ""))...), want: [][]string{{""}}},
+		{name: "a real signature is kept", model: "gemini-3-pro-preview",
+			msgs: append([]provider.Message{user}, step("", call("a", "S"))...), want: [][]string{{"S"}}},
+		{name: "only the first parallel call", model: "gemini-3-pro-preview",
+			msgs: append([]provider.Message{user}, step("", call("a", ""), call("b", ""))...), want: [][]string{{P, ""}}, filled: 1},
+		{name: "the call, not the text before it", model: "gemini-3-pro-preview",
+			msgs: append([]provider.Message{user}, step("Checking.", call("a", ""))...), want: [][]string{{"", P}}, filled: 1},
+		{name: "every step of the current turn", model: "gemini-3-pro-preview",
+			msgs: append(append([]provider.Message{user}, step("", call("a", ""))...), step("", call("b", ""))...),
+			want: [][]string{{P}, {P}}, filled: 2},
+		{name: "earlier turns are not validated", model: "gemini-3-pro-preview",
+			msgs: append(append(append([]provider.Message{user}, step("", call("a", ""))...), user), step("", call("b", ""))...),
+			want: [][]string{{""}, {P}}, filled: 1},
+		{name: "a finished turn needs nothing", model: "gemini-3-pro-preview",
+			msgs: append(append([]provider.Message{user}, step("", call("a", ""))...), provider.Message{Role: "assistant", Content: "done"}, user),
+			want: [][]string{{""}, {""}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, filled, err := toWire(&provider.Request{Model: tc.model, Messages: tc.msgs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if filled != tc.filled {
+				t.Errorf("filled %d, want %d", filled, tc.filled)
+			}
+			var got [][]string
+			for _, c := range w.Contents {
+				if c.Role != "model" {
+					continue
+				}
+				var sigs []string
+				for _, p := range c.Parts {
+					sigs = append(sigs, p.ThoughtSignature)
+				}
+				got = append(got, sigs)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("model turn signatures = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPlaceholderThroughClient: a tool loop that another upstream began,
+// continued on Gemini 3: the request on the wire carries the placeholder,
+// and the client says so at debug level.
+func TestPlaceholderThroughClient(t *testing.T) {
+	u := pt.NewUpstream(t, jsonReply(200, pt.MustRead(t, "testdata/responses/gemini3_text_signed.json")))
+	var logs bytes.Buffer
+	lg := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newClient(u, func(c *Config) { c.Logger = lg })
+	req := ask("gemini-3-pro-preview")
+	calls := []provider.ToolCall{{ID: "call_x1", Name: "get_weather", Arguments: `{"city":"Paris"}`}}
+	req.Messages = append(req.Messages, assistantTurn("", "", calls))
+	req.Messages = append(req.Messages, toolResults(calls, `{"temp_c": 18}`)...)
+	if _, err := c.Complete(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	turns := sentModelTurns(t, u.Request(0))
+	if len(turns) != 1 || turns[0].Parts[0].ThoughtSignature != PlaceholderSignature {
+		t.Fatalf("model turns sent = %+v, want the call signed with the placeholder", turns)
+	}
+	if !strings.Contains(logs.String(), "placeholder thought signatures") || !strings.Contains(logs.String(), "calls=1") {
+		t.Errorf("log = %q", logs.String())
+	}
+	if strings.Contains(logs.String(), testKey) {
+		t.Error("log leaks the API key")
 	}
 }

@@ -127,8 +127,24 @@ type ErrorBody struct {
 
 // ToWire converts a neutral request to the Gemini request body. Bad input
 // (invalid tool-call arguments, a tool result answering no known call)
-// returns an apierr.Invalid error.
+// returns an apierr.Invalid error. Thought signatures travel on the parts
+// they came with; for Gemini 3 and later, a function call of the current
+// turn that must be signed but is not gets PlaceholderSignature.
 func ToWire(req *provider.Request) (*GenerateContentRequest, error) {
+	w, _, err := toWire(req)
+	return w, err
+}
+
+// toWire is ToWire, also counting the placeholder signatures it filled in.
+func toWire(req *provider.Request) (*GenerateContentRequest, int, error) {
+	w, err := convert(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	return w, w.signCurrentTurn(req.Model), nil
+}
+
+func convert(req *provider.Request) (*GenerateContentRequest, error) {
 	w := &GenerateContentRequest{Contents: []Content{}}
 	callNames := map[string]string{} // tool_call_id -> function name
 	for i, m := range req.Messages {
@@ -364,69 +380,6 @@ func FromWire(w *GenerateContentResponse) (*provider.Response, error) {
 	}
 	out.Usage = UsageOf(w.UsageMetadata)
 	return out, nil
-}
-
-// answer accumulates one candidate's parts, from a whole response or from
-// the events of a stream, keeping the thought signatures Gemini attaches to
-// parts so that callers can send them back (the API requires them unchanged
-// on the same part; Gemini 3 rejects function-calling steps without them).
-type answer struct {
-	text  strings.Builder
-	calls []provider.ToolCall
-	// sig is the last signature seen on a part with answer text. loose is
-	// the last one seen on a part with no answer text and no call: an empty
-	// text part, as streams send to close a turn, or a thought summary.
-	sig, loose string
-}
-
-// add takes in parts and returns the answer text they added. Thought
-// summaries are not answer text.
-func (a *answer) add(parts []Part) string {
-	start := a.text.Len()
-	for _, p := range parts {
-		switch {
-		case p.FunctionCall != nil:
-			a.calls = append(a.calls, toolCall(p, len(a.calls)))
-		case p.Text != "" && !p.Thought:
-			a.text.WriteString(p.Text)
-			if p.ThoughtSignature != "" {
-				a.sig = p.ThoughtSignature
-			}
-		case p.ThoughtSignature != "":
-			a.loose = p.ThoughtSignature
-		}
-	}
-	return a.text.String()[start:]
-}
-
-// finish returns the text signature and the calls. A loose signature goes
-// to the first call when that has none: Gemini signs a function-calling
-// step on its first call, but may stream the signature in a later
-// signature-only part, and on the way back only a call part can hold it
-// (an empty part is not a valid request part). Otherwise it signs the text.
-func (a *answer) finish() (string, []provider.ToolCall) {
-	sig := a.sig
-	if a.loose != "" {
-		if len(a.calls) > 0 && a.calls[0].Signature == "" {
-			a.calls[0].Signature = a.loose
-		} else if sig == "" {
-			sig = a.loose
-		}
-	}
-	return sig, a.calls
-}
-
-// toolCall converts a functionCall part; n numbers a synthesized id.
-func toolCall(p Part, n int) provider.ToolCall {
-	id := p.FunctionCall.ID
-	if id == "" {
-		id = fmt.Sprintf("call_%d", n)
-	}
-	args := "{}"
-	if len(bytes.TrimSpace(p.FunctionCall.Args)) > 0 {
-		args = string(compact(string(p.FunctionCall.Args)))
-	}
-	return provider.ToolCall{ID: id, Name: p.FunctionCall.Name, Arguments: args, Signature: p.ThoughtSignature}
 }
 
 // FinishReason maps Gemini's finishReason to OpenAI's vocabulary.
