@@ -102,16 +102,30 @@ func (c *Client) encodeRequest(req *provider.Request, stream bool) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(w)
+	body, err := w.AppendJSON(make([]byte, 0, encodedSizeHint(req)))
 	if err != nil {
 		return nil, apierr.Wrap(apierr.Internal, err, "%s: encode request", c.cfg.Name)
 	}
 	return body, nil
 }
 
-// decodeResponse decodes a completion or stream chunk body into w.
-func decodeResponse(body []byte, w *ChatResponse) error {
-	return json.Unmarshal(body, w)
+// encodedSizeHint is a little over the usual size of req's body, so that
+// encoding it allocates once.
+func encodedSizeHint(req *provider.Request) int {
+	n := 160 + len(req.Model)
+	for _, m := range req.Messages {
+		n += 40 + len(m.Content) + len(m.Content)/16 + len(m.Name) + len(m.ToolCallID)
+		for _, tc := range m.ToolCalls {
+			n += 80 + len(tc.ID) + len(tc.Name) + len(tc.Arguments) + len(tc.Arguments)/8
+		}
+	}
+	for _, t := range req.Tools {
+		n += 64 + len(t.Name) + len(t.Description) + len(t.Parameters)
+	}
+	for _, s := range req.Stop {
+		n += 4 + len(s)
+	}
+	return n
 }
 
 // inBandError maps an "error" object found in a 200 body or a stream event.
@@ -251,7 +265,7 @@ func (s *stream) Recv() (provider.Chunk, error) {
 
 func (s *stream) event(typ, data string) (provider.Chunk, bool, error) {
 	var w ChatResponse
-	if err := json.Unmarshal([]byte(data), &w); err != nil {
+	if err := decodeResponseIn([]byte(data), data, &w); err != nil {
 		return provider.Chunk{}, false, s.call.Malformed(err)
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" {

@@ -16,16 +16,19 @@ import (
 
 // ChatRequest is the body of POST /chat/completions.
 type ChatRequest struct {
-	Model         string         `json:"model"`
-	Messages      []ChatMessage  `json:"messages"`
-	Temperature   *float64       `json:"temperature,omitempty"`
-	TopP          *float64       `json:"top_p,omitempty"`
-	MaxTokens     int            `json:"max_tokens,omitempty"`
-	Stop          []string       `json:"stop,omitempty"`
-	Tools         []ChatTool     `json:"tools,omitempty"`
-	ToolChoice    any            `json:"tool_choice,omitempty"`
-	Stream        bool           `json:"stream,omitempty"`
-	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
+	Model       string        `json:"model"`
+	Messages    []ChatMessage `json:"messages"`
+	Temperature *float64      `json:"temperature,omitempty"`
+	TopP        *float64      `json:"top_p,omitempty"`
+	MaxTokens   int           `json:"max_tokens,omitempty"`
+	// MaxCompletionTokens replaces MaxTokens for OpenAI's reasoning models,
+	// which reject max_tokens (see usesMaxCompletionTokens).
+	MaxCompletionTokens int            `json:"max_completion_tokens,omitempty"`
+	Stop                []string       `json:"stop,omitempty"`
+	Tools               []ChatTool     `json:"tools,omitempty"`
+	ToolChoice          any            `json:"tool_choice,omitempty"`
+	Stream              bool           `json:"stream,omitempty"`
+	StreamOptions       *StreamOptions `json:"stream_options,omitempty"`
 }
 
 // StreamOptions asks for a final usage chunk.
@@ -103,23 +106,29 @@ type CompletionTokensDetails struct {
 	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
-func str(s string) *string { return &s }
-
 // ToWire converts a neutral request to the chat completions body. stream
 // also asks for a usage chunk.
 func ToWire(req *provider.Request, stream bool) (*ChatRequest, error) {
 	w := &ChatRequest{Model: req.Model, Temperature: req.Temperature, TopP: req.TopP, Stop: req.Stop,
 		Messages: make([]ChatMessage, 0, len(req.Messages))}
-	if req.MaxTokens > 0 {
+	switch {
+	case req.MaxTokens <= 0:
+	case usesMaxCompletionTokens(req.Model):
+		w.MaxCompletionTokens = req.MaxTokens
+	default:
 		w.MaxTokens = req.MaxTokens
 	}
+	// One backing array for every content pointer instead of one
+	// allocation per message.
+	contents := make([]string, len(req.Messages))
 	for i, m := range req.Messages {
 		switch m.Role {
 		case "system", "developer", "user", "assistant", "tool":
 		default:
 			return nil, apierr.New(apierr.Invalid, "messages[%d]: unknown role %q", i, m.Role)
 		}
-		cm := ChatMessage{Role: m.Role, Content: str(m.Content), ToolCallID: m.ToolCallID, Name: m.Name}
+		contents[i] = m.Content
+		cm := ChatMessage{Role: m.Role, Content: &contents[i], ToolCallID: m.ToolCallID, Name: m.Name}
 		for j, tc := range m.ToolCalls {
 			args := tc.Arguments
 			if strings.TrimSpace(args) == "" {
@@ -157,6 +166,20 @@ func ToWire(req *provider.Request, stream bool) (*ChatRequest, error) {
 		w.StreamOptions = &StreamOptions{IncludeUsage: true}
 	}
 	return w, nil
+}
+
+// usesMaxCompletionTokens reports whether model is one of OpenAI's
+// reasoning models (o1, o3, o4-mini, gpt-5...), which reject max_tokens
+// with a 400 and take max_completion_tokens, a bound on visible plus
+// reasoning tokens. Every other model keeps max_tokens: OpenAI-compatible
+// servers (vLLM, Ollama, llama.cpp) read only that one.
+func usesMaxCompletionTokens(model string) bool {
+	for _, p := range [...]string{"o1", "o3", "o4", "gpt-5"} {
+		if strings.HasPrefix(model, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // FromWire converts a completion. Without usage, Usage.Missing is set.

@@ -1,6 +1,7 @@
 package wirejson
 
 import (
+	"bytes"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -29,31 +30,42 @@ func UnquoteIn(doc string, tok []byte, start int) string {
 	return string(unescape(s))
 }
 
-func hasBackslash(s []byte) bool {
-	for _, c := range s {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
-}
+func hasBackslash(s []byte) bool { return bytes.IndexByte(s, '\\') >= 0 }
 
 func unescape(s []byte) []byte {
 	b := make([]byte, 0, len(s)+2*utf8.UTFMax)
 	for r := 0; r < len(s); {
-		switch c := s[r]; {
-		case c == '\\':
+		// Copy the run up to the next escape at once: most escaped text is
+		// long prose with a few \n or \" in it.
+		run := s[r:]
+		if j := bytes.IndexByte(run, '\\'); j >= 0 {
+			run = run[:j]
+		}
+		if isASCII(run) || utf8.Valid(run) {
+			b = append(b, run...)
+		} else {
+			b = appendCoerced(b, run)
+		}
+		if r += len(run); r < len(s) {
 			var n int
 			b, n = appendEscape(b, s[r:])
 			r += n
-		case c < utf8.RuneSelf:
+		}
+	}
+	return b
+}
+
+// appendCoerced appends s with each invalid UTF-8 byte made U+FFFD.
+func appendCoerced(b, s []byte) []byte {
+	for r := 0; r < len(s); {
+		if c := s[r]; c < utf8.RuneSelf {
 			b = append(b, c)
 			r++
-		default:
-			rr, size := utf8.DecodeRune(s[r:])
-			r += size
-			b = utf8.AppendRune(b, rr)
+			continue
 		}
+		rr, size := utf8.DecodeRune(s[r:])
+		r += size
+		b = utf8.AppendRune(b, rr)
 	}
 	return b
 }

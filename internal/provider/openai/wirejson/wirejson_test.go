@@ -49,7 +49,8 @@ func FuzzUnquote(f *testing.F) {
 		end, _, ok := ScanString(b, 0)
 		var want string
 		err := json.Unmarshal(b, &want)
-		if ok && end == len(b) {
+		if ok && SkipSpace(b, end) == len(b) {
+			b = b[:end]
 			if err != nil {
 				t.Fatalf("ScanString accepted %q, encoding/json says %v", b, err)
 			}

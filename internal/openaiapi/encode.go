@@ -1,0 +1,145 @@
+package openaiapi
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/llmrouter/llmrouter/internal/provider/openai/wirejson"
+)
+
+// AppendJSON appends c to dst exactly as json.Marshal(c) writes it, without
+// reflection: every non-streamed response is encoded by it. It is not a
+// MarshalJSON method on purpose: json.Marshal re-scans a Marshaler's
+// output byte by byte to compact it, which costs more than the reflection
+// it would save.
+func (c *ChatCompletion) AppendJSON(dst []byte) ([]byte, error) {
+	dst = slices.Grow(dst, c.sizeHint())
+	dst = append(dst, `{"id":`...)
+	dst = wirejson.AppendString(dst, c.ID)
+	dst = append(dst, `,"object":`...)
+	dst = wirejson.AppendString(dst, c.Object)
+	dst = append(dst, `,"created":`...)
+	dst = strconv.AppendInt(dst, c.Created, 10)
+	dst = append(dst, `,"model":`...)
+	dst = wirejson.AppendString(dst, c.Model)
+	dst = append(dst, `,"choices":`...)
+	if c.Choices == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i := range c.Choices {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = c.Choices[i].appendJSON(dst)
+		}
+		dst = append(dst, ']')
+	}
+	if c.Usage != nil {
+		var err error
+		dst = append(dst, `,"usage":`...)
+		if dst, err = c.Usage.appendJSON(dst); err != nil {
+			return nil, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// sizeHint is a little over the encoded size, so encoding allocates once.
+func (c *ChatCompletion) sizeHint() int {
+	n := 320 + len(c.ID) + len(c.Model)
+	for _, ch := range c.Choices {
+		if ch.Message.Content != nil {
+			n += len(*ch.Message.Content) + len(*ch.Message.Content)/16
+		}
+		for _, tc := range ch.Message.ToolCalls {
+			n += 80 + len(tc.ID) + len(tc.Function.Name) + len(tc.Function.Arguments) + len(tc.Function.Arguments)/4
+		}
+	}
+	return n
+}
+
+func (ch *Choice) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"index":`...)
+	dst = strconv.AppendInt(dst, int64(ch.Index), 10)
+	m := &ch.Message
+	dst = append(dst, `,"message":{"role":`...)
+	dst = wirejson.AppendString(dst, m.Role)
+	dst = append(dst, `,"content":`...)
+	dst = appendStringPtr(dst, m.Content)
+	dst = append(dst, `,"refusal":`...)
+	dst = appendStringPtr(dst, m.Refusal)
+	if len(m.ToolCalls) > 0 {
+		dst = append(dst, `,"tool_calls":[`...)
+		for i := range m.ToolCalls {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = m.ToolCalls[i].appendJSON(dst)
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `},"finish_reason":`...)
+	dst = wirejson.AppendString(dst, ch.FinishReason)
+	if ch.Logprobs == nil {
+		return append(dst, `,"logprobs":null}`...)
+	}
+	return append(dst, `,"logprobs":{}}`...)
+}
+
+func appendStringPtr(dst []byte, s *string) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return wirejson.AppendString(dst, *s)
+}
+
+func (tc *ToolCall) appendJSON(dst []byte) []byte {
+	dst = append(dst, '{')
+	if tc.Index != nil {
+		dst = append(dst, `"index":`...)
+		dst = strconv.AppendInt(dst, int64(*tc.Index), 10)
+		dst = append(dst, ',')
+	}
+	if tc.ID != "" {
+		dst = append(dst, `"id":`...)
+		dst = wirejson.AppendString(dst, tc.ID)
+		dst = append(dst, ',')
+	}
+	if tc.Type != "" {
+		dst = append(dst, `"type":`...)
+		dst = wirejson.AppendString(dst, tc.Type)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"function":{`...)
+	if tc.Function.Name != "" {
+		dst = append(dst, `"name":`...)
+		dst = wirejson.AppendString(dst, tc.Function.Name)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"arguments":`...)
+	dst = wirejson.AppendString(dst, tc.Function.Arguments)
+	return append(dst, "}}"...)
+}
+
+func (u *Usage) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"prompt_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.PromptTokens), 10)
+	dst = append(dst, `,"completion_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.CompletionTokens), 10)
+	dst = append(dst, `,"total_tokens":`...)
+	dst = strconv.AppendInt(dst, int64(u.TotalTokens), 10)
+	if d := u.CompletionTokensDetails; d != nil {
+		dst = append(dst, `,"completion_tokens_details":{"reasoning_tokens":`...)
+		dst = strconv.AppendInt(dst, int64(d.ReasoningTokens), 10)
+		dst = append(dst, '}')
+	}
+	if u.CostUSD != nil {
+		var err error
+		dst = append(dst, `,"cost_usd":`...)
+		if dst, err = wirejson.AppendFloat(dst, *u.CostUSD); err != nil {
+			return nil, err
+		}
+	}
+	return append(dst, '}'), nil
+}

@@ -1,0 +1,400 @@
+package openai
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/provider/openai/wirejson"
+)
+
+// decodeResponse decodes a completion or stream chunk body into w, as
+// json.Unmarshal would. Bodies of the usual shape are read by a
+// reflection-free decoder (the upstream decode was the largest JSON cost
+// of a gateway call); anything it does not handle (invalid JSON, a type
+// mismatch, a duplicate or case-folded key, a number that is not a plain
+// integer) goes to json.Unmarshal, so results and error texts are the
+// standard library's.
+func decodeResponse(body []byte, w *ChatResponse) error {
+	return decodeResponseIn(body, "", w)
+}
+
+// decodeResponseIn is decodeResponse for a body also held as a string
+// (stream events are), which strings in w may then share.
+func decodeResponseIn(body []byte, doc string, w *ChatResponse) error {
+	d := respDecoder{b: body, doc: doc}
+	if d.response(w) {
+		return nil
+	}
+	*w = ChatResponse{}
+	return json.Unmarshal(body, w)
+}
+
+// respDecoder reads b; a false result anywhere means "let encoding/json
+// do it", never "invalid".
+type respDecoder struct {
+	b   []byte
+	doc string // b as a string, made on first need
+	i   int
+}
+
+func (d *respDecoder) response(w *ChatResponse) bool {
+	d.i = wirejson.SkipSpace(d.b, 0)
+	if d.i >= len(d.b) || d.b[d.i] != '{' {
+		return false
+	}
+	var seen uint32
+	ok := d.object(func(k []byte) bool {
+		switch d.member(k, responseFields, &seen) {
+		case 0:
+			return d.str(&w.ID)
+		case 1:
+			return d.str(&w.Object)
+		case 2:
+			return d.int64(&w.Created)
+		case 3:
+			return d.str(&w.Model)
+		case 4:
+			return d.array(func(empty bool) bool {
+				if empty {
+					w.Choices = []Choice{}
+					return true
+				}
+				w.Choices = append(w.Choices, Choice{})
+				return d.choice(&w.Choices[len(w.Choices)-1])
+			})
+		case 5:
+			return d.null() || d.usage(&w.Usage)
+		case 6:
+			start := d.i
+			end, ok := wirejson.SkipValue(d.b, d.i)
+			d.i = end
+			w.Error = append(json.RawMessage(nil), d.b[start:end]...)
+			return ok
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+	return ok && wirejson.SkipSpace(d.b, d.i) == len(d.b)
+}
+
+var (
+	responseFields = []string{"id", "object", "created", "model", "choices", "usage", "error"}
+	choiceFields   = []string{"index", "message", "delta", "finish_reason"}
+	messageFields  = []string{"role", "content", "tool_calls", "tool_call_id", "name"}
+	toolCallFields = []string{"index", "id", "type", "function"}
+	functionFields = []string{"name", "arguments"}
+	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens", "completion_tokens_details"}
+	detailFields   = []string{"reasoning_tokens"}
+)
+
+const (
+	unknownField = -1
+	bail         = -2
+)
+
+// member resolves key k to the index of a field in names. A key that
+// matches only case-insensitively (encoding/json would take it), repeats
+// (encoding/json merges repeats) or has escapes returns bail.
+func (d *respDecoder) member(k []byte, names []string, seen *uint32) int {
+	for i, n := range names {
+		if string(k) == n {
+			if *seen&(1<<i) != 0 {
+				return bail
+			}
+			*seen |= 1 << i
+			return i
+		}
+	}
+	for _, c := range k {
+		if c == '\\' || c >= 0x80 {
+			return bail
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(string(k), n) {
+			return bail
+		}
+	}
+	return unknownField
+}
+
+func (d *respDecoder) choice(c *Choice) bool {
+	if d.null() {
+		return true
+	}
+	var seen uint32
+	return d.object(func(k []byte) bool {
+		switch d.member(k, choiceFields, &seen) {
+		case 0:
+			return d.int(&c.Index)
+		case 1:
+			return d.null() || d.message(&c.Message)
+		case 2:
+			return d.null() || d.message(&c.Delta)
+		case 3:
+			return d.str(&c.FinishReason)
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+}
+
+func (d *respDecoder) message(dst **ChatMessage) bool {
+	m := &ChatMessage{}
+	*dst = m
+	var seen uint32
+	return d.object(func(k []byte) bool {
+		switch d.member(k, messageFields, &seen) {
+		case 0:
+			return d.str(&m.Role)
+		case 1:
+			if d.null() {
+				return true
+			}
+			var s string
+			m.Content = &s
+			return d.str(&s)
+		case 2:
+			return d.array(func(empty bool) bool {
+				if empty {
+					m.ToolCalls = []ToolCall{}
+					return true
+				}
+				m.ToolCalls = append(m.ToolCalls, ToolCall{})
+				return d.toolCall(&m.ToolCalls[len(m.ToolCalls)-1])
+			})
+		case 3:
+			return d.str(&m.ToolCallID)
+		case 4:
+			return d.str(&m.Name)
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+}
+
+func (d *respDecoder) toolCall(tc *ToolCall) bool {
+	if d.null() {
+		return true
+	}
+	var seen uint32
+	return d.object(func(k []byte) bool {
+		switch d.member(k, toolCallFields, &seen) {
+		case 0:
+			if d.null() {
+				return true
+			}
+			var n int
+			tc.Index = &n
+			return d.int(&n)
+		case 1:
+			return d.str(&tc.ID)
+		case 2:
+			return d.str(&tc.Type)
+		case 3:
+			return d.null() || d.function(&tc.Function)
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+}
+
+func (d *respDecoder) function(f *FunctionCall) bool {
+	var seen uint32
+	return d.object(func(k []byte) bool {
+		switch d.member(k, functionFields, &seen) {
+		case 0:
+			return d.str(&f.Name)
+		case 1:
+			return d.str(&f.Arguments)
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+}
+
+func (d *respDecoder) usage(dst **Usage) bool {
+	u := &Usage{}
+	*dst = u
+	var seen uint32
+	return d.object(func(k []byte) bool {
+		switch d.member(k, usageFields, &seen) {
+		case 0:
+			return d.int(&u.PromptTokens)
+		case 1:
+			return d.int(&u.CompletionTokens)
+		case 2:
+			return d.int(&u.TotalTokens)
+		case 3:
+			if d.null() {
+				return true
+			}
+			u.CompletionTokensDetails = &CompletionTokensDetails{}
+			var seenD uint32
+			return d.object(func(k []byte) bool {
+				switch d.member(k, detailFields, &seenD) {
+				case 0:
+					return d.int(&u.CompletionTokensDetails.ReasoningTokens)
+				case unknownField:
+					return d.skip()
+				}
+				return false
+			})
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+}
+
+// object reads an object at d.i, calling member with each key (quotes
+// off) with d.i at the value, which member must consume.
+func (d *respDecoder) object(member func(k []byte) bool) bool {
+	b := d.b
+	if d.i >= len(b) || b[d.i] != '{' {
+		return false
+	}
+	d.i = wirejson.SkipSpace(b, d.i+1)
+	if d.i < len(b) && b[d.i] == '}' {
+		d.i++
+		return true
+	}
+	for {
+		if d.i >= len(b) || b[d.i] != '"' {
+			return false
+		}
+		end, _, ok := wirejson.ScanString(b, d.i)
+		if !ok {
+			return false
+		}
+		k := b[d.i+1 : end-1]
+		d.i = wirejson.SkipSpace(b, end)
+		if d.i >= len(b) || b[d.i] != ':' {
+			return false
+		}
+		d.i = wirejson.SkipSpace(b, d.i+1)
+		if !member(k) {
+			return false
+		}
+		if d.i = wirejson.SkipSpace(b, d.i); d.i >= len(b) {
+			return false
+		}
+		switch b[d.i] {
+		case ',':
+			d.i = wirejson.SkipSpace(b, d.i+1)
+		case '}':
+			d.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array reads an array or null at d.i, calling elem for each element with
+// d.i at it, or once with empty set for [].
+func (d *respDecoder) array(elem func(empty bool) bool) bool {
+	b := d.b
+	if d.null() {
+		return true
+	}
+	if d.i >= len(b) || b[d.i] != '[' {
+		return false
+	}
+	d.i = wirejson.SkipSpace(b, d.i+1)
+	if d.i < len(b) && b[d.i] == ']' {
+		d.i++
+		return elem(true)
+	}
+	for {
+		if !elem(false) {
+			return false
+		}
+		if d.i = wirejson.SkipSpace(b, d.i); d.i >= len(b) {
+			return false
+		}
+		switch b[d.i] {
+		case ',':
+			d.i = wirejson.SkipSpace(b, d.i+1)
+		case ']':
+			d.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// null consumes a null literal at d.i if there is one.
+func (d *respDecoder) null() bool {
+	if len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "null" {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+func (d *respDecoder) skip() bool {
+	end, ok := wirejson.SkipValue(d.b, d.i)
+	d.i = end
+	return ok
+}
+
+// str reads a string (or null, which leaves dst as it is).
+func (d *respDecoder) str(dst *string) bool {
+	if d.null() {
+		return true
+	}
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return false
+	}
+	start := d.i
+	end, _, ok := wirejson.ScanString(d.b, start)
+	if !ok {
+		return false
+	}
+	d.i = end
+	if d.doc == "" {
+		d.doc = string(d.b) // one copy that every plain string shares
+	}
+	*dst = wirejson.UnquoteIn(d.doc, d.b[start:end], start)
+	return true
+}
+
+// integer reads a number (or null: ok with null set) that encoding/json
+// would store in an int of bits bits without error.
+func (d *respDecoder) integer(bits int) (n int64, null, ok bool) {
+	if d.null() {
+		return 0, true, true
+	}
+	start := d.i
+	end, ok := wirejson.ScanNumber(d.b, start)
+	if !ok {
+		return 0, false, false
+	}
+	d.i = end
+	n, err := strconv.ParseInt(string(d.b[start:end]), 10, bits)
+	return n, false, err == nil
+}
+
+func (d *respDecoder) int(dst *int) bool {
+	n, null, ok := d.integer(strconv.IntSize)
+	if ok && !null {
+		*dst = int(n)
+	}
+	return ok
+}
+
+func (d *respDecoder) int64(dst *int64) bool {
+	n, null, ok := d.integer(64)
+	if ok && !null {
+		*dst = n
+	}
+	return ok
+}

@@ -1,0 +1,141 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/provider"
+)
+
+// marshalReflect is the reference: what json.Marshal writes for w.
+func marshalReflect(t testing.TB, w *ChatRequest) ([]byte, error) {
+	t.Helper()
+	return json.Marshal(w)
+}
+
+func assertSameEncoding(t testing.TB, w *ChatRequest) {
+	t.Helper()
+	want, werr := marshalReflect(t, w)
+	got, err := w.AppendJSON([]byte("prefix"))
+	if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
+		t.Fatalf("error %v, json.Marshal %v", err, werr)
+	}
+	if err == nil && (!bytes.HasPrefix(got, []byte("prefix")) || !bytes.Equal(got[6:], want)) {
+		t.Fatalf("AppendJSON:\n%s\njson.Marshal:\n%s", got, want)
+	}
+}
+
+// TestAppendJSONMatchesMarshal covers every golden request and the field
+// shapes ToWire never produces but the exported type allows.
+func TestAppendJSONMatchesMarshal(t *testing.T) {
+	ins, _ := filepath.Glob("testdata/requests/*.in.json")
+	ins = append(ins, "testdata/bench/request.in.json")
+	for _, in := range ins {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			var req provider.Request
+			if err := json.Unmarshal(mustRead(t, in), &req); err != nil {
+				t.Fatal(err)
+			}
+			for _, stream := range []bool{false, true} {
+				w, err := ToWire(&req, stream)
+				if err != nil {
+					t.Fatal(err)
+				}
+				assertSameEncoding(t, w)
+			}
+		})
+	}
+	one, nan := 1, math.NaN()
+	text := "<b>&\u2028\xff"
+	tests := []struct {
+		name string
+		w    ChatRequest
+	}{
+		{"zero", ChatRequest{}},
+		{"empty messages", ChatRequest{Messages: []ChatMessage{}, Stop: []string{}, Tools: []ChatTool{}}},
+		{"odd fields", ChatRequest{Model: text, Messages: []ChatMessage{{Content: &text, Name: "n",
+			ToolCalls: []ToolCall{{Index: &one, Function: FunctionCall{Arguments: ""}}}}},
+			StreamOptions: &StreamOptions{}, ToolChoice: ""}},
+		{"tool choice value", ChatRequest{ToolChoice: map[string]any{"type": "function", "function": map[string]string{"name": "<f>"}}}},
+		{"tool choice unsupported", ChatRequest{ToolChoice: func() {}}},
+		{"raw parameters", ChatRequest{Tools: []ChatTool{{Function: FunctionDef{Parameters: json.RawMessage(" { \"a\" : \"<\u2028>\" } ")}}}}},
+		{"bad parameters", ChatRequest{Tools: []ChatTool{{Function: FunctionDef{Parameters: json.RawMessage("{x")}}}}},
+		{"nan temperature", ChatRequest{Temperature: &nan}},
+		{"tiny top_p", ChatRequest{TopP: new(1e-7)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { assertSameEncoding(t, &tc.w) })
+	}
+}
+
+// FuzzAppendJSON builds requests from fuzzed text and numbers and checks
+// the hand-written encoder against json.Marshal.
+func FuzzAppendJSON(f *testing.F) {
+	f.Add("gpt-4o", "Hello <world> & \"friends\"\n", "call_1", `{"a":1}`, 0.7, 256, true)
+	f.Add("o3-mini", "\x00\x1f\u2028\u2029\xff\xfe", "", "", 1e-7, 0, false)
+	f.Fuzz(func(t *testing.T, model, content, id, args string, temp float64, maxTokens int, stream bool) {
+		req := &provider.Request{Model: model, Temperature: &temp, TopP: &temp, MaxTokens: maxTokens, Stop: []string{content},
+			Messages: []provider.Message{{Role: "system", Content: content}, {Role: "user", Content: content, Name: id},
+				{Role: "assistant", ToolCalls: []provider.ToolCall{{ID: id, Name: content, Arguments: args}}},
+				{Role: "tool", Content: args, ToolCallID: id}},
+			Tools: []provider.Tool{{Name: content, Description: content, Parameters: json.RawMessage(args)}}, ToolChoice: content}
+		w, err := ToWire(req, stream)
+		if err != nil {
+			return
+		}
+		assertSameEncoding(t, w)
+	})
+}
+
+func TestMaxTokensField(t *testing.T) {
+	tests := []struct {
+		model     string
+		maxTokens int
+		want      string // the field sent, "" for none
+	}{
+		{"gpt-4o-mini", 256, "max_tokens"},
+		{"gpt-4.1", 256, "max_tokens"},
+		{"o1", 256, "max_completion_tokens"},
+		{"o1-mini", 256, "max_completion_tokens"},
+		{"o3-mini", 256, "max_completion_tokens"},
+		{"o3", 256, "max_completion_tokens"},
+		{"o4-mini", 256, "max_completion_tokens"},
+		{"gpt-5", 256, "max_completion_tokens"},
+		{"gpt-5-mini-2025-08-07", 256, "max_completion_tokens"},
+		{"gpt-5-nano", 0, ""},
+		{"llama3.2", 256, "max_tokens"},
+		{"Qwen/Qwen2.5-7B-Instruct", 256, "max_tokens"},
+		{"ollama/o1-lookalike", 256, "max_tokens"},
+		{"gpt-4o", 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.model, func(t *testing.T) {
+			w, err := ToWire(&provider.Request{Model: tc.model, MaxTokens: tc.maxTokens,
+				Messages: []provider.Message{{Role: "user", Content: "hi"}}}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := w.AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(body, &fields); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"max_tokens", "max_completion_tokens"} {
+				v, ok := fields[f]
+				if want := f == tc.want; ok != want || (ok && string(v) != "256") {
+					t.Errorf("%s: %s present=%v value %s; want only %q", body, f, ok, v, tc.want)
+				}
+			}
+			if strings.Count(string(body), "max_") > 1 {
+				t.Errorf("both fields sent: %s", body)
+			}
+		})
+	}
+}
