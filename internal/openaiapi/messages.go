@@ -21,71 +21,107 @@ func parseMessages(v json.RawMessage) ([]Message, error) {
 	if kind(v) != "an array" {
 		return nil, invalid("messages", "must be an array of messages, got %s", kind(v))
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(v, &raws); err != nil {
-		return nil, invalid("messages", "%s", jsonErrText(err))
+	raws, ok := splitArray(v)
+	if !ok {
+		var rm []json.RawMessage
+		if err := json.Unmarshal(v, &rm); err != nil {
+			return nil, invalid("messages", "%s", jsonErrText(err))
+		}
+		raws = make([][]byte, len(rm))
+		for i := range rm {
+			raws[i] = rm[i]
+		}
 	}
 	out := make([]Message, len(raws))
 	for i, raw := range raws {
-		if err := parseMessage("messages["+strconv.Itoa(i)+"]", raw, &out[i]); err != nil {
+		if err := parseMessage(i, raw, &out[i]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func parseMessage(path string, raw json.RawMessage, m *Message) error {
+func parseMessage(i int, raw json.RawMessage, m *Message) error {
+	// The field path is only spelled out for an error message: building it
+	// for every field of every message cost more than parsing them.
+	path := func() string { return "messages[" + strconv.Itoa(i) + "]" }
 	if kind(raw) != "an object" {
-		return invalid(path, "must be an object, got %s", kind(raw))
+		return invalid(path(), "must be an object, got %s", kind(raw))
 	}
 	var w wireMessage
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return invalid(path, "%s", jsonErrText(err))
+	if !splitWireMessage(raw, &w) {
+		var hw wireMessage // escapes to encoding/json: allocated only here
+		if err := json.Unmarshal(raw, &hw); err != nil {
+			return invalid(path(), "%s", jsonErrText(err))
+		}
+		w = hw
 	}
 	if w.Role == nil {
-		return invalid(path+".role", "is required")
+		return invalid(path()+".role", "is required")
 	}
-	if err := decodeString(path+".role", w.Role, &m.Role); err != nil {
+	if err := decodeStringAt(path, ".role", w.Role, &m.Role); err != nil {
 		return err
 	}
 	switch m.Role {
 	case "system", "developer", "user", "assistant", "tool":
 	default:
-		return invalid(path+".role", "must be one of system, developer, user, assistant, tool; got %q", m.Role)
+		return invalid(path()+".role", "must be one of system, developer, user, assistant, tool; got %q", m.Role)
 	}
-	if err := optString(path+".name", w.Name, &m.Name); err != nil {
-		return err
+	if w.Name != nil && !isNull(w.Name) {
+		if err := decodeStringAt(path, ".name", w.Name, &m.Name); err != nil {
+			return err
+		}
 	}
-	if err := optString(path+".tool_call_id", w.ToolCallID, &m.ToolCallID); err != nil {
-		return err
+	if w.ToolCallID != nil && !isNull(w.ToolCallID) {
+		if err := decodeStringAt(path, ".tool_call_id", w.ToolCallID, &m.ToolCallID); err != nil {
+			return err
+		}
 	}
-	c, err := parseContent(path+".content", w.Content)
+	c, err := parseContentAt(path, w.Content)
 	if err != nil {
 		return err
 	}
 	m.Content = c
 	if w.ToolCalls != nil && !isNull(w.ToolCalls) {
 		if m.Role != "assistant" {
-			return invalid(path+".tool_calls", "is only allowed on assistant messages")
+			return invalid(path()+".tool_calls", "is only allowed on assistant messages")
 		}
-		if m.ToolCalls, err = parseToolCalls(path+".tool_calls", w.ToolCalls); err != nil {
+		if m.ToolCalls, err = parseToolCalls(path()+".tool_calls", w.ToolCalls); err != nil {
 			return err
 		}
 	}
 	switch {
 	case m.Role == "tool" && m.ToolCallID == "":
-		return invalid(path+".tool_call_id", "is required on tool messages")
+		return invalid(path()+".tool_call_id", "is required on tool messages")
 	case m.Content.Null && !(m.Role == "assistant" && len(m.ToolCalls) > 0):
-		return invalid(path+".content", "is required on %s messages", m.Role)
+		return invalid(path()+".content", "is required on %s messages", m.Role)
 	}
 	return nil
 }
 
-func optString(path string, v json.RawMessage, dst *string) error {
-	if v == nil || isNull(v) {
+// decodeStringAt is decodeString for the field path()+suffix, built only
+// when the value is not a plain string.
+func decodeStringAt(path func() string, suffix string, v json.RawMessage, dst *string) error {
+	if s, ok := plainString(v); ok {
+		*dst = s
 		return nil
 	}
-	return decodeString(path, v, dst)
+	return decodeString(path()+suffix, v, dst)
+}
+
+// parseContentAt is parseContent for path()+".content", built only when
+// the content is not a string or null.
+func parseContentAt(path func() string, v json.RawMessage) (Content, error) {
+	if v == nil || isNull(v) {
+		return Content{Null: true}, nil
+	}
+	if s, ok := plainString(v); ok {
+		return Content{Text: s}, nil
+	}
+	if s, ok := fastString(v); ok {
+		return Content{Text: s}, nil
+	}
+	return parseContent(path()+".content", v)
 }
 
 // parseContent accepts a string, null, or an array of text parts. Other
@@ -99,6 +135,9 @@ func parseContent(path string, v json.RawMessage) (Content, error) {
 	switch kind(v) {
 	case "a string":
 		if s, ok := plainString(v); ok {
+			return Content{Text: s}, nil
+		}
+		if s, ok := fastString(v); ok {
 			return Content{Text: s}, nil
 		}
 		var s string

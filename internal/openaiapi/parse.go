@@ -10,14 +10,17 @@ import (
 )
 
 // ParseChatRequest decodes and validates a chat-completions body. Every
-// error is a *FieldError naming the offending field.
+// error is a *FieldError naming the offending field. It keeps no reference
+// to data, which the server reuses.
 func ParseChatRequest(data []byte) (*ChatRequest, error) {
-	var fields map[string]json.RawMessage
-	if k := kind(data); k != "an object" && json.Valid(data) {
-		return nil, invalid("", "request body must be a JSON object, got %s", k)
-	}
-	if err := json.Unmarshal(data, &fields); err != nil {
-		return nil, invalid("", "request body is not a valid JSON object: %s", jsonErrText(err))
+	// A valid object is split in one pass without reflection; anything
+	// else takes encoding/json's path so that errors keep its wording.
+	fields, ok := splitObject(data)
+	if !ok {
+		var err error
+		if fields, err = decodeFields(data); err != nil {
+			return nil, err
+		}
 	}
 	// encoding/json would silently turn invalid UTF-8 into U+FFFD and send
 	// the mangled text upstream; OpenAI itself rejects such bodies.
@@ -28,24 +31,41 @@ func ParseChatRequest(data []byte) (*ChatRequest, error) {
 	// Known fields in a fixed order, so a body with several mistakes always
 	// reports the same one; then the rest, which cannot fail, into Extra.
 	for _, k := range knownFields {
-		if v, ok := fields[k]; ok {
+		if v, ok := fields.get(k); ok {
 			if err := r.setField(k, v); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for k, v := range fields {
-		if !isKnownField(k) {
+	for _, f := range fields {
+		if !isKnownField(f.key) {
 			if r.Extra == nil {
 				r.Extra = make(map[string]json.RawMessage, 4)
 			}
-			r.Extra[k] = v
+			r.Extra[f.key] = append(json.RawMessage(nil), f.val...)
 		}
 	}
 	if err := r.validate(fields); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// decodeFields is the encoding/json route to the top-level members, taken
+// for bodies splitObject refuses: it yields the errors clients see.
+func decodeFields(data []byte) (rawFields, error) {
+	var m map[string]json.RawMessage
+	if k := kind(data); k != "an object" && json.Valid(data) {
+		return nil, invalid("", "request body must be a JSON object, got %s", k)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, invalid("", "request body is not a valid JSON object: %s", jsonErrText(err))
+	}
+	fields := make(rawFields, 0, len(m))
+	for k, v := range m {
+		fields = append(fields, rawField{key: k, val: v})
+	}
+	return fields, nil
 }
 
 // setField decodes one top-level field into r, or keeps it in Extra.
@@ -105,11 +125,11 @@ func isKnownField(k string) bool {
 }
 
 // validate checks what single fields cannot: presence and cross-field rules.
-func (r *ChatRequest) validate(fields map[string]json.RawMessage) error {
-	if _, ok := fields["model"]; !ok || r.Model == "" {
+func (r *ChatRequest) validate(fields rawFields) error {
+	if _, ok := fields.get("model"); !ok || r.Model == "" {
 		return invalid("model", "is required")
 	}
-	if _, ok := fields["messages"]; !ok {
+	if _, ok := fields.get("messages"); !ok {
 		return invalid("messages", "is required")
 	}
 	if len(r.Messages) == 0 {
@@ -188,6 +208,10 @@ func decodeString(field string, v json.RawMessage, dst *string) error {
 		*dst = s
 		return nil
 	}
+	if s, ok := fastString(v); ok {
+		*dst = s
+		return nil
+	}
 	if err := json.Unmarshal(v, dst); err != nil {
 		return invalid(field, "must be a string, got %s", kind(v))
 	}
@@ -209,6 +233,16 @@ func plainString(v json.RawMessage) (string, bool) {
 }
 
 func decodeBool(field string, v json.RawMessage, dst *bool) error {
+	if fastPaths {
+		switch string(v) {
+		case "true":
+			*dst = true
+			return nil
+		case "false":
+			*dst = false
+			return nil
+		}
+	}
 	if err := json.Unmarshal(v, dst); err != nil {
 		return invalid(field, "must be a boolean, got %s", kind(v))
 	}
@@ -226,9 +260,11 @@ func decodeObject(field string, v json.RawMessage, dst any) error {
 }
 
 func decodeNumber(field string, v json.RawMessage, lo, hi float64) (*float64, error) {
-	var f float64
-	if err := json.Unmarshal(v, &f); err != nil {
-		return nil, invalid(field, "must be a number, got %s", kind(v))
+	f, ok := fastFloat(v)
+	if !ok {
+		if err := json.Unmarshal(v, &f); err != nil {
+			return nil, invalid(field, "must be a number, got %s", kind(v))
+		}
 	}
 	if f < lo || f > hi || math.IsNaN(f) {
 		return nil, invalid(field, "must be between %g and %g, got %g", lo, hi, f)
@@ -237,9 +273,11 @@ func decodeNumber(field string, v json.RawMessage, lo, hi float64) (*float64, er
 }
 
 func decodePositiveInt(field string, v json.RawMessage) (*int, error) {
-	var f float64
-	if err := json.Unmarshal(v, &f); err != nil {
-		return nil, invalid(field, "must be an integer, got %s", kind(v))
+	f, ok := fastFloat(v)
+	if !ok {
+		if err := json.Unmarshal(v, &f); err != nil {
+			return nil, invalid(field, "must be an integer, got %s", kind(v))
+		}
 	}
 	if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
 		return nil, invalid(field, "must be a positive integer, got %s", strconv.FormatFloat(f, 'g', -1, 64))

@@ -33,9 +33,10 @@ func decodeResponseIn(body []byte, doc string, w *ChatResponse) error {
 // respDecoder reads b; a false result anywhere means "let encoding/json
 // do it", never "invalid".
 type respDecoder struct {
-	b   []byte
-	doc string // b as a string, made on first need
-	i   int
+	b     []byte
+	doc   string // b as a string, made on first need
+	i     int
+	depth int // objects and arrays open at i, for wirejson.MaxDepth
 }
 
 func (d *respDecoder) response(w *ChatResponse) bool {
@@ -67,7 +68,7 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 			return d.null() || d.usage(&w.Usage)
 		case 6:
 			start := d.i
-			end, ok := wirejson.SkipValue(d.b, d.i)
+			end, ok := wirejson.SkipValueAt(d.b, d.i, d.depth)
 			d.i = end
 			w.Error = append(json.RawMessage(nil), d.b[start:end]...)
 			return ok
@@ -260,6 +261,8 @@ func (d *respDecoder) object(member func(k []byte) bool) bool {
 	if d.i >= len(b) || b[d.i] != '{' {
 		return false
 	}
+	d.depth++
+	defer func() { d.depth-- }()
 	d.i = wirejson.SkipSpace(b, d.i+1)
 	if d.i < len(b) && b[d.i] == '}' {
 		d.i++
@@ -307,6 +310,8 @@ func (d *respDecoder) array(elem func(empty bool) bool) bool {
 	if d.i >= len(b) || b[d.i] != '[' {
 		return false
 	}
+	d.depth++
+	defer func() { d.depth-- }()
 	d.i = wirejson.SkipSpace(b, d.i+1)
 	if d.i < len(b) && b[d.i] == ']' {
 		d.i++
@@ -341,7 +346,7 @@ func (d *respDecoder) null() bool {
 }
 
 func (d *respDecoder) skip() bool {
-	end, ok := wirejson.SkipValue(d.b, d.i)
+	end, ok := wirejson.SkipValueAt(d.b, d.i, d.depth)
 	d.i = end
 	return ok
 }

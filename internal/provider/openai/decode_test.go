@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -20,7 +21,11 @@ var decodeSeeds = []string{
 	`{"\u0063hoices":[]}`, `{"model":"\ud83d\ude00 \u00e9\n\"q\""}`, "{\"model\":\"bad \xff utf8\"}", `{"usage":{"prompt_tokens":"3"}}`,
 	`{"choices":[{"message":{"role":"assistant","content":"a","refusal":null,"annotations":[{"x":[1,2,{"y":true}]}]}}]}`,
 	`{"id":"a"} x`, `{"id":"a",}`, `null`, ``, `[]`, `{"choices":[{"index":"0"}]}`, `{"choices":{}}`, `{"usage":{"ſompletion_tokens":1}}`,
-	`{"choices":[{"message":{"content":"x","content":"y"}}]}`, `{"choices":[{"message":null}]}`, `{"choices":[{"finish_reason":null}]}`,
+	`{"choices":[{"message":{"content":"x","content":"y"}}]}`,
+	`{"choices":[{"message":{"x":` + strings.Repeat("[", 9996) + strings.Repeat("]", 9996) + `}}]}`,
+	`{"choices":[{"message":{"x":` + strings.Repeat("[", 9997) + strings.Repeat("]", 9997) + `}}]}`,
+	`{"error":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
+	`{"error":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, `{"choices":[{"message":null}]}`, `{"choices":[{"finish_reason":null}]}`,
 }
 
 func FuzzDecodeResponseMatchesEncodingJSON(f *testing.F) {

@@ -41,6 +41,12 @@ func SkipValue(b []byte, i int) (int, bool) {
 	return skipValue(b, i, 0)
 }
 
+// SkipValueAt is SkipValue for a value inside depth enclosing objects or
+// arrays, which count towards MaxDepth.
+func SkipValueAt(b []byte, i, depth int) (int, bool) {
+	return skipValue(b, i, depth)
+}
+
 func skipValue(b []byte, i, depth int) (int, bool) {
 	if i >= len(b) {
 		return i, false
