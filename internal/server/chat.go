@@ -51,7 +51,16 @@ type exchange struct {
 	errDetail string
 }
 
+// bodyPool recycles request and response body buffers.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBody returns buf to the pool, emptied, unless an outsized body grew it.
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 1<<20 {
+		buf.Reset()
+		bodyPool.Put(buf)
+	}
+}
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	s.metrics.inflight.Inc()
@@ -84,12 +93,7 @@ func (s *Server) parse(x *exchange) error {
 		return apierr.New(apierr.TooLarge, "request body of %d bytes exceeds the %d-byte limit (limits.max_body_bytes)", x.r.ContentLength, limit)
 	}
 	buf := bodyPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 1<<20 {
-			bodyPool.Put(buf)
-		}
-	}()
+	defer putBody(buf)
 	if _, err := buf.ReadFrom(http.MaxBytesReader(x.w, x.r.Body, limit)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
