@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
@@ -144,6 +145,11 @@ func inBandError(call upstream.Call, raw json.RawMessage) *apierr.Error {
 	return call.Status(status, nil, d, time.Now())
 }
 
+// bodyPool holds response body buffers; outsized ones are not kept.
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledBody = 1 << 20
+
 // Complete posts a non-streamed chat completion.
 func (c *Client) Complete(ctx context.Context, req *provider.Request) (*provider.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
@@ -159,7 +165,16 @@ func (c *Client) Complete(ctx context.Context, req *provider.Request) (*provider
 		return nil, err
 	}
 	defer upstream.DrainClose(resp.Body)
-	body, err := call.Body(ctx, resp.Body, c.cfg.MaxBodyBytes)
+	// Nothing decoded keeps a reference to the body (strings are copied
+	// out), so its buffer can serve the next call.
+	bp := bodyPool.Get().(*[]byte)
+	body, err := call.BodyInto(ctx, *bp, resp.Body, c.cfg.MaxBodyBytes, resp.ContentLength)
+	defer func() {
+		if cap(body) <= maxPooledBody {
+			*bp = body[:0]
+			bodyPool.Put(bp)
+		}
+	}()
 	if err != nil {
 		return nil, err
 	}
