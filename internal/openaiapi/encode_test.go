@@ -72,15 +72,25 @@ func FuzzCompletionEncoding(f *testing.F) {
 }
 
 // BenchmarkAppendResponse is the encoding BenchmarkMarshalResponse
-// measures, done the way server.respond should: AppendJSON into a fresh
-// buffer.
+// measures, done with AppendJSON into a fresh buffer and into a reused one
+// (server.respond pools its buffers).
 func BenchmarkAppendResponse(b *testing.B) {
 	resp := benchResponse(b)
 	cost := 0.000123
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := FromResponse("chatcmpl-0123456789abcdef", "gpt-4o-mini", 1700000000, resp, &cost).AppendJSON(nil); err != nil {
-			b.Fatal(err)
-		}
+	for _, reuse := range []bool{false, true} {
+		name := map[bool]string{false: "fresh", true: "reused"}[reuse]
+		b.Run(name, func(b *testing.B) {
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := FromResponse("chatcmpl-0123456789abcdef", "gpt-4o-mini", 1700000000, resp, &cost).AppendJSON(buf[:0])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if reuse {
+					buf = out
+				}
+			}
+		})
 	}
 }
