@@ -11,28 +11,39 @@ import (
 // ToProvider converts a validated request into a provider-neutral one for
 // upstreamModel. Features the neutral request cannot carry are refused with
 // a 400 naming the field, never dropped: a client asking for JSON mode and
-// getting prose would be a silent bug.
+// getting prose would be a silent bug. Fields without a typed place go to
+// Request.Extra for OpenAI-compatible upstreams; each provider refuses
+// what it cannot honour (see provider.ParamError).
 func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error) {
-	if rf := r.ResponseFormat; rf != nil && rf.Type != "" && rf.Type != "text" {
-		return nil, invalid("response_format.type", "%q is not supported by this gateway (only \"text\")", rf.Type)
+	rf, err := responseFormat(r.ResponseFormat)
+	if err != nil {
+		return nil, err
 	}
 	out := &provider.Request{
-		Model:       upstreamModel,
-		Messages:    make([]provider.Message, len(r.Messages)),
-		Temperature: r.Temperature,
-		TopP:        r.TopP,
-		MaxTokens:   r.MaxOutputTokens(),
-		Stop:        r.Stop,
+		Model:            upstreamModel,
+		Messages:         make([]provider.Message, len(r.Messages)),
+		Temperature:      r.Temperature,
+		TopP:             r.TopP,
+		MaxTokens:        r.MaxOutputTokens(),
+		Stop:             r.Stop,
+		Seed:             r.Seed,
+		PresencePenalty:  r.PresencePenalty,
+		FrequencyPenalty: r.FrequencyPenalty,
+		ResponseFormat:   rf,
+		ReasoningEffort:  r.ReasoningEffort,
+		Extra:            passThrough(r),
 	}
 	for i, m := range r.Messages {
-		pm := provider.Message{Role: m.Role, Content: m.Content.Text, Name: m.Name, ToolCallID: m.ToolCallID}
+		pm := provider.Message{Role: m.Role, Content: m.Content.Text, Name: m.Name, ToolCallID: m.ToolCallID,
+			Signature: m.ExtraContent.Signature()}
 		if m.Role == "developer" {
 			pm.Role = "system" // OpenAI's newer name for the same thing
 		}
 		if len(m.ToolCalls) > 0 {
 			pm.ToolCalls = make([]provider.ToolCall, len(m.ToolCalls))
 			for j, c := range m.ToolCalls {
-				pm.ToolCalls[j] = provider.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: c.Function.Arguments}
+				pm.ToolCalls[j] = provider.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: c.Function.Arguments,
+					Signature: c.ExtraContent.Signature()}
 			}
 		}
 		out.Messages[i] = pm
@@ -50,6 +61,53 @@ func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error)
 		}
 	}
 	return out, nil
+}
+
+// responseFormat converts response_format; nil for text.
+func responseFormat(rf *ResponseFormat) (*provider.ResponseFormat, error) {
+	if rf == nil {
+		return nil, nil
+	}
+	switch rf.Type {
+	case "", "text":
+		return nil, nil
+	case "json_object":
+		return &provider.ResponseFormat{Type: rf.Type}, nil
+	case "json_schema":
+		if len(rf.JSONSchema) == 0 || isNull(rf.JSONSchema) {
+			return nil, invalid("response_format.json_schema", "is required when type is \"json_schema\"")
+		}
+		if k := kind(rf.JSONSchema); k != "an object" {
+			return nil, invalid("response_format.json_schema", "must be an object, got %s", k)
+		}
+		var js struct {
+			Schema json.RawMessage `json:"schema"`
+		}
+		if err := json.Unmarshal(rf.JSONSchema, &js); err != nil {
+			return nil, invalid("response_format.json_schema", "%s", jsonErrText(err))
+		}
+		if len(js.Schema) > 0 && !isNull(js.Schema) && kind(js.Schema) != "an object" {
+			return nil, invalid("response_format.json_schema.schema", "must be a JSON schema object, got %s", kind(js.Schema))
+		}
+		return &provider.ResponseFormat{Type: rf.Type, JSONSchema: rf.JSONSchema}, nil
+	}
+	return nil, invalid("response_format.type", "must be \"text\", \"json_object\" or \"json_schema\", got %q", rf.Type)
+}
+
+// passThrough is what an OpenAI-compatible upstream gets verbatim: every
+// unknown field, plus user, which the gateway parses but has no typed
+// place for. The common request has neither and allocates nothing.
+func passThrough(r *ChatRequest) map[string]json.RawMessage {
+	if r.User == "" {
+		return r.Extra // shared: providers only read it
+	}
+	out := make(map[string]json.RawMessage, len(r.Extra)+1)
+	for k, v := range r.Extra {
+		out[k] = v
+	}
+	user, _ := json.Marshal(r.User) // a string cannot fail
+	out["user"] = user
+	return out
 }
 
 // LastUserText is the text of the last user message, the default input to
@@ -121,6 +179,7 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 		msg.Content = &text
 	}
 	msg.ToolCalls = toToolCalls(resp.ToolCalls, false, 0)
+	msg.ExtraContent = signatureExtra(resp.Signature)
 	finish := resp.FinishReason
 	if finish == "" {
 		finish = "stop"
@@ -141,7 +200,8 @@ func toToolCalls(calls []provider.ToolCall, indexed bool, first int) []ToolCall 
 	}
 	out := make([]ToolCall, len(calls))
 	for i, c := range calls {
-		out[i] = ToolCall{ID: c.ID, Type: "function", Function: FunctionCall{Name: c.Name, Arguments: c.Arguments}}
+		out[i] = ToolCall{ID: c.ID, Type: "function", Function: FunctionCall{Name: c.Name, Arguments: c.Arguments},
+			ExtraContent: signatureExtra(c.Signature)}
 		if indexed {
 			idx := first + i
 			out[i].Index = &idx
@@ -185,12 +245,14 @@ func (e *ChunkEncoder) Chunk(c provider.Chunk) ChatCompletionChunk {
 		d.ToolCalls = make([]ToolCall, len(c.ToolCalls))
 		for i, tc := range c.ToolCalls {
 			idx := e.indexOf(tc.ID)
-			d.ToolCalls[i] = ToolCall{Index: &idx, ID: tc.ID, Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments}}
+			d.ToolCalls[i] = ToolCall{Index: &idx, ID: tc.ID, Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments},
+				ExtraContent: signatureExtra(tc.Signature)}
 			if tc.ID != "" {
 				d.ToolCalls[i].Type = "function"
 			}
 		}
 	}
+	d.ExtraContent = signatureExtra(c.Signature)
 	choice := ChunkChoice{Delta: d}
 	if c.FinishReason != "" {
 		fr := c.FinishReason

@@ -54,7 +54,9 @@ func (c *ChatCompletion) sizeHint() int {
 		}
 		for _, tc := range ch.Message.ToolCalls {
 			n += 80 + len(tc.ID) + len(tc.Function.Name) + len(tc.Function.Arguments) + len(tc.Function.Arguments)/4
+			n += extraSize(tc.ExtraContent)
 		}
+		n += extraSize(ch.Message.ExtraContent)
 	}
 	return n
 }
@@ -78,6 +80,10 @@ func (ch *Choice) appendJSON(dst []byte) []byte {
 			dst = m.ToolCalls[i].appendJSON(dst)
 		}
 		dst = append(dst, ']')
+	}
+	if m.ExtraContent != nil {
+		dst = append(dst, `,"extra_content":`...)
+		dst = m.ExtraContent.appendJSON(dst)
 	}
 	dst = append(dst, `},"finish_reason":`...)
 	dst = wirejson.AppendString(dst, ch.FinishReason)
@@ -119,7 +125,32 @@ func (tc *ToolCall) appendJSON(dst []byte) []byte {
 	}
 	dst = append(dst, `"arguments":`...)
 	dst = wirejson.AppendString(dst, tc.Function.Arguments)
+	dst = append(dst, '}')
+	if tc.ExtraContent != nil {
+		dst = append(dst, `,"extra_content":`...)
+		dst = tc.ExtraContent.appendJSON(dst)
+	}
+	return append(dst, '}')
+}
+
+func (e *ExtraContent) appendJSON(dst []byte) []byte {
+	if e.Google == nil {
+		return append(dst, "{}"...)
+	}
+	if e.Google.ThoughtSignature == "" {
+		return append(dst, `{"google":{}}`...)
+	}
+	dst = append(dst, `{"google":{"thought_signature":`...)
+	dst = wirejson.AppendString(dst, e.Google.ThoughtSignature)
 	return append(dst, "}}"...)
+}
+
+// extraSize bounds e's encoded size: signatures are base64, never escaped.
+func extraSize(e *ExtraContent) int {
+	if e == nil || e.Google == nil {
+		return 0
+	}
+	return 48 + len(e.Google.ThoughtSignature)
 }
 
 func (u *Usage) appendJSON(dst []byte) ([]byte, error) {

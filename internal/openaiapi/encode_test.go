@@ -50,6 +50,9 @@ func TestCompletionEncodingMatchesReflection(t *testing.T) {
 			Message: ResponseMessage{Refusal: &refusal, ToolCalls: []ToolCall{{Index: &idx}, {ID: "a", Type: "function", Function: FunctionCall{Name: "f", Arguments: "{\"x\":\"<\"}"}}}}}, {}},
 			Usage: &Usage{PromptTokens: -1, CompletionTokensDetails: &CompletionTokensDetails{ReasoningTokens: 7}, CostUSD: new(1e-9)}}},
 		{"nan cost", ChatCompletion{Usage: &Usage{CostUSD: &nan}}},
+		{"extra content shapes", ChatCompletion{Choices: []Choice{{Message: ResponseMessage{ExtraContent: &ExtraContent{},
+			ToolCalls: []ToolCall{{ExtraContent: &ExtraContent{Google: &GoogleExtra{}}}, {ExtraContent: signatureExtra("<sig>&\u2028")}}}},
+			{Message: ResponseMessage{ExtraContent: signatureExtra("Cq0B+/==")}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { assertSameCompletion(t, &tc.c) })
@@ -61,10 +64,13 @@ func TestCompletionEncodingMatchesReflection(t *testing.T) {
 func FuzzCompletionEncoding(f *testing.F) {
 	f.Add("The answer is <42> & \"more\"\n", "call_1", `{"a":"\u2028"}`, "stop", 12, 30, 0.00012)
 	f.Add("\x00\x1f\xff\xfe\u2029", "", "", "", -1, 0, 1e21)
+	f.Add("", "call_9", "{}", "tool_calls", 3, 1, 0.5)
 	f.Fuzz(func(t *testing.T, text, id, args, finish string, in, thinking int, cost float64) {
-		resp := &provider.Response{Text: text, FinishReason: finish, Usage: provider.Usage{InputTokens: in, OutputTokens: in / 2, ThinkingTokens: thinking}}
+		// Signatures are fuzzed too: text signs the answer, args the first call.
+		resp := &provider.Response{Text: text, FinishReason: finish, Usage: provider.Usage{InputTokens: in, OutputTokens: in / 2, ThinkingTokens: thinking},
+			Signature: finish}
 		if id != "" {
-			resp.ToolCalls = []provider.ToolCall{{ID: id, Name: text, Arguments: args}, {ID: args, Name: id}}
+			resp.ToolCalls = []provider.ToolCall{{ID: id, Name: text, Arguments: args, Signature: args}, {ID: args, Name: id}}
 		}
 		assertSameCompletion(t, FromResponse(id, finish, int64(in)*1e9, resp, &cost))
 		assertSameCompletion(t, FromResponse(id, finish, 0, resp, nil))

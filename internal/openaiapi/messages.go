@@ -15,6 +15,8 @@ type wireMessage struct {
 	Name       json.RawMessage `json:"name"`
 	ToolCalls  json.RawMessage `json:"tool_calls"`
 	ToolCallID json.RawMessage `json:"tool_call_id"`
+	// ExtraContent is Gemini's extension object (see ExtraContent).
+	ExtraContent json.RawMessage `json:"extra_content"`
 }
 
 func parseMessages(v json.RawMessage) ([]Message, error) {
@@ -87,6 +89,14 @@ func parseMessage(i int, raw json.RawMessage, m *Message) error {
 			return invalid(path()+".tool_calls", "is only allowed on assistant messages")
 		}
 		if m.ToolCalls, err = parseToolCalls(path()+".tool_calls", w.ToolCalls); err != nil {
+			return err
+		}
+	}
+	// Only an assistant turn can carry a thought signature; on other
+	// roles the field means nothing to any upstream and stays ignored.
+	if m.Role == "assistant" && w.ExtraContent != nil && !isNull(w.ExtraContent) {
+		m.ExtraContent = &ExtraContent{}
+		if err := decodeObject(path()+".extra_content", w.ExtraContent, m.ExtraContent); err != nil {
 			return err
 		}
 	}

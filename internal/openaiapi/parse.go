@@ -105,14 +105,28 @@ func (r *ChatRequest) setField(k string, v json.RawMessage) error {
 		err = decodeObject(k, v, r.ResponseFormat)
 	case "user":
 		err = decodeString(k, v, &r.User)
+	case "seed":
+		r.Seed, err = decodeInt64(k, v)
+	case "presence_penalty":
+		r.PresencePenalty, err = decodeNumber(k, v, -2, 2)
+	case "frequency_penalty":
+		r.FrequencyPenalty, err = decodeNumber(k, v, -2, 2)
+	case "reasoning_effort":
+		err = decodeString(k, v, &r.ReasoningEffort)
 	}
 	return err
 }
 
+// knownFields are decoded into ChatRequest's typed fields, because the
+// gateway owns them (model, messages, stream, the token limit...) or
+// because a provider needs them typed to map them (seed, penalties,
+// response_format, reasoning_effort for Gemini). Every other field stays
+// verbatim in Extra and is forwarded to OpenAI-compatible upstreams.
 var knownFields = []string{
 	"model", "messages", "stream", "stream_options", "temperature", "top_p",
 	"max_tokens", "max_completion_tokens", "n", "stop", "tools", "tool_choice",
-	"response_format", "user",
+	"response_format", "user", "seed", "presence_penalty", "frequency_penalty",
+	"reasoning_effort",
 }
 
 func isKnownField(k string) bool {
@@ -147,8 +161,42 @@ func (r *ChatRequest) validate(fields rawFields) error {
 	if r.ToolChoice != nil && r.ToolChoice.Mode == "required" && len(r.Tools) == 0 {
 		return invalid("tool_choice", "is \"required\" but no tools were given")
 	}
-	if lp, ok := r.Extra["logprobs"]; ok && bytes.Equal(bytes.TrimSpace(lp), []byte("true")) {
+	if len(r.Extra) > 0 {
+		return checkExtra(r.Extra)
+	}
+	return nil
+}
+
+// checkExtra refuses the unknown fields that would be forwarded upstream
+// and make the answer carry something this gateway drops on the way back
+// (log probabilities, audio, legacy function_call answers): the client
+// would silently get less than it asked for. Fixed order, so a body with
+// several of them always reports the same one.
+func checkExtra(extra map[string]json.RawMessage) error {
+	if v, ok := extra["logprobs"]; ok && bytes.Equal(bytes.TrimSpace(v), []byte("true")) {
 		return invalid("logprobs", "is not supported by this gateway")
+	}
+	if v, ok := extra["top_logprobs"]; ok && !isNull(v) && !bytes.Equal(bytes.TrimSpace(v), []byte("0")) {
+		return invalid("top_logprobs", "is not supported by this gateway")
+	}
+	for _, k := range [...]string{"functions", "function_call"} {
+		if v, ok := extra[k]; ok && !isNull(v) {
+			return invalid(k, "the legacy function-calling API is not supported by this gateway; use tools and tool_choice")
+		}
+	}
+	if v, ok := extra["audio"]; ok && !isNull(v) {
+		return invalid("audio", "audio output is not supported by this gateway")
+	}
+	if v, ok := extra["modalities"]; ok && !isNull(v) {
+		var mods []string
+		if json.Unmarshal(v, &mods) != nil {
+			return invalid("modalities", "must be an array of strings, got %s", kind(v))
+		}
+		for _, m := range mods {
+			if m != "text" {
+				return invalid("modalities", "only \"text\" output is supported by this gateway, got %q", m)
+			}
+		}
 	}
 	return nil
 }
@@ -270,6 +318,26 @@ func decodeNumber(field string, v json.RawMessage, lo, hi float64) (*float64, er
 		return nil, invalid(field, "must be between %g and %g, got %g", lo, hi, f)
 	}
 	return &f, nil
+}
+
+// decodeInt64 reads an integer as json.Unmarshal into an int64 would, so
+// that seeds above 2^53 keep every digit.
+func decodeInt64(field string, v json.RawMessage) (*int64, error) {
+	if fastPaths {
+		// v is one valid JSON number here or not a number at all, so
+		// ParseInt sees no sign or form JSON does not allow.
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return &n, nil
+		}
+	}
+	var n int64
+	if err := json.Unmarshal(v, &n); err != nil {
+		if kind(v) == "a number" {
+			return nil, invalid(field, "must be a 64-bit integer, got %s", bytes.TrimSpace(v))
+		}
+		return nil, invalid(field, "must be an integer, got %s", kind(v))
+	}
+	return &n, nil
 }
 
 func decodePositiveInt(field string, v json.RawMessage) (*int, error) {

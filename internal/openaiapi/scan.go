@@ -136,7 +136,7 @@ func splitArray(v []byte) ([][]byte, bool) {
 	}
 }
 
-var wireMessageKeys = []string{"role", "content", "name", "tool_calls", "tool_call_id"}
+var wireMessageKeys = []string{"role", "content", "name", "tool_calls", "tool_call_id", "extra_content"}
 
 // splitWireMessage fills w from the object raw as json.Unmarshal would:
 // a key names the field it equals, else one it equals ignoring case, and
@@ -154,6 +154,8 @@ func splitWireMessage(raw []byte, w *wireMessage) bool {
 			w.ToolCalls = val
 		case 4:
 			w.ToolCallID = val
+		case 5:
+			w.ExtraContent = val
 		}
 	})
 }

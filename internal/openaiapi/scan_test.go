@@ -45,6 +45,15 @@ var parseSeeds = []string{
 	`{"model":"m","messages":[{"role":"user","content":"x"}],"x":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
 	`{"model":"m","messages":[{"role":"user","content":"x"}],"x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`,
 	`{"model":"m","messages":[{"role":"user","content":"x","ſole":"system"}]}`,
+	`{"model":"m","messages":[{"role":"assistant","content":"a","extra_content":{"google":{"thought_signature":"s1"}},"EXTRA_CONTENT":null}]}`,
+	`{"model":"m","messages":[{"role":"assistant","content":"a","Extra_Content":{"google":{"thought_signature":"s\u0031"}}},{"role":"user","content":"b","extra_content":7}]}`,
+	`{"model":"m","messages":[{"role":"assistant","content":null,"extra_content":{"google":null},"tool_calls":[{"id":"c","function":{"name":"f","arguments":"{}"},"extra_content":{"google":{"thought_signature":"t"},"other":1}}]}]}`,
+	`{"model":"m","messages":[{"role":"assistant","content":"a","extra_content":[]}]}`,
+	`{"model":"m","messages":[{"role":"user","content":"x"}],"seed":9223372036854775807,"presence_penalty":-2,"frequency_penalty":2,"reasoning_effort":"high"}`,
+	`{"model":"m","messages":[{"role":"user","content":"x"}],"seed":9223372036854775808}`,
+	`{"model":"m","messages":[{"role":"user","content":"x"}],"seed":-0}`, `{"model":"m","messages":[{"role":"user","content":"x"}],"seed":1e3}`,
+	`{"model":"m","messages":[{"role":"user","content":"x"}],"seed":1.0}`, `{"model":"m","messages":[{"role":"user","content":"x"}],"reasoning_effort":1}`,
+	`{"model":"m","messages":[{"role":"user","content":"x"}],"top_k":5,"logit_bias":{"1":2},"user":"u","parallel_tool_calls":true,"modalities":["text"]}`,
 }
 
 func TestParseMatchesEncodingJSONRoute(t *testing.T) {

@@ -27,6 +27,10 @@ type ChatRequest struct {
 	ToolChoice          *ToolChoice     `json:"tool_choice,omitempty"`
 	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
 	User                string          `json:"user,omitempty"`
+	Seed                *int64          `json:"seed,omitempty"`
+	PresencePenalty     *float64        `json:"presence_penalty,omitempty"`
+	FrequencyPenalty    *float64        `json:"frequency_penalty,omitempty"`
+	ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
 	// Extra holds every top-level field not listed above, verbatim.
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -43,6 +47,9 @@ type Message struct {
 	Name       string     `json:"name,omitempty"`
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"`
+	// ExtraContent is read on assistant messages only: it carries the
+	// text signature a Gemini answer came with (see ExtraContent).
+	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
 }
 
 // Content is a message's content: a string, an array of parts, or null.
@@ -94,6 +101,41 @@ type ToolCall struct {
 	ID       string       `json:"id,omitempty"`
 	Type     string       `json:"type,omitempty"`
 	Function FunctionCall `json:"function"`
+	// ExtraContent carries the call's Gemini thought signature.
+	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
+}
+
+// ExtraContent is the vendor extension object of Gemini's own
+// OpenAI-compatible endpoint, whose shape this gateway mirrors so that
+// clients written for that endpoint keep working: Gemini's thought
+// signatures travel as extra_content.google.thought_signature on tool
+// calls and, for an answer's text, on the message (or delta) itself.
+// Clients must send them back unchanged on the same call or message;
+// Gemini 3 rejects function-calling turns whose calls lost them.
+type ExtraContent struct {
+	Google *GoogleExtra `json:"google,omitempty"`
+}
+
+// GoogleExtra is extra_content.google.
+type GoogleExtra struct {
+	ThoughtSignature string `json:"thought_signature,omitempty"`
+}
+
+// signatureExtra wraps a thought signature; nil when there is none, so
+// answers of other upstreams keep OpenAI's exact shape.
+func signatureExtra(sig string) *ExtraContent {
+	if sig == "" {
+		return nil
+	}
+	return &ExtraContent{Google: &GoogleExtra{ThoughtSignature: sig}}
+}
+
+// Signature returns the thought signature e carries, or "".
+func (e *ExtraContent) Signature() string {
+	if e == nil || e.Google == nil {
+		return ""
+	}
+	return e.Google.ThoughtSignature
 }
 
 // FunctionCall names the function and carries its JSON arguments as text.
@@ -116,7 +158,8 @@ func (t ToolChoice) MarshalJSON() ([]byte, error) {
 	return json.Marshal(t.Mode)
 }
 
-// ResponseFormat is the response_format object; only "text" is supported.
+// ResponseFormat is the response_format object: type "text",
+// "json_object" or "json_schema" (with JSONSchema, kept verbatim).
 type ResponseFormat struct {
 	Type       string          `json:"type"`
 	JSONSchema json.RawMessage `json:"json_schema,omitempty"`
@@ -147,6 +190,8 @@ type ResponseMessage struct {
 	Content   *string    `json:"content"`
 	Refusal   *string    `json:"refusal"`
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ExtraContent carries the text's thought signature, if any.
+	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
 }
 
 // Usage is OpenAI's usage object. CostUSD is this gateway's addition, the
@@ -187,6 +232,9 @@ type Delta struct {
 	Role      string     `json:"role,omitempty"`
 	Content   *string    `json:"content,omitempty"`
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ExtraContent carries the text's thought signature, which upstreams
+	// may only know at the end: it comes with the finish_reason delta.
+	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
 }
 
 // ErrorBody is OpenAI's error envelope: {"error": {...}}.

@@ -56,6 +56,39 @@ type Request struct {
 	Tools       []Tool
 	// ToolChoice is "", "auto", "none", "required" or a tool name.
 	ToolChoice string
+
+	// The options below are OpenAI chat-completions parameters that some
+	// upstreams can honour; zero means the upstream's default. Each
+	// provider maps those it has an equivalent for and refuses, with a
+	// *ParamError, those whose loss would change the answer materially.
+	// Tagged omitempty so records of requests without them keep their shape.
+
+	// Seed asks for reproducible sampling.
+	Seed *int64 `json:",omitempty"`
+	// PresencePenalty and FrequencyPenalty are OpenAI's, in [-2, 2].
+	PresencePenalty  *float64 `json:",omitempty"`
+	FrequencyPenalty *float64 `json:",omitempty"`
+	// ResponseFormat asks for JSON output; nil means text.
+	ResponseFormat *ResponseFormat `json:",omitempty"`
+	// ReasoningEffort is OpenAI's reasoning_effort ("none", "minimal",
+	// "low", "medium", "high"), passed on as the client spelled it.
+	ReasoningEffort string `json:",omitempty"`
+	// Extra holds further OpenAI request fields by name, as JSON values
+	// sent verbatim (seed-like vendor knobs such as top_k, logit_bias,
+	// user, metadata, parallel_tool_calls...). OpenAI-compatible providers
+	// forward them as top-level fields, never overriding a field they set
+	// themselves; other providers map or refuse the ones they know and
+	// ignore the rest. Callers share the map: treat it as read-only.
+	Extra map[string]json.RawMessage `json:",omitempty"`
+}
+
+// ResponseFormat is OpenAI's response_format for JSON output.
+type ResponseFormat struct {
+	// Type is "json_object" (any JSON object) or "json_schema".
+	Type string `json:"type"`
+	// JSONSchema is OpenAI's json_schema object verbatim: name,
+	// description, schema (a JSON Schema) and strict.
+	JSONSchema json.RawMessage `json:"json_schema,omitempty"`
 }
 
 // Usage counts tokens. Thinking tokens are billed as output tokens.
