@@ -284,3 +284,28 @@ func itoa(n int) string {
 		}
 	}
 }
+
+// BenchmarkTransformMixed rotates 64 distinct real-text queries per size,
+// so bucket lookups miss the cache as across real requests instead of
+// repeating one query's buckets.
+func BenchmarkTransformMixed(b *testing.B) {
+	corpus := analyzeCorpus(b)
+	v := mustFit(b, DefaultConfig())
+	words := strings.Fields(strings.Join(corpus, " "))
+	for _, n := range []int{10, 100, 1000} {
+		qs := make([]string, 64)
+		for i := range qs {
+			s := (i * n) % (len(words) - n)
+			qs[i] = strings.Join(words[s:s+n], " ")
+		}
+		b.Run(itoa(n)+"words", func(b *testing.B) {
+			var out Vector
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				v.Transform(qs[i%len(qs)], &out)
+				i++
+			}
+		})
+	}
+}

@@ -94,3 +94,58 @@ func BenchmarkTrain(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRouteColdCache is BenchmarkRoute with the CPU caches flushed
+// (a 64 MiB sweep, outside the timer) before every call: in a gateway the
+// request handling between two decisions evicts the router's tables, so
+// this bounds what a decision costs when every weight lookup misses.
+func BenchmarkRouteColdCache(b *testing.B) {
+	m := benchModel(b)
+	ctx := context.Background()
+	flush := make([]byte, 64<<20)
+	for _, n := range []int{10, 100} {
+		q := benchQuery(b, n)
+		b.Run(fmt.Sprintf("words=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				for j := 0; j < len(flush); j += 64 {
+					flush[j]++
+				}
+				b.StartTimer()
+				if _, err := m.Route(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRouteMixed rotates 64 distinct queries per size, as the
+// latency section of `make bench` does, so weight lookups miss the cache
+// as they do across real requests rather than repeating one query's.
+func BenchmarkRouteMixed(b *testing.B) {
+	m := benchModel(b)
+	ctx := context.Background()
+	d := mustRecorded(b)
+	var words []string
+	for _, r := range d.test {
+		words = append(words, strings.Fields(r.Prompt)...)
+	}
+	for _, n := range []int{10, 100, 1000} {
+		qs := make([]string, 64)
+		for i := range qs {
+			s := (i * n) % (len(words) - n)
+			qs[i] = strings.Join(words[s:s+n], " ")
+		}
+		b.Run(fmt.Sprintf("words=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := m.Route(ctx, qs[i%len(qs)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
