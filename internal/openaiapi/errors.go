@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
 // FieldError is a client mistake in one request field. It unwraps to an
@@ -27,11 +28,16 @@ func invalid(param, format string, args ...any) error {
 	return &FieldError{Param: param, Err: &apierr.Error{Code: apierr.Invalid, Msg: msg}}
 }
 
-// ParamOf returns the request field an error is about, or "".
+// ParamOf returns the request field an error is about, or "": a
+// FieldError's, or the parameter an upstream refused (provider.ParamError).
 func ParamOf(err error) string {
 	var fe *FieldError
 	if errors.As(err, &fe) {
 		return fe.Param
+	}
+	var pe *provider.ParamError
+	if errors.As(err, &pe) {
+		return pe.Param
 	}
 	return ""
 }

@@ -182,3 +182,14 @@ func TestNewError(t *testing.T) {
 		t.Fatalf("non-apierr detail leaked to client: %+v", leak.Error)
 	}
 }
+
+// TestNewErrorNamesRefusedParam: an upstream's refusal of a parameter
+// becomes a 400 whose param names it, as a parse error's does.
+func TestNewErrorNamesRefusedParam(t *testing.T) {
+	err := fmt.Errorf("attempt: %w", provider.UnsupportedParam("logit_bias", "gemini has no equivalent"))
+	body := NewError(err)
+	if apierr.HTTPStatus(apierr.CodeOf(err)) != 400 || body.Error.Param == nil || *body.Error.Param != "logit_bias" ||
+		body.Error.Type != "invalid_request_error" || body.Error.Message != "logit_bias: gemini has no equivalent" {
+		t.Fatalf("error body %+v", body.Error)
+	}
+}

@@ -83,8 +83,10 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 var (
 	responseFields = []string{"id", "object", "created", "model", "choices", "usage", "error"}
 	choiceFields   = []string{"index", "message", "delta", "finish_reason"}
-	messageFields  = []string{"role", "content", "tool_calls", "tool_call_id", "name"}
-	toolCallFields = []string{"index", "id", "type", "function"}
+	messageFields  = []string{"role", "content", "tool_calls", "tool_call_id", "name", "extra_content"}
+	toolCallFields = []string{"index", "id", "type", "function", "extra_content"}
+	extraFields    = []string{"google"}
+	googleFields   = []string{"thought_signature"}
 	functionFields = []string{"name", "arguments"}
 	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens", "completion_tokens_details"}
 	detailFields   = []string{"reasoning_tokens"}
@@ -171,6 +173,8 @@ func (d *respDecoder) message(dst **ChatMessage) bool {
 			return d.str(&m.ToolCallID)
 		case 4:
 			return d.str(&m.Name)
+		case 5:
+			return d.null() || d.extraContent(&m.ExtraContent)
 		case unknownField:
 			return d.skip()
 		}
@@ -198,6 +202,38 @@ func (d *respDecoder) toolCall(tc *ToolCall) bool {
 			return d.str(&tc.Type)
 		case 3:
 			return d.null() || d.function(&tc.Function)
+		case 4:
+			return d.null() || d.extraContent(&tc.ExtraContent)
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+}
+
+// extraContent reads Gemini's extra_content object (null is handled by
+// the caller, as encoding/json leaves the pointer nil for it).
+func (d *respDecoder) extraContent(dst **ExtraContent) bool {
+	e := &ExtraContent{}
+	*dst = e
+	var seen uint32
+	return d.object(func(k []byte) bool {
+		switch d.member(k, extraFields, &seen) {
+		case 0:
+			if d.null() {
+				return true
+			}
+			e.Google = &GoogleExtra{}
+			var seenG uint32
+			return d.object(func(k []byte) bool {
+				switch d.member(k, googleFields, &seenG) {
+				case 0:
+					return d.str(&e.Google.ThoughtSignature)
+				case unknownField:
+					return d.skip()
+				}
+				return false
+			})
 		case unknownField:
 			return d.skip()
 		}

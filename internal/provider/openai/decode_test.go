@@ -29,6 +29,12 @@ var decodeSeeds = []string{
 	`{"choices":[{"message":{"x":` + strings.Repeat("[", 9997) + strings.Repeat("]", 9997) + `}}]}`,
 	`{"error":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
 	`{"error":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, `{"choices":[{"message":null}]}`, `{"choices":[{"finish_reason":null}]}`,
+	`{"choices":[{"message":{"content":"a","extra_content":{"google":{"thought_signature":"s\u0031","x":[1]},"other":{}}}}]}`,
+	`{"choices":[{"message":{"content":null,"extra_content":null,"tool_calls":[{"id":"c","function":{"name":"f","arguments":"{}"},"extra_content":{"google":null}}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"index":0,"extra_content":{"google":{"thought_signature":null}}}],"extra_content":{}}}]}`,
+	`{"choices":[{"message":{"extra_content":{"google":{"thought_signature":"a","thought_signature":"b"}}}}]}`,
+	`{"choices":[{"message":{"extra_content":{"Google":{"thought_signature":"a"}}}}]}`, `{"choices":[{"message":{"extra_content":"x"}}]}`,
+	`{"choices":[{"message":{"extra_content":{"google":{"Thought_Signature":"a"}}}}]}`, `{"choices":[{"message":{"extra_content":{"google":[]}}}]}`,
 }
 
 func FuzzDecodeResponseMatchesEncodingJSON(f *testing.F) {

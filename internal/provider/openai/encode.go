@@ -2,8 +2,10 @@ package openai
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 
+	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/openai/wirejson"
 )
 
@@ -67,7 +69,110 @@ func (w *ChatRequest) AppendJSON(dst []byte) ([]byte, error) {
 		dst = strconv.AppendBool(dst, w.StreamOptions.IncludeUsage)
 		dst = append(dst, '}')
 	}
+	if dst, err = w.appendOptions(dst); err != nil {
+		return nil, err
+	}
+	if len(w.Extra) > 0 {
+		if dst, err = w.appendExtra(dst); err != nil {
+			return nil, err
+		}
+	}
 	return append(dst, '}'), nil
+}
+
+// appendOptions writes the optional sampling and format fields.
+func (w *ChatRequest) appendOptions(dst []byte) ([]byte, error) {
+	var err error
+	if w.Seed != nil {
+		dst = append(dst, `,"seed":`...)
+		dst = strconv.AppendInt(dst, *w.Seed, 10)
+	}
+	if w.PresencePenalty != nil {
+		dst = append(dst, `,"presence_penalty":`...)
+		if dst, err = wirejson.AppendFloat(dst, *w.PresencePenalty); err != nil {
+			return nil, err
+		}
+	}
+	if w.FrequencyPenalty != nil {
+		dst = append(dst, `,"frequency_penalty":`...)
+		if dst, err = wirejson.AppendFloat(dst, *w.FrequencyPenalty); err != nil {
+			return nil, err
+		}
+	}
+	if rf := w.ResponseFormat; rf != nil {
+		dst = append(dst, `,"response_format":{"type":`...)
+		dst = wirejson.AppendString(dst, rf.Type)
+		if len(rf.JSONSchema) > 0 {
+			// A client's schema: rare, and json.Marshal compacts and
+			// escapes it exactly as it would inside the struct.
+			js, err := json.Marshal(rf.JSONSchema)
+			if err != nil {
+				return nil, err
+			}
+			dst = append(dst, `,"json_schema":`...)
+			dst = append(dst, js...)
+		}
+		dst = append(dst, '}')
+	}
+	if w.ReasoningEffort != "" {
+		dst = append(dst, `,"reasoning_effort":`...)
+		dst = wirejson.AppendString(dst, w.ReasoningEffort)
+	}
+	return dst, nil
+}
+
+// ownedFields are the top-level names ChatRequest writes itself; an Extra
+// member by one of these names is dropped, whether or not the field is set.
+var ownedFields = map[string]bool{
+	"model": true, "messages": true, "temperature": true, "top_p": true, "max_tokens": true,
+	"max_completion_tokens": true, "stop": true, "tools": true, "tool_choice": true, "stream": true,
+	"stream_options": true, "seed": true, "presence_penalty": true, "frequency_penalty": true,
+	"response_format": true, "reasoning_effort": true,
+}
+
+// appendExtra writes the Extra members in key order, each value as
+// json.Marshal(json.RawMessage(v)) writes it: compacted, with <, >, &
+// and U+2028/U+2029 escaped, and an error for invalid JSON. Values that
+// are already compact printable ASCII without those characters (most
+// pass-through parameters: numbers, booleans, short ids) are copied as
+// they are once validated.
+func (w *ChatRequest) appendExtra(dst []byte) ([]byte, error) {
+	keys := make([]string, 0, len(w.Extra))
+	for k := range w.Extra {
+		if !ownedFields[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := w.Extra[k]
+		dst = append(dst, ',')
+		dst = wirejson.AppendString(dst, k)
+		dst = append(dst, ':')
+		if verbatim(v) {
+			dst = append(dst, v...)
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, b...)
+	}
+	return dst, nil
+}
+
+// verbatim reports whether json.Marshal would write the raw value v
+// unchanged: one valid JSON value of printable ASCII with no whitespace
+// (which compacting would drop) and no HTML characters (it escapes them).
+func verbatim(v []byte) bool {
+	for _, c := range v {
+		if c <= ' ' || c > '~' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	end, ok := wirejson.SkipValue(v, 0)
+	return ok && end == len(v)
 }
 
 // appendTools writes tools and tool_choice. Parameters and a non-string
@@ -146,7 +251,23 @@ func (m *ChatMessage) appendJSON(dst []byte) []byte {
 		dst = append(dst, `,"name":`...)
 		dst = wirejson.AppendString(dst, m.Name)
 	}
+	if m.ExtraContent != nil {
+		dst = append(dst, `,"extra_content":`...)
+		dst = m.ExtraContent.appendJSON(dst)
+	}
 	return append(dst, '}')
+}
+
+func (e *ExtraContent) appendJSON(dst []byte) []byte {
+	if e.Google == nil {
+		return append(dst, "{}"...)
+	}
+	if e.Google.ThoughtSignature == "" {
+		return append(dst, `{"google":{}}`...)
+	}
+	dst = append(dst, `{"google":{"thought_signature":`...)
+	dst = wirejson.AppendString(dst, e.Google.ThoughtSignature)
+	return append(dst, "}}"...)
 }
 
 func (tc *ToolCall) appendJSON(dst []byte) []byte {
@@ -174,5 +295,23 @@ func (tc *ToolCall) appendJSON(dst []byte) []byte {
 	}
 	dst = append(dst, `"arguments":`...)
 	dst = wirejson.AppendString(dst, tc.Function.Arguments)
-	return append(dst, "}}"...)
+	dst = append(dst, '}')
+	if tc.ExtraContent != nil {
+		dst = append(dst, `,"extra_content":`...)
+		dst = tc.ExtraContent.appendJSON(dst)
+	}
+	return append(dst, '}')
+}
+
+// optionsSizeHint bounds what the rarer parts of req add to its body:
+// a response schema and pass-through fields.
+func optionsSizeHint(req *provider.Request) int {
+	n := 0
+	if req.ResponseFormat != nil {
+		n += 64 + len(req.ResponseFormat.JSONSchema)
+	}
+	for k, v := range req.Extra {
+		n += 4 + len(k) + len(v)
+	}
+	return n
 }

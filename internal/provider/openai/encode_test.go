@@ -5,16 +5,60 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
-// marshalReflect is the reference: what json.Marshal writes for w.
+// marshalReflect is the reference: what json.Marshal writes for w, then
+// each Extra member whose name no struct field has, in key order, with
+// its value as json.Marshal writes a json.RawMessage.
 func marshalReflect(t testing.TB, w *ChatRequest) ([]byte, error) {
 	t.Helper()
-	return json.Marshal(w)
+	b, err := json.Marshal(w)
+	if err != nil || len(w.Extra) == 0 {
+		return b, err
+	}
+	owned := structFieldNames()
+	keys := make([]string, 0, len(w.Extra))
+	for k := range w.Extra {
+		if !owned[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	b = b[:len(b)-1]
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(w.Extra[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(append(b, ','), kb...), ':'), vb...)
+	}
+	return append(b, '}'), nil
+}
+
+// structFieldNames are the JSON names of ChatRequest's fields, read from
+// its tags, so ownedFields cannot drift from the struct unnoticed.
+func structFieldNames() map[string]bool {
+	names := map[string]bool{}
+	rt := reflect.TypeFor[ChatRequest]()
+	for i := range rt.NumField() {
+		if name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); name != "-" {
+			names[name] = true
+		}
+	}
+	return names
+}
+
+func TestOwnedFieldsMatchStruct(t *testing.T) {
+	if want := structFieldNames(); !reflect.DeepEqual(ownedFields, want) {
+		t.Fatalf("ownedFields = %v\nChatRequest's fields = %v", ownedFields, want)
+	}
 }
 
 func assertSameEncoding(t testing.TB, w *ChatRequest) {
@@ -66,6 +110,22 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		{"bad parameters", ChatRequest{Tools: []ChatTool{{Function: FunctionDef{Parameters: json.RawMessage("{x")}}}}},
 		{"nan temperature", ChatRequest{Temperature: &nan}},
 		{"tiny top_p", ChatRequest{TopP: new(1e-7)}},
+		{"options", ChatRequest{Seed: new(int64(-9223372036854775808)), PresencePenalty: new(-2.0), FrequencyPenalty: new(1e-9),
+			ResponseFormat: &ResponseFormat{Type: "json_schema", JSONSchema: json.RawMessage(` {"name":"<x>", "schema": {"type":"object"}} `)}, ReasoningEffort: "high"}},
+		{"json_object", ChatRequest{ResponseFormat: &ResponseFormat{Type: "json_object"}}},
+		{"bad schema", ChatRequest{ResponseFormat: &ResponseFormat{Type: "json_schema", JSONSchema: json.RawMessage(`{`)}}},
+		{"nan penalty", ChatRequest{FrequencyPenalty: &nan}},
+		{"extras", ChatRequest{Model: "m", Extra: map[string]json.RawMessage{
+			"top_k": json.RawMessage(`40`), "user": json.RawMessage(`"u-1"`), "metadata": json.RawMessage(`{ "a" : "b c" }`),
+			"logit_bias": json.RawMessage(`{"50256":-100}`), "html": json.RawMessage(`"<&>"`), "utf8": json.RawMessage("\"\u2028 é\""),
+			"esc": json.RawMessage(`"\u003c"`), "null": nil, "model": json.RawMessage(`"override"`), "stream": json.RawMessage(`true`),
+			"seed": json.RawMessage(`1`), "\u2028<key>": json.RawMessage(`[1,{"x":null}]`)}}},
+		{"extra invalid", ChatRequest{Extra: map[string]json.RawMessage{"a": json.RawMessage(`1`), "b": json.RawMessage(`{x}`)}}},
+		{"extra empty", ChatRequest{Extra: map[string]json.RawMessage{"a": {}}}},
+		{"extra two values", ChatRequest{Extra: map[string]json.RawMessage{"a": json.RawMessage(`1 2`)}}},
+		{"extra content shapes", ChatRequest{Messages: []ChatMessage{{Role: "assistant", ExtraContent: &ExtraContent{},
+			ToolCalls: []ToolCall{{ExtraContent: &ExtraContent{Google: &GoogleExtra{}}}, {ExtraContent: signatureExtra("s<>&\u2028")}}},
+			{ExtraContent: signatureExtra("Cq0B+/==")}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { assertSameEncoding(t, &tc.w) })
@@ -77,12 +137,17 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 func FuzzAppendJSON(f *testing.F) {
 	f.Add("gpt-4o", "Hello <world> & \"friends\"\n", "call_1", `{"a":1}`, 0.7, 256, true)
 	f.Add("o3-mini", "\x00\x1f\u2028\u2029\xff\xfe", "", "", 1e-7, 0, false)
+	f.Add("gemini-2.5-flash", "hi", "sig", `{"type":"object"}`, -1.5, 0, false)
 	f.Fuzz(func(t *testing.T, model, content, id, args string, temp float64, maxTokens int, stream bool) {
+		seed := int64(maxTokens)
 		req := &provider.Request{Model: model, Temperature: &temp, TopP: &temp, MaxTokens: maxTokens, Stop: []string{content},
 			Messages: []provider.Message{{Role: "system", Content: content}, {Role: "user", Content: content, Name: id},
-				{Role: "assistant", ToolCalls: []provider.ToolCall{{ID: id, Name: content, Arguments: args}}},
+				{Role: "assistant", ToolCalls: []provider.ToolCall{{ID: id, Name: content, Arguments: args, Signature: id}}, Signature: content},
 				{Role: "tool", Content: args, ToolCallID: id}},
-			Tools: []provider.Tool{{Name: content, Description: content, Parameters: json.RawMessage(args)}}, ToolChoice: content}
+			Tools: []provider.Tool{{Name: content, Description: content, Parameters: json.RawMessage(args)}}, ToolChoice: content,
+			Seed: &seed, PresencePenalty: &temp, ReasoningEffort: id,
+			ResponseFormat: &provider.ResponseFormat{Type: content, JSONSchema: json.RawMessage(args)},
+			Extra:          map[string]json.RawMessage{id: json.RawMessage(args), content: json.RawMessage(content), "top_k": json.RawMessage(id)}}
 		w, err := ToWire(req, stream)
 		if err != nil {
 			return

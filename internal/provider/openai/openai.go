@@ -115,9 +115,9 @@ func (c *Client) encodeRequest(req *provider.Request, stream bool) ([]byte, erro
 func encodedSizeHint(req *provider.Request) int {
 	n := 160 + len(req.Model)
 	for _, m := range req.Messages {
-		n += 40 + len(m.Content) + len(m.Content)/16 + len(m.Name) + len(m.ToolCallID)
+		n += 40 + len(m.Content) + len(m.Content)/16 + len(m.Name) + len(m.ToolCallID) + len(m.Signature)
 		for _, tc := range m.ToolCalls {
-			n += 80 + len(tc.ID) + len(tc.Name) + len(tc.Arguments) + len(tc.Arguments)/8
+			n += 80 + len(tc.ID) + len(tc.Name) + len(tc.Arguments) + len(tc.Arguments)/8 + len(tc.Signature)
 		}
 	}
 	for _, t := range req.Tools {
@@ -126,7 +126,7 @@ func encodedSizeHint(req *provider.Request) int {
 	for _, s := range req.Stop {
 		n += 4 + len(s)
 	}
-	return n
+	return n + optionsSizeHint(req)
 }
 
 // inBandError maps an "error" object found in a 200 body or a stream event.
@@ -219,8 +219,8 @@ func (c *Client) Stream(ctx context.Context, req *provider.Request) (provider.St
 }
 
 type callBuilder struct {
-	id, name string
-	args     strings.Builder
+	id, name, sig string
+	args          strings.Builder
 }
 
 // stream forwards text deltas as they come and assembles tool-call deltas;
@@ -236,9 +236,12 @@ type stream struct {
 	calls  map[int]*callBuilder
 	next   int // index for servers that omit tool_calls[].index
 	finish string
-	usage  *Usage
-	done   bool
-	err    error
+	// sig is the answer's text signature (Gemini's OpenAI-compatible
+	// endpoint sends it on a delta); it goes out on the final chunk.
+	sig   string
+	usage *Usage
+	done  bool
+	err   error
 }
 
 func (s *stream) Recv() (provider.Chunk, error) {
@@ -305,6 +308,9 @@ func (s *stream) event(typ, data string) (provider.Chunk, bool, error) {
 	for _, tc := range ch.Delta.ToolCalls {
 		s.addCallDelta(tc)
 	}
+	if sig := ch.Delta.ExtraContent.Signature(); sig != "" {
+		s.sig = sig
+	}
 	if ch.Delta.Content == nil || *ch.Delta.Content == "" {
 		return provider.Chunk{}, false, nil
 	}
@@ -334,6 +340,9 @@ func (s *stream) addCallDelta(tc ToolCall) {
 	if tc.Function.Name != "" {
 		b.name = tc.Function.Name
 	}
+	if sig := tc.ExtraContent.Signature(); sig != "" {
+		b.sig = sig
+	}
 	b.args.WriteString(tc.Function.Arguments)
 }
 
@@ -354,7 +363,7 @@ func (s *stream) assembled() []provider.ToolCall {
 		if strings.TrimSpace(args) == "" {
 			args = "{}"
 		}
-		out = append(out, provider.ToolCall{ID: id, Name: b.name, Arguments: args})
+		out = append(out, provider.ToolCall{ID: id, Name: b.name, Arguments: args, Signature: b.sig})
 	}
 	return out
 }
@@ -369,7 +378,7 @@ func (s *stream) final() provider.Chunk {
 		s.log.LogAttrs(s.ctx, slog.LevelWarn, "upstream stream sent no usage; tokens estimated",
 			slog.String("provider", s.call.Provider), slog.String("model", s.req.Model))
 	}
-	return provider.Chunk{ToolCalls: calls, FinishReason: FinishReason(s.finish, len(calls) > 0), Usage: &u}
+	return provider.Chunk{ToolCalls: calls, FinishReason: FinishReason(s.finish, len(calls) > 0), Usage: &u, Signature: s.sig}
 }
 
 func (s *stream) Close() error { return s.es.Close() }

@@ -23,12 +23,27 @@ type ChatRequest struct {
 	MaxTokens   int           `json:"max_tokens,omitempty"`
 	// MaxCompletionTokens replaces MaxTokens for OpenAI's reasoning models,
 	// which reject max_tokens (see usesMaxCompletionTokens).
-	MaxCompletionTokens int            `json:"max_completion_tokens,omitempty"`
-	Stop                []string       `json:"stop,omitempty"`
-	Tools               []ChatTool     `json:"tools,omitempty"`
-	ToolChoice          any            `json:"tool_choice,omitempty"`
-	Stream              bool           `json:"stream,omitempty"`
-	StreamOptions       *StreamOptions `json:"stream_options,omitempty"`
+	MaxCompletionTokens int             `json:"max_completion_tokens,omitempty"`
+	Stop                []string        `json:"stop,omitempty"`
+	Tools               []ChatTool      `json:"tools,omitempty"`
+	ToolChoice          any             `json:"tool_choice,omitempty"`
+	Stream              bool            `json:"stream,omitempty"`
+	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
+	Seed                *int64          `json:"seed,omitempty"`
+	PresencePenalty     *float64        `json:"presence_penalty,omitempty"`
+	FrequencyPenalty    *float64        `json:"frequency_penalty,omitempty"`
+	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
+	ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
+	// Extra holds further top-level fields, sent verbatim after the ones
+	// above in key order (see AppendJSON); a key naming a field above is
+	// never sent, so the client cannot override what the gateway owns.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// ResponseFormat is response_format; JSONSchema is the json_schema object.
+type ResponseFormat struct {
+	Type       string          `json:"type"`
+	JSONSchema json.RawMessage `json:"json_schema,omitempty"`
 }
 
 // StreamOptions asks for a final usage chunk.
@@ -44,6 +59,8 @@ type ChatMessage struct {
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"`
 	Name       string     `json:"name,omitempty"`
+	// ExtraContent carries a Gemini text signature (see ExtraContent).
+	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
 }
 
 // ToolCall is a call in a message, or a fragment of one in a stream delta.
@@ -52,6 +69,46 @@ type ToolCall struct {
 	ID       string       `json:"id,omitempty"`
 	Type     string       `json:"type,omitempty"`
 	Function FunctionCall `json:"function"`
+	// ExtraContent carries the call's Gemini thought signature.
+	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
+}
+
+// ExtraContent is how Gemini's OpenAI-compatible endpoint carries thought
+// signatures: extra_content.google.thought_signature on a tool call, and
+// on the message (or delta) for a signature of the answer's text. It
+// wants them back unchanged on the same call or message, and Gemini 3
+// rejects function-calling turns whose calls lost them.
+type ExtraContent struct {
+	Google *GoogleExtra `json:"google,omitempty"`
+}
+
+// GoogleExtra is extra_content.google.
+type GoogleExtra struct {
+	ThoughtSignature string `json:"thought_signature,omitempty"`
+}
+
+// Signature returns the thought signature e carries, or "".
+func (e *ExtraContent) Signature() string {
+	if e == nil || e.Google == nil {
+		return ""
+	}
+	return e.Google.ThoughtSignature
+}
+
+func signatureExtra(sig string) *ExtraContent {
+	if sig == "" {
+		return nil
+	}
+	return &ExtraContent{Google: &GoogleExtra{ThoughtSignature: sig}}
+}
+
+// sendsSignatures reports whether model is a Gemini model, the only
+// family whose signatures mean anything and whose OpenAI-compatible
+// endpoints (Google's own, Vertex's "google/gemini-...") accept
+// extra_content. OpenAI itself refuses unknown message fields, and a
+// conversation begun with Gemini may be routed to any model later.
+func sendsSignatures(model string) bool {
+	return strings.Contains(strings.ToLower(model), "gemini")
 }
 
 // FunctionCall names the function and carries its JSON arguments as text.
@@ -110,7 +167,13 @@ type CompletionTokensDetails struct {
 // also asks for a usage chunk.
 func ToWire(req *provider.Request, stream bool) (*ChatRequest, error) {
 	w := &ChatRequest{Model: req.Model, Temperature: req.Temperature, TopP: req.TopP, Stop: req.Stop,
-		Messages: make([]ChatMessage, 0, len(req.Messages))}
+		Messages: make([]ChatMessage, 0, len(req.Messages)),
+		Seed:     req.Seed, PresencePenalty: req.PresencePenalty, FrequencyPenalty: req.FrequencyPenalty,
+		ReasoningEffort: req.ReasoningEffort, Extra: req.Extra}
+	if rf := req.ResponseFormat; rf != nil {
+		w.ResponseFormat = &ResponseFormat{Type: rf.Type, JSONSchema: rf.JSONSchema}
+	}
+	signed := sendsSignatures(req.Model)
 	switch {
 	case req.MaxTokens <= 0:
 	case usesMaxCompletionTokens(req.Model):
@@ -137,7 +200,14 @@ func ToWire(req *provider.Request, stream bool) (*ChatRequest, error) {
 			if !json.Valid([]byte(args)) {
 				return nil, apierr.New(apierr.Invalid, "messages[%d].tool_calls[%d]: arguments of %q are not valid JSON", i, j, tc.Name)
 			}
-			cm.ToolCalls = append(cm.ToolCalls, ToolCall{ID: tc.ID, Type: "function", Function: FunctionCall{Name: tc.Name, Arguments: args}})
+			call := ToolCall{ID: tc.ID, Type: "function", Function: FunctionCall{Name: tc.Name, Arguments: args}}
+			if signed {
+				call.ExtraContent = signatureExtra(tc.Signature)
+			}
+			cm.ToolCalls = append(cm.ToolCalls, call)
+		}
+		if signed && m.Role == "assistant" {
+			cm.ExtraContent = signatureExtra(m.Signature)
 		}
 		if m.Content == "" && len(cm.ToolCalls) > 0 {
 			cm.Content = nil
@@ -188,7 +258,7 @@ func FromWire(w *ChatResponse) (*provider.Response, error) {
 		return nil, fmt.Errorf("no choices[0].message")
 	}
 	c := w.Choices[0]
-	out := &provider.Response{Model: w.Model}
+	out := &provider.Response{Model: w.Model, Signature: c.Message.ExtraContent.Signature()}
 	if c.Message.Content != nil {
 		out.Text = *c.Message.Content
 	}
@@ -197,7 +267,8 @@ func FromWire(w *ChatResponse) (*provider.Response, error) {
 		if id == "" {
 			id = fmt.Sprintf("call_%d", i)
 		}
-		out.ToolCalls = append(out.ToolCalls, provider.ToolCall{ID: id, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		out.ToolCalls = append(out.ToolCalls, provider.ToolCall{ID: id, Name: tc.Function.Name, Arguments: tc.Function.Arguments,
+			Signature: tc.ExtraContent.Signature()})
 	}
 	out.FinishReason = FinishReason(c.FinishReason, len(out.ToolCalls) > 0)
 	out.Usage = UsageOf(w.Usage)
