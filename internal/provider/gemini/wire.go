@@ -53,12 +53,20 @@ type FunctionResponse struct {
 	Response json.RawMessage `json:"response"`
 }
 
-// GenerationConfig holds the sampling parameters.
+// GenerationConfig holds the sampling parameters. The fields after
+// StopSequences are set from the request's OpenAI options (options.go).
 type GenerationConfig struct {
-	Temperature     *float64 `json:"temperature,omitempty"`
-	TopP            *float64 `json:"topP,omitempty"`
-	MaxOutputTokens int      `json:"maxOutputTokens,omitempty"`
-	StopSequences   []string `json:"stopSequences,omitempty"`
+	Temperature        *float64        `json:"temperature,omitempty"`
+	TopP               *float64        `json:"topP,omitempty"`
+	MaxOutputTokens    int             `json:"maxOutputTokens,omitempty"`
+	StopSequences      []string        `json:"stopSequences,omitempty"`
+	TopK               *int            `json:"topK,omitempty"`
+	Seed               *int32          `json:"seed,omitempty"`
+	PresencePenalty    *float64        `json:"presencePenalty,omitempty"`
+	FrequencyPenalty   *float64        `json:"frequencyPenalty,omitempty"`
+	ResponseMimeType   string          `json:"responseMimeType,omitempty"`
+	ResponseJSONSchema json.RawMessage `json:"responseJsonSchema,omitempty"`
+	ThinkingConfig     *ThinkingConfig `json:"thinkingConfig,omitempty"`
 }
 
 // Tool groups function declarations.
@@ -181,6 +189,9 @@ func convert(req *provider.Request) (*GenerateContentRequest, error) {
 		return nil, apierr.New(apierr.Invalid, "request has no user or assistant content")
 	}
 	w.GenerationConfig = generationConfig(req)
+	if err := w.applyOptions(req); err != nil {
+		return nil, err
+	}
 	if err := w.setTools(req); err != nil {
 		return nil, err
 	}
