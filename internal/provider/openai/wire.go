@@ -173,7 +173,13 @@ func ToWire(req *provider.Request, stream bool) (*ChatRequest, error) {
 	if rf := req.ResponseFormat; rf != nil {
 		w.ResponseFormat = &ResponseFormat{Type: rf.Type, JSONSchema: rf.JSONSchema}
 	}
-	signed := sendsSignatures(req.Model)
+	// Most requests carry no signature: the model is only looked at for one.
+	extra := func(sig string) *ExtraContent {
+		if sig == "" || !sendsSignatures(req.Model) {
+			return nil
+		}
+		return signatureExtra(sig)
+	}
 	switch {
 	case req.MaxTokens <= 0:
 	case usesMaxCompletionTokens(req.Model):
@@ -200,14 +206,11 @@ func ToWire(req *provider.Request, stream bool) (*ChatRequest, error) {
 			if !json.Valid([]byte(args)) {
 				return nil, apierr.New(apierr.Invalid, "messages[%d].tool_calls[%d]: arguments of %q are not valid JSON", i, j, tc.Name)
 			}
-			call := ToolCall{ID: tc.ID, Type: "function", Function: FunctionCall{Name: tc.Name, Arguments: args}}
-			if signed {
-				call.ExtraContent = signatureExtra(tc.Signature)
-			}
-			cm.ToolCalls = append(cm.ToolCalls, call)
+			cm.ToolCalls = append(cm.ToolCalls, ToolCall{ID: tc.ID, Type: "function",
+				Function: FunctionCall{Name: tc.Name, Arguments: args}, ExtraContent: extra(tc.Signature)})
 		}
-		if signed && m.Role == "assistant" {
-			cm.ExtraContent = signatureExtra(m.Signature)
+		if m.Role == "assistant" {
+			cm.ExtraContent = extra(m.Signature)
 		}
 		if m.Content == "" && len(cm.ToolCalls) > 0 {
 			cm.Content = nil
