@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
@@ -104,6 +105,14 @@ type Budgets struct {
 	cfg BudgetConfig
 	c   Counter
 	now func() time.Time
+	win atomic.Pointer[windowName] // the last window named, reused while it lasts
+}
+
+// windowName caches a period window's bucket prefix: formatting the date
+// on every request showed up in the gateway's profile.
+type windowName struct {
+	from, to time.Time // [from, to)
+	name     string
 }
 
 // Option configures Budgets.
@@ -147,13 +156,26 @@ func (b *Budgets) keyLimit(keyID string) float64 {
 // window returns the current period's bucket-name prefix and its TTL.
 func (b *Budgets) window(t time.Time) (string, time.Duration) {
 	t = t.UTC()
+	var ttl time.Duration
 	switch b.cfg.Period {
 	case PeriodDaily:
-		return "daily/" + t.Format("2006-01-02"), 49 * time.Hour
+		ttl = 49 * time.Hour
 	case PeriodMonthly:
-		return "monthly/" + t.Format("2006-01"), 63 * 24 * time.Hour
+		ttl = 63 * 24 * time.Hour
+	default:
+		return "total", 0
 	}
-	return "total", 0
+	if w := b.win.Load(); w != nil && !t.Before(w.from) && t.Before(w.to) {
+		return w.name, ttl
+	}
+	w := &windowName{from: b.PeriodStart(t)}
+	if b.cfg.Period == PeriodDaily {
+		w.to, w.name = w.from.AddDate(0, 0, 1), "daily/"+t.Format("2006-01-02")
+	} else {
+		w.to, w.name = w.from.AddDate(0, 1, 0), "monthly/"+t.Format("2006-01")
+	}
+	b.win.Store(w)
+	return w.name, ttl
 }
 
 // PeriodStart is the start of the window containing t (zero for total).
@@ -181,6 +203,9 @@ func (b *Budgets) buckets(keyID string, t time.Time) []Bucket {
 func sanitize(keyID string) string {
 	if keyID == "" {
 		return Anonymous
+	}
+	if !strings.ContainsAny(keyID, "/ ") {
+		return keyID
 	}
 	return keyEscaper.Replace(keyID)
 }
