@@ -5,6 +5,24 @@
 // Requests are parsed field by field so that every error names the field a
 // client got wrong, and fields this gateway does not know are kept verbatim
 // in Extra rather than silently dropped.
+//
+// What happens to each request field:
+//   - owned by the gateway: model, messages, stream, stream_options, n
+//     (only 1), max_tokens/max_completion_tokens (the budget reservation
+//     relies on them), tools, tool_choice;
+//   - typed, and mapped by the Gemini and OpenAI-compatible providers:
+//     temperature, top_p, stop, seed,
+//     presence_penalty, frequency_penalty, response_format (text,
+//     json_object, json_schema), reasoning_effort;
+//   - forwarded verbatim to OpenAI-compatible upstreams: user and every
+//     unknown field (top_k, logit_bias, parallel_tool_calls, metadata...);
+//     the Gemini provider maps top_k, refuses those that would change the
+//     answer (logit_bias, web_search_options) and ignores the rest;
+//   - refused here, since the answer would carry what the gateway drops:
+//     logprobs/top_logprobs, audio output, the legacy functions API.
+//
+// Gemini thought signatures travel in the shape of Gemini's own
+// OpenAI-compatible endpoint (see ExtraContent).
 package openaiapi
 
 import (
