@@ -11,9 +11,8 @@
 //     (only 1), max_tokens/max_completion_tokens (the budget reservation
 //     relies on them), tools, tool_choice;
 //   - typed, and mapped by the Gemini and OpenAI-compatible providers:
-//     temperature, top_p, stop, seed,
-//     presence_penalty, frequency_penalty, response_format (text,
-//     json_object, json_schema), reasoning_effort;
+//     temperature, top_p, stop, seed, presence_penalty, frequency_penalty,
+//     response_format (text, json_object, json_schema), reasoning_effort;
 //   - forwarded verbatim to OpenAI-compatible upstreams: user and every
 //     unknown field (top_k, logit_bias, parallel_tool_calls, metadata...);
 //     the Gemini provider maps top_k, refuses those that would change the
