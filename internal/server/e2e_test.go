@@ -43,6 +43,19 @@ type real struct {
 
 // startReal serves a gateway with two models on a new fake: flash (Gemini
 // protocol) and mini (OpenAI protocol); extra is appended to the config.
+// fakeStats snapshots the fake upstream's counters once its handlers have
+// finished: a client can read a whole answer before the handler that wrote
+// it has counted the call.
+func fakeStats(t *testing.T, fake *upstreamfake.Server) upstreamfake.Stats {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := fake.WaitIdle(ctx); err != nil {
+		t.Fatalf("upstream calls still in flight after 5 s: %v (%+v)", err, fake.Stats())
+	}
+	return fake.Stats()
+}
+
 func startReal(t *testing.T, extra string, fakeOpts ...upstreamfake.Option) *real {
 	t.Helper()
 	fake := upstreamfake.New(t, append([]upstreamfake.Option{upstreamfake.WithAPIKey("")}, fakeOpts...)...)
@@ -201,7 +214,7 @@ func TestE2EBothProtocols(t *testing.T) {
 		}
 	}
 	r.ts.Close() // drain, so every record is written
-	st := r.fake.Stats()
+	st := fakeStats(t, r.fake)
 	sum := r.summary()
 	wantCost := float64(st.Usage.Total()) * 1000 / 1e6
 	if sum.Requests != 4 || sum.InputTokens != st.Usage.Input || sum.OutputTokens != st.Usage.Output+st.Usage.Thinking || math.Abs(sum.CostUSD-wantCost) > 1e-9 {
@@ -221,7 +234,7 @@ func TestE2EFallbackOn500(t *testing.T) {
 			if !strings.HasPrefix(text, "Answer from gpt-4o-mini") || resp.Header.Get("X-Router-Model") != "mini" || resp.Header.Get("X-Router-Fallback-From") != "flash" {
 				t.Errorf("text %q headers %v", text, resp.Header)
 			}
-			if st := r.fake.Stats(); st.ByModel["gemini-2.5-flash"] != 2 || st.ByModel["gpt-4o-mini"] != 1 {
+			if st := fakeStats(t, r.fake); st.ByModel["gemini-2.5-flash"] != 2 || st.ByModel["gpt-4o-mini"] != 1 {
 				t.Errorf("calls by model %v (want 2 tries of flash, then mini)", st.ByModel)
 			}
 		})
@@ -279,7 +292,7 @@ func TestE2EMidStreamFailure(t *testing.T) {
 	if last := events[len(events)-1]; !strings.HasPrefix(last, `data: {"error":{`) || strings.Contains(body, "[DONE]") {
 		t.Errorf("want a final error event and no [DONE]:\n%s", body)
 	}
-	if r.fake.Stats().ByModel["gpt-4o-mini"] != 0 {
+	if fakeStats(t, r.fake).ByModel["gpt-4o-mini"] != 0 {
 		t.Error("fell back after bytes were sent")
 	}
 }
@@ -307,7 +320,7 @@ func TestE2EClientDisconnectMidStream(t *testing.T) {
 	if !strings.Contains(r.logs.String(), `"status":499`) {
 		t.Errorf("no 499 in logs: %s", r.logs.String())
 	}
-	if st := r.fake.Stats(); st.InFlight != 0 {
+	if st := fakeStats(t, r.fake); st.InFlight != 0 {
 		t.Errorf("upstream call still in flight after the client left: %+v", st)
 	}
 }
@@ -376,7 +389,7 @@ func checkBudget(t *testing.T, n int, codes map[int]int, fake *upstreamfake.Serv
 		sum.Requests += s.Requests
 		sum.CostUSD += s.CostUSD
 	}
-	st := fake.Stats()
+	st := fakeStats(t, fake)
 	upstreamCost := float64(st.Usage.Total()) * 1000 / 1e6
 	t.Logf("statuses %v, recorded $%.4f over %d requests, upstream calls %d", codes, sum.CostUSD, sum.Requests, st.Calls)
 	if codes[200]+codes[429] != n || codes[200] < 40 || codes[200] > 50 {
