@@ -259,48 +259,23 @@ func (m *ChatMessage) appendJSON(dst []byte) []byte {
 }
 
 func (e *ExtraContent) appendJSON(dst []byte) []byte {
-	if e.Google == nil {
-		return append(dst, "{}"...)
+	return wirejson.AppendExtra(dst, e.wire())
+}
+
+// wire is e in wirejson's terms; a nil e is absent.
+func (e *ExtraContent) wire() wirejson.Extra {
+	if e == nil {
+		return wirejson.Extra{}
 	}
-	if e.Google.ThoughtSignature == "" {
-		return append(dst, `{"google":{}}`...)
+	x := wirejson.Extra{Present: true}
+	if e.Google != nil {
+		x.Google, x.Signature = true, e.Google.ThoughtSignature
 	}
-	dst = append(dst, `{"google":{"thought_signature":`...)
-	dst = wirejson.AppendString(dst, e.Google.ThoughtSignature)
-	return append(dst, "}}"...)
+	return x
 }
 
 func (tc *ToolCall) appendJSON(dst []byte) []byte {
-	dst = append(dst, '{')
-	if tc.Index != nil {
-		dst = append(dst, `"index":`...)
-		dst = strconv.AppendInt(dst, int64(*tc.Index), 10)
-		dst = append(dst, ',')
-	}
-	if tc.ID != "" {
-		dst = append(dst, `"id":`...)
-		dst = wirejson.AppendString(dst, tc.ID)
-		dst = append(dst, ',')
-	}
-	if tc.Type != "" {
-		dst = append(dst, `"type":`...)
-		dst = wirejson.AppendString(dst, tc.Type)
-		dst = append(dst, ',')
-	}
-	dst = append(dst, `"function":{`...)
-	if tc.Function.Name != "" {
-		dst = append(dst, `"name":`...)
-		dst = wirejson.AppendString(dst, tc.Function.Name)
-		dst = append(dst, ',')
-	}
-	dst = append(dst, `"arguments":`...)
-	dst = wirejson.AppendString(dst, tc.Function.Arguments)
-	dst = append(dst, '}')
-	if tc.ExtraContent != nil {
-		dst = append(dst, `,"extra_content":`...)
-		dst = tc.ExtraContent.appendJSON(dst)
-	}
-	return append(dst, '}')
+	return wirejson.AppendToolCall(dst, tc.Index, tc.ID, tc.Type, tc.Function.Name, tc.Function.Arguments, tc.ExtraContent.wire())
 }
 
 // optionsSizeHint bounds what the rarer parts of req add to its body:

@@ -110,3 +110,62 @@ func AppendFloat(dst []byte, f float64) ([]byte, error) {
 	}
 	return dst, nil
 }
+
+// Extra is an extra_content object as Gemini's OpenAI-compatible endpoint
+// writes it on tool calls and messages: absent, {}, {"google":{}}, or
+// carrying a thought signature. The gateway's responses and the upstream
+// requests share this shape, so they share its encoding.
+type Extra struct {
+	Present, Google bool
+	Signature       string
+}
+
+// AppendExtra appends e as encoding/json writes the equivalent struct (e
+// must be Present).
+func AppendExtra(dst []byte, e Extra) []byte {
+	if !e.Google {
+		return append(dst, "{}"...)
+	}
+	if e.Signature == "" {
+		return append(dst, `{"google":{}}`...)
+	}
+	dst = append(dst, `{"google":{"thought_signature":`...)
+	dst = AppendString(dst, e.Signature)
+	return append(dst, "}}"...)
+}
+
+// AppendToolCall appends an OpenAI tool call object as encoding/json
+// writes it: index, id and type omitted when empty, then function with
+// name (omitted when empty) and arguments, then extra_content if present.
+func AppendToolCall(dst []byte, index *int, id, typ, name, args string, e Extra) []byte {
+	dst = append(dst, '{')
+	if index != nil {
+		dst = append(dst, `"index":`...)
+		dst = strconv.AppendInt(dst, int64(*index), 10)
+		dst = append(dst, ',')
+	}
+	if id != "" {
+		dst = append(dst, `"id":`...)
+		dst = AppendString(dst, id)
+		dst = append(dst, ',')
+	}
+	if typ != "" {
+		dst = append(dst, `"type":`...)
+		dst = AppendString(dst, typ)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"function":{`...)
+	if name != "" {
+		dst = append(dst, `"name":`...)
+		dst = AppendString(dst, name)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"arguments":`...)
+	dst = AppendString(dst, args)
+	dst = append(dst, '}')
+	if e.Present {
+		dst = append(dst, `,"extra_content":`...)
+		dst = AppendExtra(dst, e)
+	}
+	return append(dst, '}')
+}
