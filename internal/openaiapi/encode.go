@@ -23,18 +23,7 @@ func (c *ChatCompletion) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `,"model":`...)
 	dst = wirejson.AppendString(dst, c.Model)
 	dst = append(dst, `,"choices":`...)
-	if c.Choices == nil {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, '[')
-		for i := range c.Choices {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = c.Choices[i].appendJSON(dst)
-		}
-		dst = append(dst, ']')
-	}
+	dst = wirejson.AppendArray(dst, c.Choices, (*Choice).appendJSON)
 	if c.Usage != nil {
 		var err error
 		dst = append(dst, `,"usage":`...)
@@ -68,18 +57,12 @@ func (ch *Choice) appendJSON(dst []byte) []byte {
 	dst = append(dst, `,"message":{"role":`...)
 	dst = wirejson.AppendString(dst, m.Role)
 	dst = append(dst, `,"content":`...)
-	dst = appendStringPtr(dst, m.Content)
+	dst = wirejson.AppendStringPtr(dst, m.Content)
 	dst = append(dst, `,"refusal":`...)
-	dst = appendStringPtr(dst, m.Refusal)
+	dst = wirejson.AppendStringPtr(dst, m.Refusal)
 	if len(m.ToolCalls) > 0 {
-		dst = append(dst, `,"tool_calls":[`...)
-		for i := range m.ToolCalls {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = m.ToolCalls[i].appendJSON(dst)
-		}
-		dst = append(dst, ']')
+		dst = append(dst, `,"tool_calls":`...)
+		dst = wirejson.AppendArray(dst, m.ToolCalls, (*ToolCall).appendJSON)
 	}
 	if m.ExtraContent != nil {
 		dst = append(dst, `,"extra_content":`...)
@@ -91,13 +74,6 @@ func (ch *Choice) appendJSON(dst []byte) []byte {
 		return append(dst, `,"logprobs":null}`...)
 	}
 	return append(dst, `,"logprobs":{}}`...)
-}
-
-func appendStringPtr(dst []byte, s *string) []byte {
-	if s == nil {
-		return append(dst, "null"...)
-	}
-	return wirejson.AppendString(dst, *s)
 }
 
 func (tc *ToolCall) appendJSON(dst []byte) []byte {

@@ -16,18 +16,7 @@ func (w *ChatRequest) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"model":`...)
 	dst = wirejson.AppendString(dst, w.Model)
 	dst = append(dst, `,"messages":`...)
-	if w.Messages == nil {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, '[')
-		for i := range w.Messages {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = w.Messages[i].appendJSON(dst)
-		}
-		dst = append(dst, ']')
-	}
+	dst = wirejson.AppendArray(dst, w.Messages, (*ChatMessage).appendJSON)
 	if w.Temperature != nil {
 		dst = append(dst, `,"temperature":`...)
 		if dst, err = wirejson.AppendFloat(dst, *w.Temperature); err != nil {
@@ -228,20 +217,10 @@ func (m *ChatMessage) appendJSON(dst []byte) []byte {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"content":`...)
-	if m.Content == nil {
-		dst = append(dst, "null"...)
-	} else {
-		dst = wirejson.AppendString(dst, *m.Content)
-	}
+	dst = wirejson.AppendStringPtr(dst, m.Content)
 	if len(m.ToolCalls) > 0 {
-		dst = append(dst, `,"tool_calls":[`...)
-		for i := range m.ToolCalls {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = m.ToolCalls[i].appendJSON(dst)
-		}
-		dst = append(dst, ']')
+		dst = append(dst, `,"tool_calls":`...)
+		dst = wirejson.AppendArray(dst, m.ToolCalls, (*ToolCall).appendJSON)
 	}
 	if m.ToolCallID != "" {
 		dst = append(dst, `,"tool_call_id":`...)

@@ -169,3 +169,27 @@ func AppendToolCall(dst []byte, index *int, id, typ, name, args string, e Extra)
 	}
 	return append(dst, '}')
 }
+
+// AppendArray appends s as encoding/json writes a slice: null when nil,
+// else its elements, each appended by elem, in brackets.
+func AppendArray[T any](dst []byte, s []T, elem func(*T, []byte) []byte) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i := range s {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = elem(&s[i], dst)
+	}
+	return append(dst, ']')
+}
+
+// AppendStringPtr appends *s as a JSON string, or null when s is nil.
+func AppendStringPtr(dst []byte, s *string) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return AppendString(dst, *s)
+}
