@@ -24,12 +24,8 @@ func (v *Vector) Reset() { v.Idx, v.Val = v.Idx[:0], v.Val[:0] }
 // word and character n-grams plus standardised characteristics. It is
 // immutable after Fit or decoding and safe for concurrent use.
 type Vectorizer struct {
-	cfg Config
-	// idf[b*stride] is bucket b's IDF; 0 marks a bucket unseen in
-	// training. stride is 1 unless WithIDFLayout interleaved the IDF
-	// with a model's weights.
-	idf       []float32
-	stride    int
+	cfg       Config
+	idf       []float32 // per bucket; 0 marks a bucket unseen in training
 	denseMean [NumDense]float64
 	denseStd  [NumDense]float64
 	docs      int
@@ -51,7 +47,7 @@ func Fit(ctx context.Context, cfg Config, queries []string) (*Vectorizer, error)
 	if len(queries) == 0 {
 		return nil, errors.New("fit vectorizer: no training queries")
 	}
-	v := &Vectorizer{cfg: cfg, docs: len(queries), stride: 1}
+	v := &Vectorizer{cfg: cfg, docs: len(queries)}
 	df := make([]int32, 1<<cfg.HashBits)
 	var sum, sumSq [NumDense]float64
 	sc := newScratch(cfg.HashBits)
@@ -105,11 +101,10 @@ func (v *Vectorizer) Transform(query string, out *Vector) {
 	v.cfg.extract(Truncate(query, v.cfg.MaxQueryBytes), sc)
 	half := uint32(1) << (v.cfg.HashBits - 1)
 	var wordNorm, charNorm float64
-	idfs, stride := v.idf, v.stride
 	for _, b := range sc.touched {
 		c := sc.counts[b]
 		sc.counts[b] = 0
-		idf := idfs[int(b)*stride]
+		idf := v.idf[b]
 		if idf == 0 {
 			continue // never seen in training: no weight could use it
 		}
@@ -151,33 +146,6 @@ func (v *Vectorizer) Transform(query string, out *Vector) {
 	v.pool.Put(sc)
 }
 
-// IDF returns bucket b's inverse document frequency (0 for a bucket
-// unseen in training, whose n-grams Transform drops). b must be below
-// 2^HashBits.
-func (v *Vectorizer) IDF(b uint32) float32 { return v.idf[int(b)*v.stride] }
-
-// WithIDFLayout returns a vectorizer that computes exactly what v does but
-// reads bucket b's IDF from table[b*stride]. A model stores its weights
-// for bucket b next to it (table[b*stride+1:...]), so the IDF and the
-// weights of an n-gram share one cache line: on a 100-word query that
-// halves the cache lines a decision touches in tables of megabytes. The
-// table must already hold v's IDF at those positions (checked bit for
-// bit); the caller must not change them afterwards.
-func (v *Vectorizer) WithIDFLayout(table []float32, stride int) (*Vectorizer, error) {
-	n := 1 << v.cfg.HashBits
-	if stride < 1 || len(table) < n*stride {
-		return nil, fmt.Errorf("idf layout: %d values with stride %d cannot hold %d buckets", len(table), stride, n)
-	}
-	for b := range n {
-		if math.Float32bits(table[b*stride]) != math.Float32bits(v.idf[b*v.stride]) {
-			return nil, fmt.Errorf("idf layout: bucket %d holds %g, the vectorizer's IDF is %g", b, table[b*stride], v.idf[b*v.stride])
-		}
-	}
-	w := &Vectorizer{cfg: v.cfg, idf: table[: (n-1)*stride+1 : (n-1)*stride+1], stride: stride,
-		denseMean: v.denseMean, denseStd: v.denseStd, docs: v.docs}
-	return w, nil
-}
-
 func invSqrt(x float64) float32 {
 	if x <= 0 {
 		return 0
@@ -194,8 +162,8 @@ func (v *Vectorizer) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, FeatureVersion)
 	b = binary.LittleEndian.AppendUint32(b, uint32(v.cfg.HashBits))
 	b = binary.LittleEndian.AppendUint32(b, uint32(v.docs))
-	for k := range 1 << v.cfg.HashBits {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v.idf[k*v.stride]))
+	for _, x := range v.idf {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
 	}
 	for k := range NumDense {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.denseMean[k]))
@@ -225,7 +193,7 @@ func DecodeVectorizer(cfg Config, data []byte) (*Vectorizer, error) {
 	if bits := le.Uint32(data[8:]); int(bits) != cfg.HashBits {
 		return nil, fmt.Errorf("vectorizer state: hash_bits %d does not match config %d", bits, cfg.HashBits)
 	}
-	v := &Vectorizer{cfg: cfg, docs: int(le.Uint32(data[12:])), idf: make([]float32, 1<<cfg.HashBits), stride: 1}
+	v := &Vectorizer{cfg: cfg, docs: int(le.Uint32(data[12:])), idf: make([]float32, 1<<cfg.HashBits)}
 	p := data[16:]
 	for i := range v.idf {
 		x := math.Float32frombits(le.Uint32(p[4*i:]))

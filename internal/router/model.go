@@ -72,8 +72,6 @@ type Model struct {
 	bias   [numOut]float32
 	knn    *knnIndex
 	topic  *topicHead
-	rows   []float32            // fused IDF+weights per hashed bucket (rows.go)
-	rowVec *features.Vectorizer // m.vec reading its IDF from rows
 	vecs   sync.Pool
 	scorer scoreFunc
 }
@@ -135,13 +133,8 @@ func (m *Model) Predict(query string) Prediction {
 		m.vecs.Put(v)
 	default:
 		v := m.getVector()
-		if m.rowVec != nil {
-			m.rowVec.Transform(query, v)
-			m.linearPredictRows(v, &p)
-		} else {
-			m.vec.Transform(query, v)
-			m.linearPredict(v, &p)
-		}
+		m.vec.Transform(query, v)
+		m.linearPredict(v, &p)
 		m.vecs.Put(v)
 	}
 	if s, ok := scoreInline(m.Meta.ScoreKind, &p); ok {
@@ -172,12 +165,7 @@ func (m *Model) linearPredict(v *features.Vector, p *Prediction) {
 		z5 += x * float64(row[5])
 		z6 += x * float64(row[6])
 	}
-	m.finishLinear(v, p, [numOut]float64{z0, z1, z2, z3, z4, z5, z6})
-}
-
-// finishLinear turns the logits into the heads' probabilities and adds
-// the topic head's gain.
-func (m *Model) finishLinear(v *features.Vector, p *Prediction, z [numOut]float64) {
+	z := [numOut]float64{z0, z1, z2, z3, z4, z5, z6}
 	softmax(z[:numPolicies], p.Policy[:])
 	softmax(z[numPolicies:], p.Outcome[:])
 	if m.topic != nil {

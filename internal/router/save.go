@@ -200,7 +200,6 @@ func Load(dir string) (*Model, error) {
 	if err := m.decodeWeights(weights); err != nil {
 		return nil, fmt.Errorf("%s: %w", wPath, err)
 	}
-	m.fuseRows()
 	if m.scorer, err = scorer(meta.ScoreKind); err != nil {
 		return nil, fmt.Errorf("%s: %w", metaPath, err)
 	}

@@ -140,7 +140,6 @@ func newModel(meta Meta, f *fitted, lin *linear) *Model {
 		for k, x := range lin.b {
 			m.bias[k] = float32(x)
 		}
-		m.fuseRows()
 	}
 	m.scorer = func(p *Prediction) float64 { return p.Score }
 	return m
