@@ -15,6 +15,8 @@ func ReadBodyInto(buf []byte, r io.Reader, limit, sizeHint int64) ([]byte, error
 	if sizeHint > 0 && sizeHint <= limit && int64(cap(buf)) < sizeHint+1 {
 		// +1 so the read that sees EOF does not grow the buffer.
 		buf = make([]byte, 0, sizeHint+1)
+	} else if cap(buf) == 0 {
+		buf = make([]byte, 0, 512) // where io.ReadAll starts
 	}
 	lr := io.LimitReader(r, limit+1)
 	for {

@@ -160,14 +160,11 @@ var ErrTooLarge = errors.New("response body too large")
 
 // ReadBody reads at most limit bytes, failing (not truncating) when longer.
 func ReadBody(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return b, err
+	b, err := ReadBodyInto(nil, r, limit, 0)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, err
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
-	}
-	return b, nil
+	return b, err
 }
 
 // ReadErrorBody reads the start of an error response body.
@@ -178,12 +175,9 @@ func ReadErrorBody(r io.Reader) []byte {
 
 // Body reads a successful response body, mapping failures to apierr.
 func (c Call) Body(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
-	b, err := ReadBody(r, limit)
-	if errors.Is(err, ErrTooLarge) {
-		return nil, c.Malformed(err)
-	}
+	b, err := c.BodyInto(ctx, nil, r, limit, 0)
 	if err != nil {
-		return nil, c.Transport(ctx, err)
+		return nil, err
 	}
 	return b, nil
 }
