@@ -46,11 +46,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if f := env.Getenv("LLMROUTER_LOG_FORMAT"); f != "" {
 		format = f // the environment overrides the config
 	}
-	interval := server.DefaultLogFlushInterval
-	if cfg.LogFlushInterval != nil {
-		interval = *cfg.LogFlushInterval
-	}
-	logw := logbuf.New(env.Stderr, interval, 64<<10)
+	logw := logbuf.New(env.Stderr, *cfg.LogFlushInterval, 64<<10) // LoadConfig set the default
 	defer logw.Close()
 	log := newLogger(logw, format, env.Getenv("LLMROUTER_LOG_LEVEL"))
 	srv, closeFn, err := server.Open(ctx, cfg, server.OpenOptions{Getenv: env.Getenv, Logger: log})

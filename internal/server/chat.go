@@ -51,7 +51,7 @@ type exchange struct {
 	errDetail string
 }
 
-// bodyPool recycles request and response body buffers.
+// bodyPool recycles request body buffers (responses use respPool).
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // putBody returns buf to the pool, emptied, unless an outsized body grew it.

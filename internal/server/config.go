@@ -142,7 +142,7 @@ func (c *Config) applyDefaults() {
 		c.LogFormat = "text"
 	}
 	if c.LogFlushInterval == nil {
-		d := DefaultLogFlushInterval
+		d := defaultLogFlushInterval
 		c.LogFlushInterval = &d
 	}
 	if c.Spend.SQLitePath == "" {
@@ -183,8 +183,8 @@ func (c *Config) Catalogue() (*config.Catalogue, error) {
 	return config.ParseCatalogue(data, "models")
 }
 
-// DefaultLogFlushInterval is log_flush_interval when the config is silent.
-const DefaultLogFlushInterval = 100 * time.Millisecond
+// defaultLogFlushInterval is log_flush_interval when the config is silent.
+const defaultLogFlushInterval = 100 * time.Millisecond
 
 // Validate reports the first bad setting on one line, named as in the file.
 func (c *Config) Validate() error {
