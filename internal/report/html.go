@@ -41,9 +41,9 @@ func WriteHTML(w io.Writer, cmp *eval.Comparison) error {
 		}
 	}
 	v.ShareChart = svgChart("Accuracy vs strong-call share", "share of queries sent to the strong model",
-		lines, marks, func(s series) []float64 { return s.share }, func(m marker) float64 { return m.share }, pctText)
+		lines, marks, func(s series) []float64 { return s.share }, func(m marker) float64 { return m.share }, percentLabels)
 	v.CostChart = svgChart("Accuracy vs cost per query", "cost per query (USD)",
-		lines, marks, func(s series) []float64 { return s.cost }, func(m marker) float64 { return m.cost }, func(x float64) string { return fmt.Sprintf("$%.3g", x) })
+		lines, marks, func(s series) []float64 { return s.cost }, func(m marker) float64 { return m.cost }, dollarLabels)
 	if err := tmpl.Execute(w, v); err != nil {
 		return fmt.Errorf("render report.html: %w", err)
 	}

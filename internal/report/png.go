@@ -22,6 +22,8 @@ func WritePNG(w io.Writer, cmp *eval.Comparison) error {
 	p.Title.Text = "Cost–quality curve: " + cmp.Benchmark
 	p.X.Label.Text = "share of queries sent to the strong model"
 	p.Y.Label.Text = "accuracy"
+	p.X.Tick.Marker = ticker(percentLabels)
+	p.Y.Tick.Marker = ticker(percentLabels)
 	p.Legend.Top = false
 	p.Legend.Left = false
 	p.Add(plotter.NewGrid())

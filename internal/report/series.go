@@ -92,9 +92,9 @@ func markerOf(r eval.Result, color string) marker {
 	return marker{name: r.Name, color: color, share: float64(r.StrongShare), cost: float64(r.CostPerQuery), acc: float64(r.Accuracy)}
 }
 
-// bounds returns the [lo, hi] range of the finite values, padded and
-// widened so a flat series still gets a visible axis.
-func bounds(vals ...[]float64) (lo, hi float64) {
+// extent returns the [lo, hi] range of the finite values; ok is false,
+// and the range [0, 1], when there are none.
+func extent(vals ...[]float64) (lo, hi float64, ok bool) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, vs := range vals {
 		for _, v := range vs {
@@ -105,7 +105,17 @@ func bounds(vals ...[]float64) (lo, hi float64) {
 		}
 	}
 	if lo > hi {
-		return 0, 1
+		return 0, 1, false
+	}
+	return lo, hi, true
+}
+
+// bounds returns the axis range for data in [lo, hi], padded so no point
+// sits on the frame, and widened so a flat series still gets a visible axis.
+// With no data (ok false) there is nothing to keep off the frame.
+func bounds(lo, hi float64, ok bool) (float64, float64) {
+	if !ok {
+		return lo, hi
 	}
 	if hi-lo < 1e-9 {
 		pad := math.Max(math.Abs(hi)*0.1, 0.01)

@@ -13,7 +13,6 @@ const (
 	svgW, svgH                 = 720.0, 420.0
 	padL, padR, padT, padB     = 64.0, 170.0, 30.0, 50.0
 	plotW, plotH               = svgW - padL - padR, svgH - padT - padB
-	ticks                      = 5
 	legendX, legendY, legendDY = svgW - padR + 16, padT + 10, 18.0
 )
 
@@ -26,7 +25,7 @@ func (a axis) at(v float64) float64 {
 
 // svgChart draws accuracy against x (strong share or cost) for every line
 // and marker. All text is HTML-escaped, so names cannot inject markup.
-func svgChart(title, xLabel string, lines []series, marks []marker, xOf func(series) []float64, markX func(marker) float64, xFmt func(float64) string) template.HTML {
+func svgChart(title, xLabel string, lines []series, marks []marker, xOf func(series) []float64, markX func(marker) float64, xFmt tickFormat) template.HTML {
 	var xs, ys [][]float64
 	for _, l := range lines {
 		xs, ys = append(xs, xOf(l)), append(ys, l.acc)
@@ -34,16 +33,18 @@ func svgChart(title, xLabel string, lines []series, marks []marker, xOf func(ser
 	for _, m := range marks {
 		xs, ys = append(xs, []float64{markX(m)}), append(ys, []float64{m.acc})
 	}
-	xlo, xhi := bounds(xs...)
-	ylo, yhi := bounds(ys...)
-	ax := axis{xlo, xhi, padL, padL + plotW}
-	ay := axis{ylo, yhi, padT + plotH, padT}
+	xlo, xhi, xok := extent(xs...)
+	ylo, yhi, yok := extent(ys...)
+	ax := axis{from: padL, to: padL + plotW}
+	ax.lo, ax.hi = bounds(xlo, xhi, xok)
+	ay := axis{from: padT + plotH, to: padT}
+	ay.lo, ay.hi = bounds(ylo, yhi, yok)
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" role="img" aria-label="%s">`, svgW, svgH, svgW, svgH, esc(title))
 	fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="#fff" stroke="#ccc"/>`, padL, padT, plotW, plotH)
 	fmt.Fprintf(&b, `<text x="%g" y="18" font-size="14" font-weight="bold">%s</text>`, padL, esc(title))
-	drawTicks(&b, ax, ay, xFmt)
+	drawTicks(&b, ax, ay, niceTicks(xlo, xhi, xFmt), niceTicks(ylo, yhi, percentLabels))
 	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="12" text-anchor="middle">%s</text>`, padL+plotW/2, svgH-10, esc(xLabel))
 	fmt.Fprintf(&b, `<text x="14" y="%g" font-size="12" text-anchor="middle" transform="rotate(-90 14 %g)">accuracy</text>`, padT+plotH/2, padT+plotH/2)
 	for i, l := range lines {
@@ -61,15 +62,18 @@ func svgChart(title, xLabel string, lines []series, marks []marker, xOf func(ser
 	return template.HTML(b.String()) // built from escaped text and numbers only
 }
 
-func drawTicks(b *strings.Builder, ax, ay axis, xFmt func(float64) string) {
-	for i := 0; i <= ticks; i++ {
-		t := float64(i) / ticks
-		xv, yv := ax.lo+t*(ax.hi-ax.lo), ay.lo+t*(ay.hi-ay.lo)
-		x, y := ax.at(xv), ay.at(yv)
+// drawTicks draws a grid line and a label at each tick. The ticks come from
+// the unpadded data range, so they can stop short of the frame.
+func drawTicks(b *strings.Builder, ax, ay axis, xt, yt []tick) {
+	for _, t := range xt {
+		x := ax.at(t.v)
 		fmt.Fprintf(b, `<line x1="%.2f" y1="%g" x2="%.2f" y2="%g" stroke="#eee"/>`, x, padT, x, padT+plotH)
+		fmt.Fprintf(b, `<text x="%.2f" y="%g" font-size="11" text-anchor="middle">%s</text>`, x, padT+plotH+16, esc(t.label))
+	}
+	for _, t := range yt {
+		y := ay.at(t.v)
 		fmt.Fprintf(b, `<line x1="%g" y1="%.2f" x2="%g" y2="%.2f" stroke="#eee"/>`, padL, y, padL+plotW, y)
-		fmt.Fprintf(b, `<text x="%.2f" y="%g" font-size="11" text-anchor="middle">%s</text>`, x, padT+plotH+16, esc(xFmt(xv)))
-		fmt.Fprintf(b, `<text x="%g" y="%.2f" font-size="11" text-anchor="end">%s</text>`, padL-6, y+4, esc(pctText(yv)))
+		fmt.Fprintf(b, `<text x="%g" y="%.2f" font-size="11" text-anchor="end">%s</text>`, padL-6, y+4, esc(t.label))
 	}
 }
 
@@ -102,5 +106,3 @@ func legend(b *strings.Builder, i int, color string, dashed bool, name string) {
 }
 
 func esc(s string) string { return html.EscapeString(s) }
-
-func pctText(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
