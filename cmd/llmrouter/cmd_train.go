@@ -64,10 +64,15 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	flags.Float64Var(&cfg.DefaultStrongShare, "strong-share", cfg.DefaultStrongShare, "initial threshold's strong share (recalibrate with 'llmrouter calibrate')")
 	flags.StringVar(&cfg.CheapModel, "cheap-model", "", "cheap model name recorded in the model (default "+router.DefaultCheapModel+")")
 	flags.StringVar(&cfg.StrongModel, "strong-model", "", "strong model name recorded in the model (default "+router.DefaultStrongModel+")")
+	cascadeOn := flags.Bool("cascade", true, "also fit the cascade verifier when the SFT rows carry cheap answers (cheap_answer)")
+	flags.Float64Var(&cfg.Cascade.EscalationShare, "cascade-share", 0, "cascade verifier's initial escalation share (0: the share that keeps 95% of strong-only accuracy; recalibrate with 'llmrouter calibrate --cascade-share')")
 	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
+	cfg.Cascade.Off = !*cascadeOn
 	switch {
+	case !(cfg.Cascade.EscalationShare >= 0 && cfg.Cascade.EscalationShare <= 1):
+		return fmt.Errorf("%w: --cascade-share %v outside [0, 1]", errUsage, cfg.Cascade.EscalationShare)
 	case cfg.Kind != router.KindClassifier && cfg.Kind != router.KindKNN && cfg.Kind != router.KindRandom:
 		return fmt.Errorf("%w: --router %q: want classifier, knn or random", errUsage, cfg.Kind)
 	case !(cfg.DefaultStrongShare >= 0 && cfg.DefaultStrongShare <= 1):

@@ -21,7 +21,8 @@ type example struct {
 	policy int // index in policy.Labels
 	cell   int // outcome cell, or -1 when the row has none
 	topic  string
-	row    int // index into the unique-query matrix
+	row    int    // index into the unique-query matrix
+	answer string // the cheap model's answer, for the cascade verifier
 }
 
 // pair is one DPO preference pair, parsed.
@@ -154,7 +155,7 @@ func parseSFT(r trainset.SFTRow) (example, error) {
 	if err != nil {
 		return example{}, err
 	}
-	return example{query: q, policy: pol, cell: cell, topic: r.Topic}, nil
+	return example{query: q, policy: pol, cell: cell, topic: r.Topic, answer: r.CheapAnswer}, nil
 }
 
 func parseDPO(r trainset.DPORow) (pair, error) {

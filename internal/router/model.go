@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/llmrouter/llmrouter/internal/cascade"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
 )
@@ -74,6 +75,10 @@ type Model struct {
 	topic  *topicHead
 	vecs   sync.Pool
 	scorer scoreFunc
+
+	// Cascade is the answer verifier trained next to the router, nil when
+	// the training rows had no cheap answers to learn from.
+	Cascade *cascade.Verifier
 }
 
 // Name implements Router.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/llmrouter/llmrouter/internal/cascade"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
@@ -98,6 +99,11 @@ func Save(dir string, m *Model) error {
 			return fmt.Errorf("save model: %w", err)
 		}
 	}
+	if m.Cascade != nil {
+		if err := cascade.Save(tmp, m.Cascade); err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+	}
 	// MkdirTemp and CreateTemp make private files; a model is shared data.
 	for _, name := range []string{WeightsFile, MetaFile} {
 		if err := os.Chmod(filepath.Join(tmp, name), 0o644); err != nil {
@@ -145,8 +151,14 @@ func encodeMeta(meta *Meta) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// SaveMeta rewrites only model.json (after calibrate), atomically.
+// SaveMeta rewrites only model.json and, with a cascade, cascade.json
+// (after calibrate), each atomically.
 func SaveMeta(dir string, m *Model) error {
+	if m.Cascade != nil {
+		if err := cascade.SaveMeta(dir, m.Cascade); err != nil {
+			return err
+		}
+	}
 	meta, err := encodeMeta(&m.Meta)
 	if err != nil {
 		return err
@@ -205,6 +217,9 @@ func Load(dir string) (*Model, error) {
 	}
 	if needsTopic(meta.ScoreKind) && m.topic == nil {
 		return nil, fmt.Errorf("%s: score kind %s needs a topic head, and %s has none", metaPath, meta.ScoreKind, wPath)
+	}
+	if m.Cascade, err = cascade.Load(dir); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -3,9 +3,11 @@ package trainset
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/oracle"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 )
 
 // Output file names written by Write.
@@ -26,6 +28,7 @@ func Build(rows []oracle.Row, m oracle.Matrix) ([]SFTRow, []DPORow) {
 		sft = append(sft, SFTRow{
 			Prompt: prompt, Completion: Completion(r.Policy),
 			ID: r.ID, Query: r.Query, Policy: r.Policy, Cell: r.Cell, Topic: r.Topic,
+			CheapAnswer: answerText(r.Cheap.Answer),
 		})
 		d, err := m.Cell(r.Cell)
 		if err != nil || d.Prefer == nil {
@@ -37,6 +40,16 @@ func Build(rows []oracle.Row, m oracle.Matrix) ([]SFTRow, []DPORow) {
 		})
 	}
 	return sft, dpo
+}
+
+// answerText is a real answer, or "" for the replay provider's outcome
+// stand-ins: those carry the grade itself, and a verifier trained on them
+// would learn to read the label.
+func answerText(a string) string {
+	if _, ok := replay.ParseRecordedOutcome(a); ok || strings.TrimSpace(a) == "" {
+		return ""
+	}
+	return a
 }
 
 // Stats counts what Build produced.

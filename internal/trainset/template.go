@@ -54,6 +54,9 @@ type SFTRow struct {
 	// Cell is "<cheap grade>/<strong grade>" from the oracle.
 	Cell  string `json:"cell"`
 	Topic string `json:"topic,omitempty"`
+	// CheapAnswer is the cheap model's answer text, which the cascade
+	// verifier learns from; empty where only an outcome was recorded.
+	CheapAnswer string `json:"cheap_answer,omitempty"`
 }
 
 // DPORow is one line of dpo_train.jsonl: TRL preference format plus metadata.

@@ -1,0 +1,265 @@
+package cascade
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
+)
+
+// Signals are what an answer shows about its own reliability, computed from
+// the query and the answer text alone.
+type Signals struct {
+	Words, Lines       int
+	Hedges, Refusal    int
+	SelfCorrections    int
+	FinalMarker        bool // "####", \boxed, "the answer is", "final answer"
+	HasFinal           bool // a final number could be extracted
+	FinalFraction      bool // the final number is not whole
+	FinalNegative      bool
+	Arith              Arithmetic
+	FinalIsLastResult  bool // the final number is the last equation's result
+	FinalInQuery       bool // the final number only echoes a given one
+	QueryNumbersUsed   float64
+	DistinctNumbers    int
+	ConflictingAnswers bool // two stated answers disagree
+	AsksBack           bool // the answer asks the user a question
+	Rounds             bool
+	CountQuestion      bool // "how many"/"how much": a whole number is due
+	QueryWords         int
+}
+
+// NumSignals is the length of Signals.Vector.
+const NumSignals = 23
+
+// SignalNames name Vector's entries, in order; saved in cascade.json so a
+// reader can see what each weight multiplies.
+var SignalNames = [NumSignals]string{
+	"log_words", "log_lines", "log_hedges", "refusal", "log_self_corrections",
+	"final_marker", "has_final_number", "final_not_whole", "final_negative",
+	"log_equations", "log_wrong_equations", "wrong_equation_share", "last_equation_wrong",
+	"final_is_last_result", "final_in_query", "query_numbers_used", "log_distinct_numbers",
+	"conflicting_answers", "asks_back", "rounds", "count_question_not_whole",
+	"log_query_words", "no_final_number_for_count",
+}
+
+var (
+	hedgePhrases = []string{"i think", "i believe", "probably", "likely", "approximately", "roughly",
+		"not sure", "not certain", "it seems", "might be", "may be", "assuming", "assume", "estimate",
+		"unclear", "ambiguous", "guess"}
+	refusalPhrases = []string{"i don't know", "i do not know", "i'm not able", "i am not able", "unable to",
+		"cannot be determined", "can't be determined", "cannot determine", "can't determine", "not possible to",
+		"insufficient", "not enough information", "not provided", "no way to", "i'm sorry", "i apologize",
+		"as an ai", "not specified", "does not specify", "doesn't specify", "does not say", "doesn't say",
+		"not given", "impossible to"}
+	correctionPhrases = []string{"however", "wait", "actually", "mistake", "correction", "let me re",
+		"recalculate", "re-evaluate", "reconsider", "oops", "i made an error", "should be", "instead",
+		"but since", "that's not right", "that is not right", "incorrect"}
+	markers = []string{"####", "\\boxed", "the answer is", "final answer", "answer:"}
+)
+
+// Analyze computes the signals of answer to query.
+func Analyze(query, answer string) Signals {
+	low := strings.ToLower(answer)
+	s := Signals{
+		Words:           len(strings.Fields(answer)),
+		Lines:           countLines(answer),
+		Hedges:          countPhrases(low, hedgePhrases),
+		Refusal:         countPhrases(low, refusalPhrases),
+		SelfCorrections: countPhrases(low, correctionPhrases),
+		Arith:           CheckArithmetic(answer),
+		AsksBack:        strings.HasSuffix(strings.TrimSpace(answer), "?"),
+		Rounds:          strings.Contains(low, "round"),
+		QueryWords:      len(strings.Fields(query)),
+	}
+	for _, m := range markers {
+		if strings.Contains(low, m) {
+			s.FinalMarker = true
+			break
+		}
+	}
+	ql := strings.ToLower(query)
+	s.CountQuestion = strings.Contains(ql, "how many") || strings.Contains(ql, "how much")
+	qnums := numbers(query)
+	anums := numbers(answer)
+	s.DistinctNumbers = len(anums)
+	if len(qnums) > 0 {
+		used := 0
+		for n := range qnums {
+			if anums[n] {
+				used++
+			}
+		}
+		s.QueryNumbersUsed = float64(used) / float64(len(qnums))
+	}
+	if f, ok := dataset.FinalNumber(answer); ok {
+		s.HasFinal = true
+		if v, err := strconv.ParseFloat(f, 64); err == nil {
+			s.FinalFraction = v != math.Trunc(v)
+			s.FinalNegative = v < 0
+			s.FinalIsLastResult = s.Arith.Equations > 0 && close(s.Arith.LastValue, v)
+		}
+		s.FinalInQuery = qnums[f]
+	}
+	s.ConflictingAnswers = conflicting(answer)
+	return s
+}
+
+// Vector is the signals as numbers, in SignalNames order.
+func (s Signals) Vector() [NumSignals]float64 {
+	share := 0.0
+	if s.Arith.Equations > 0 {
+		share = float64(s.Arith.Wrong) / float64(s.Arith.Equations)
+	}
+	return [NumSignals]float64{
+		logc(s.Words), logc(s.Lines), logc(s.Hedges), b2f(s.Refusal > 0), logc(s.SelfCorrections),
+		b2f(s.FinalMarker), b2f(s.HasFinal), b2f(s.FinalFraction), b2f(s.FinalNegative),
+		logc(s.Arith.Equations), logc(s.Arith.Wrong), share, b2f(s.Arith.LastWrong),
+		b2f(s.FinalIsLastResult), b2f(s.FinalInQuery), s.QueryNumbersUsed, logc(s.DistinctNumbers),
+		b2f(s.ConflictingAnswers), b2f(s.AsksBack), b2f(s.Rounds), b2f(s.CountQuestion && s.FinalFraction),
+		logc(s.QueryWords), b2f(s.CountQuestion && !s.HasFinal),
+	}
+}
+
+func logc(n int) float64 { return math.Log1p(float64(n)) }
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func countLines(s string) int {
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// countPhrases counts occurrences of the phrases at word starts.
+func countPhrases(low string, phrases []string) int {
+	n := 0
+	for _, p := range phrases {
+		for i := 0; ; {
+			k := strings.Index(low[i:], p)
+			if k < 0 {
+				break
+			}
+			at := i + k
+			if at == 0 || !isWordByte(low[at-1]) {
+				n++
+			}
+			i = at + len(p)
+		}
+	}
+	return n
+}
+
+func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '\'' }
+
+// numbers returns the distinct numbers in s in canonical form ("1,000.50"
+// → "1000.5"), the form dataset.FinalNumber returns.
+func numbers(s string) map[string]bool {
+	out := map[string]bool{}
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && (isDigit(s[j]) || (s[j] == '.' || s[j] == ',') && j+1 < len(s) && isDigit(s[j+1])) {
+			j++
+		}
+		out[canonical(s[i:j])] = true
+		i = j
+	}
+	return out
+}
+
+// firstNumber is the first number in s, canonical.
+func firstNumber(s string) (string, bool) {
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			j := i
+			for j < len(s) && (isDigit(s[j]) || (s[j] == '.' || s[j] == ',') && j+1 < len(s) && isDigit(s[j+1])) {
+				j++
+			}
+			return canonical(s[i:j]), true
+		}
+	}
+	return "", false
+}
+
+func canonical(n string) string {
+	n = strings.ReplaceAll(n, ",", "")
+	if strings.Contains(n, ".") {
+		n = strings.TrimRight(strings.TrimRight(n, "0"), ".")
+	}
+	if n == "" {
+		return "0"
+	}
+	return n
+}
+
+// conflicting reports whether the answer states two different final
+// answers ("#### 12" after "the answer is 15").
+func conflicting(answer string) bool {
+	low := strings.ToLower(answer)
+	var seen string
+	for _, m := range []string{"####", "the answer is", "final answer"} {
+		for i := 0; ; {
+			k := strings.Index(low[i:], m)
+			if k < 0 {
+				break
+			}
+			i += k + len(m)
+			rest := low[i:]
+			if e := strings.IndexByte(rest, '\n'); e >= 0 {
+				rest = rest[:e]
+			}
+			if n, ok := firstNumber(rest); ok {
+				if seen != "" && n != seen {
+					return true
+				}
+				seen = n
+			}
+		}
+	}
+	return false
+}
+
+// foldDigits replaces each run of digits (with decimal points and thousands
+// commas) by one "N", so the n-grams learn how answers are written, not
+// which numbers a particular question used.
+func foldDigits(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		for i < len(s) && (isDigit(s[i]) || (s[i] == '.' || s[i] == ',') && i+1 < len(s) && isDigit(s[i+1])) {
+			i++
+		}
+		b.WriteByte('N')
+	}
+	return b.String()
+}
+
+// RuleScore is the rule-based cascade the learned verifier is compared
+// with: escalate (1) on a hedging or refusal phrase or a missing final
+// answer, accept (0) otherwise.
+func RuleScore(query, answer string) float64 {
+	s := Analyze(query, answer)
+	if s.Refusal > 0 || s.Hedges > 0 || !s.HasFinal && !s.FinalMarker {
+		return 1
+	}
+	return 0
+}

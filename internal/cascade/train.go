@@ -1,0 +1,281 @@
+package cascade
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	"github.com/llmrouter/llmrouter/internal/eval"
+	"github.com/llmrouter/llmrouter/internal/features"
+)
+
+// Example is one training row: a query, the cheap model's answer, and
+// whether each model answered it correctly.
+type Example struct {
+	Query, Answer               string
+	CheapCorrect, StrongCorrect bool
+	// QueryScore is the query router's out-of-sample score, NaN when the
+	// trainer has none; it is only used to report the query-only baseline.
+	QueryScore float64
+}
+
+// TrainConfig configures Train.
+type TrainConfig struct {
+	Seed uint64
+	// Folds for cross-validation (default 5).
+	Folds int
+	// EscalationShare sets the initial threshold to the out-of-fold score
+	// quantile that escalates this share; 0 uses the share that reaches 95%
+	// of strong-only accuracy out of fold.
+	EscalationShare float64
+	Log             *slog.Logger
+}
+
+// MinRows is the fewest answered rows a verifier is trained on: below it,
+// cross-validation folds are too small to choose anything.
+const MinRows = 40
+
+// ErrNoAnswers means the rows carry no usable cheap answers (recorded
+// outcomes without answer texts, such as the recorded MMLU benchmark).
+var ErrNoAnswers = errors.New("no cheap-model answer texts to train a cascade verifier on")
+
+// Candidate is one hyperparameter setting compared by cross-validation.
+type Candidate struct {
+	Name  string
+	Hyper Hyper
+}
+
+// Candidates are compared in order; on equal APGR the earlier, simpler one
+// wins.
+var Candidates = []Candidate{
+	{"signals", Hyper{Epochs: 30, LearningRate: 0.1, L2: 1e-3, SignalScale: 1}},
+	{"ngrams+signals/l2=1e-2", Hyper{Epochs: 20, LearningRate: 0.1, L2: 1e-2, NGrams: true, SignalScale: 0.5}},
+	{"ngrams+signals/l2=1e-3", Hyper{Epochs: 20, LearningRate: 0.1, L2: 1e-3, NGrams: true, SignalScale: 0.5}},
+	{"ngrams+signals/l2=1e-4", Hyper{Epochs: 20, LearningRate: 0.1, L2: 1e-4, NGrams: true, SignalScale: 0.5}},
+}
+
+// answerFeatures is the n-gram configuration for answers: the query
+// router's, without its query characteristics (the signals replace them).
+func answerFeatures() features.Config {
+	c := features.DefaultConfig()
+	c.Dense = false
+	return c
+}
+
+// Train fits a verifier. It is deterministic: the same rows, config and
+// seed give the same bytes.
+func Train(ctx context.Context, ex []Example, cfg TrainConfig) (*Verifier, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Folds == 0 {
+		cfg.Folds = 5
+	}
+	if cfg.Folds < 2 {
+		return nil, fmt.Errorf("cascade: %d cross-validation folds, want at least 2", cfg.Folds)
+	}
+	if !(cfg.EscalationShare >= 0 && cfg.EscalationShare <= 1) {
+		return nil, fmt.Errorf("cascade: escalation share %v outside [0, 1]", cfg.EscalationShare)
+	}
+	if err := checkRows(ex); err != nil {
+		return nil, err
+	}
+	cheap, strong := correctness(ex)
+	folds := assignFolds(ex, cfg.Folds, cfg.Seed)
+	mt := Metrics{CVAPGR: map[string]float64{}}
+	best, bestAPGR := -1, math.Inf(-1)
+	var bestOOF []float64
+	for i, c := range Candidates {
+		oof, err := outOfFold(ctx, ex, folds, cfg.Folds, c.Hyper, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		a := eval.APGR(oof, cheap, strong)
+		mt.CVAPGR[c.Name] = round6(a)
+		cfg.Log.Debug("cascade candidate", "name", c.Name, "cv_apgr", a)
+		if a > bestAPGR+1e-9 {
+			best, bestAPGR, bestOOF = i, a, oof
+		}
+	}
+	if best < 0 {
+		return nil, errors.New("cascade: no candidate has a finite cross-validated APGR (do both models answer alike on every row?)")
+	}
+	mt.Chosen = Candidates[best].Name
+	mt.CVShareAt95 = round6(eval.StrongShareAt(bestOOF, cheap, strong, 0.95))
+	rule := make([]float64, len(ex))
+	for i, e := range ex {
+		rule[i] = RuleScore(e.Query, e.Answer)
+	}
+	mt.CVAPGRRule = round6(eval.APGR(rule, cheap, strong))
+	if qs, ok := queryScores(ex); ok {
+		a := round6(eval.APGR(qs, cheap, strong))
+		mt.CVAPGRQuery = &a
+	}
+	h := Candidates[best].Hyper
+	h.Folds = cfg.Folds
+	v, err := fit(ctx, ex, h, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	v.Meta.Metrics, v.Meta.Seed = mt, cfg.Seed
+	v.Meta.Data = dataInfo(ex, cheap, strong)
+	v.Meta.ScoreQuantiles = quantiles(bestOOF, 100)
+	share, source := cfg.EscalationShare, "train --cascade-share"
+	if share == 0 {
+		share, source = mt.CVShareAt95, "cross-validated share for 95% of strong-only accuracy"
+	}
+	if math.IsNaN(share) {
+		share = 0.5
+	}
+	if err := v.SetThreshold(thresholdForShare(bestOOF, share), round6(share), source); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func checkRows(ex []Example) error {
+	if len(ex) == 0 {
+		return ErrNoAnswers
+	}
+	if len(ex) < MinRows {
+		return fmt.Errorf("cascade: %d answered rows, need at least %d", len(ex), MinRows)
+	}
+	var wrong int
+	for _, e := range ex {
+		if !e.CheapCorrect {
+			wrong++
+		}
+	}
+	if wrong == 0 || wrong == len(ex) {
+		return fmt.Errorf("cascade: the cheap model is %s on all %d rows; nothing to learn", map[bool]string{true: "wrong", false: "right"}[wrong > 0], len(ex))
+	}
+	return nil
+}
+
+func correctness(ex []Example) (cheap, strong []float64) {
+	cheap, strong = make([]float64, len(ex)), make([]float64, len(ex))
+	for i, e := range ex {
+		cheap[i], strong[i] = b2f(e.CheapCorrect), b2f(e.StrongCorrect)
+	}
+	return cheap, strong
+}
+
+func queryScores(ex []Example) ([]float64, bool) {
+	qs := make([]float64, len(ex))
+	for i, e := range ex {
+		if math.IsNaN(e.QueryScore) {
+			return nil, false
+		}
+		qs[i] = e.QueryScore
+	}
+	return qs, true
+}
+
+// assignFolds deals a seeded permutation into k folds, wrong and right
+// cheap answers separately, so every fold has the same error rate.
+func assignFolds(ex []Example, k int, seed uint64) []int {
+	rng := rand.New(rand.NewPCG(seed, 0x63617363))
+	perm := rng.Perm(len(ex))
+	fold := make([]int, len(ex))
+	var nRight, nWrong int
+	for _, i := range perm {
+		if ex[i].CheapCorrect {
+			fold[i] = nRight % k
+			nRight++
+		} else {
+			fold[i] = nWrong % k
+			nWrong++
+		}
+	}
+	return fold
+}
+
+// outOfFold scores every row with a verifier fitted on the other folds.
+func outOfFold(ctx context.Context, ex []Example, fold []int, k int, h Hyper, seed uint64) ([]float64, error) {
+	oof := make([]float64, len(ex))
+	for f := range k {
+		var train []Example
+		for i, e := range ex {
+			if fold[i] != f {
+				train = append(train, e)
+			}
+		}
+		v, err := fit(ctx, train, h, seed)
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range ex {
+			if fold[i] == f {
+				oof[i] = v.Score(e.Query, e.Answer)
+			}
+		}
+	}
+	return oof, nil
+}
+
+func dataInfo(ex []Example, cheap, strong []float64) DataInfo {
+	h := sha256.New()
+	for _, e := range ex {
+		fmt.Fprintf(h, "%s\x00%s\x00%t\x00%t\n", e.Query, e.Answer, e.CheapCorrect, e.StrongCorrect)
+	}
+	return DataInfo{
+		Rows: len(ex), SHA256: hex.EncodeToString(h.Sum(nil)),
+		CheapAccuracy: round6(mean(cheap)), StrongAccuracy: round6(mean(strong)),
+	}
+}
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func round6(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 6, 64), 64)
+	return r
+}
+
+// quantiles returns n+1 evenly spaced quantiles of xs, 0 to 1.
+func quantiles(xs []float64, n int) []float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	out := make([]float64, n+1)
+	for i := range out {
+		out[i] = round6(quantileSorted(s, float64(i)/float64(n)))
+	}
+	return out
+}
+
+func quantileSorted(s []float64, q float64) float64 {
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
+}
+
+// thresholdForShare is the score at or above which the given share of xs
+// lies: the (1 − share) quantile.
+func thresholdForShare(xs []float64, share float64) float64 {
+	if share <= 0 {
+		return 1
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return math.Min(1, math.Max(0, quantileSorted(s, 1-share)))
+}
