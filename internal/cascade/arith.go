@@ -99,7 +99,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // "16 - 3 = 13 - 4 = 9".
 type rhs struct {
 	first, whole float64
-	percent bool // the first number is followed by "%"
+	percent      bool // the first number is followed by "%"
 }
 
 func rightValues(s string) (rhs, bool) {

@@ -178,7 +178,7 @@ func (r *reader) take(n int) []byte {
 	return out
 }
 
-func (r *reader) u32() uint32 { return le.Uint32(r.take(4)) }
+func (r *reader) u32() uint32  { return le.Uint32(r.take(4)) }
 func (r *reader) f32() float32 { return math.Float32frombits(r.u32()) }
 func (r *reader) f64() float64 { return math.Float64frombits(le.Uint64(r.take(8))) }
 

@@ -1,9 +1,12 @@
 package cascade
 
 import (
+	"bytes"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
 )
@@ -61,33 +64,35 @@ var (
 
 // Analyze computes the signals of answer to query.
 func Analyze(query, answer string) Signals {
-	low := strings.ToLower(answer)
+	buf := lowerPool.Get().(*[]byte)
+	low := lowerASCII((*buf)[:0], answer)
 	s := Signals{
-		Words:           len(strings.Fields(answer)),
-		Lines:           countLines(answer),
-		Hedges:          countPhrases(low, hedgePhrases),
-		Refusal:         countPhrases(low, refusalPhrases),
-		SelfCorrections: countPhrases(low, correctionPhrases),
-		Arith:           CheckArithmetic(answer),
-		AsksBack:        strings.HasSuffix(strings.TrimSpace(answer), "?"),
-		Rounds:          strings.Contains(low, "round"),
-		QueryWords:      len(strings.Fields(query)),
+		Lines:      countLines(answer),
+		Arith:      CheckArithmetic(answer),
+		AsksBack:   strings.HasSuffix(strings.TrimSpace(answer), "?"),
+		Rounds:     bytes.Contains(low, []byte("round")),
+		QueryWords: countFields(query),
 	}
+	s.Words = scanPhrases(low, &s)
 	for _, m := range markers {
-		if strings.Contains(low, m) {
+		if bytes.Contains(low, []byte(m)) {
 			s.FinalMarker = true
 			break
 		}
 	}
+	s.ConflictingAnswers = conflicting(low)
+	*buf = low
+	lowerPool.Put(buf)
 	ql := strings.ToLower(query)
 	s.CountQuestion = strings.Contains(ql, "how many") || strings.Contains(ql, "how much")
-	qnums := numbers(query)
-	anums := numbers(answer)
+	var qbuf, abuf [32]string
+	qnums := appendNumbers(qbuf[:0], query)
+	anums := appendNumbers(abuf[:0], answer)
 	s.DistinctNumbers = len(anums)
 	if len(qnums) > 0 {
 		used := 0
-		for n := range qnums {
-			if anums[n] {
+		for _, n := range qnums {
+			if slices.Contains(anums, n) {
 				used++
 			}
 		}
@@ -100,10 +105,36 @@ func Analyze(query, answer string) Signals {
 			s.FinalNegative = v < 0
 			s.FinalIsLastResult = s.Arith.Equations > 0 && close(s.Arith.LastValue, v)
 		}
-		s.FinalInQuery = qnums[f]
+		s.FinalInQuery = slices.Contains(qnums, f)
 	}
-	s.ConflictingAnswers = conflicting(answer)
 	return s
+}
+
+var lowerPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// lowerASCII appends s to dst with ASCII letters lowered; the phrases it
+// is matched against are ASCII, so other bytes need no folding.
+func lowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func countFields(s string) int {
+	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		sp := s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f'
+		if !sp && !in {
+			n++
+		}
+		in = !sp
+	}
+	return n
 }
 
 // Vector is the signals as numbers, in SignalNames order.
@@ -141,55 +172,107 @@ func countLines(s string) int {
 	return n
 }
 
-// countPhrases counts occurrences of the phrases at word starts.
-func countPhrases(low string, phrases []string) int {
-	n := 0
-	for _, p := range phrases {
-		for i := 0; ; {
-			k := strings.Index(low[i:], p)
-			if k < 0 {
-				break
+type phraseKind uint8
+
+const (
+	hedge phraseKind = iota
+	refusal
+	correction
+)
+
+type phrase struct {
+	text []byte
+	kind phraseKind
+}
+
+// phrasesByWord indexes every phrase by its first word, so one pass over
+// the answer's words finds them all.
+var phrasesByWord = func() map[string][]phrase {
+	m := map[string][]phrase{}
+	for kind, list := range [][]string{hedge: hedgePhrases, refusal: refusalPhrases, correction: correctionPhrases} {
+		for _, p := range list {
+			first := p
+			for k := 0; k < len(p); k++ {
+				if !isWordByte(p[k]) {
+					first = p[:k]
+					break
+				}
 			}
-			at := i + k
-			if at == 0 || !isWordByte(low[at-1]) {
-				n++
-			}
-			i = at + len(p)
+			m[first] = append(m[first], phrase{text: []byte(p), kind: phraseKind(kind)})
 		}
 	}
-	return n
+	return m
+}()
+
+// scanPhrases counts the hedging, refusal and self-correction phrases that
+// start at a word of low into s, and returns the whitespace-separated word
+// count.
+func scanPhrases(low []byte, s *Signals) int {
+	words, inField := 0, false
+	for i := 0; i < len(low); i++ {
+		c := low[i]
+		space := c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+		if !space && !inField {
+			words++
+		}
+		inField = !space
+		if !isWordByte(c) || i > 0 && isWordByte(low[i-1]) {
+			continue
+		}
+		end := i
+		for end < len(low) && isWordByte(low[end]) {
+			end++
+		}
+		for _, p := range phrasesByWord[string(low[i:end])] {
+			if !bytes.HasPrefix(low[i:], p.text) {
+				continue
+			}
+			switch p.kind {
+			case hedge:
+				s.Hedges++
+			case refusal:
+				s.Refusal++
+			case correction:
+				s.SelfCorrections++
+			}
+		}
+	}
+	return words
 }
 
 func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '\'' }
 
-// numbers returns the distinct numbers in s in canonical form ("1,000.50"
-// → "1000.5"), the form dataset.FinalNumber returns.
-func numbers(s string) map[string]bool {
-	out := map[string]bool{}
+// appendNumbers appends the distinct numbers in s to dst in canonical
+// form ("1,000.50" → "1000.5"), the form dataset.FinalNumber returns.
+func appendNumbers(dst []string, s string) []string {
 	for i := 0; i < len(s); {
 		if !isDigit(s[i]) {
 			i++
 			continue
 		}
-		j := i
-		for j < len(s) && (isDigit(s[j]) || (s[j] == '.' || s[j] == ',') && j+1 < len(s) && isDigit(s[j+1])) {
-			j++
+		j := numberEnd(s, i)
+		if n := canonical(s[i:j]); !slices.Contains(dst, n) {
+			dst = append(dst, n)
 		}
-		out[canonical(s[i:j])] = true
 		i = j
 	}
-	return out
+	return dst
+}
+
+// numberEnd is the end of the number starting at i: digits with decimal
+// points and thousands commas between digits.
+func numberEnd(s string, i int) int {
+	for i < len(s) && (isDigit(s[i]) || (s[i] == '.' || s[i] == ',') && i+1 < len(s) && isDigit(s[i+1])) {
+		i++
+	}
+	return i
 }
 
 // firstNumber is the first number in s, canonical.
 func firstNumber(s string) (string, bool) {
 	for i := 0; i < len(s); i++ {
 		if isDigit(s[i]) {
-			j := i
-			for j < len(s) && (isDigit(s[j]) || (s[j] == '.' || s[j] == ',') && j+1 < len(s) && isDigit(s[j+1])) {
-				j++
-			}
-			return canonical(s[i:j]), true
+			return canonical(s[i:numberEnd(s, i)]), true
 		}
 	}
 	return "", false
@@ -206,23 +289,22 @@ func canonical(n string) string {
 	return n
 }
 
-// conflicting reports whether the answer states two different final
-// answers ("#### 12" after "the answer is 15").
-func conflicting(answer string) bool {
-	low := strings.ToLower(answer)
+// conflicting reports whether the lowered answer states two different
+// final answers ("#### 12" after "the answer is 15").
+func conflicting(low []byte) bool {
 	var seen string
 	for _, m := range []string{"####", "the answer is", "final answer"} {
 		for i := 0; ; {
-			k := strings.Index(low[i:], m)
+			k := bytes.Index(low[i:], []byte(m))
 			if k < 0 {
 				break
 			}
 			i += k + len(m)
 			rest := low[i:]
-			if e := strings.IndexByte(rest, '\n'); e >= 0 {
+			if e := bytes.IndexByte(rest, '\n'); e >= 0 {
 				rest = rest[:e]
 			}
-			if n, ok := firstNumber(rest); ok {
+			if n, ok := firstNumber(string(rest)); ok {
 				if seen != "" && n != seen {
 					return true
 				}
@@ -245,9 +327,7 @@ func foldDigits(s string) string {
 			i++
 			continue
 		}
-		for i < len(s) && (isDigit(s[i]) || (s[i] == '.' || s[i] == ',') && i+1 < len(s) && isDigit(s[i+1])) {
-			i++
-		}
+		i = numberEnd(s, i)
 		b.WriteByte('N')
 	}
 	return b.String()

@@ -20,12 +20,12 @@ const LabelCheapWrong = "cheap_wrong"
 // Meta is cascade.json. Like the router's model.json it holds no
 // timestamps, so the same data and seed give the same bytes.
 type Meta struct {
-	FormatVersion int             `json:"format_version"`
-	Label         string          `json:"label"`
+	FormatVersion int    `json:"format_version"`
+	Label         string `json:"label"`
 	// Features configures the answer n-grams; nil when the verifier reads
 	// the signals alone.
 	Features *features.Config `json:"answer_features,omitempty"`
-	Signals       []string        `json:"signals"`
+	Signals  []string         `json:"signals"`
 	// Threshold: escalate to the strong model when escalate_score >= it.
 	Threshold       float64 `json:"threshold"`
 	ThresholdShare  float64 `json:"threshold_escalation_share"`
@@ -88,13 +88,13 @@ type Metrics struct {
 type Verifier struct {
 	Meta Meta
 
-	vec    *features.Vectorizer // nil when Hyper.NGrams is false
-	w      []float32            // one weight per hashed feature
-	sigW   [NumSignals]float32
-	sigMu  [NumSignals]float64
-	sigSd  [NumSignals]float64
-	bias   float32
-	vecs   sync.Pool
+	vec   *features.Vectorizer // nil when Hyper.NGrams is false
+	w     []float32            // one weight per hashed feature
+	sigW  [NumSignals]float32
+	sigMu [NumSignals]float64
+	sigSd [NumSignals]float64
+	bias  float32
+	vecs  sync.Pool
 }
 
 // Threshold is the escalate score at or above which the strong model is
