@@ -3,41 +3,130 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
+	"strings"
 
+	"github.com/llmrouter/llmrouter/internal/cascade"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
-func runCalibrate(_ context.Context, env *Env, args []string) error {
-	flags := newFlagSet(env, "calibrate", "--model-path DIR --strong-share 0.3 [--queries FILE]")
-	modelPath := flags.String("model-path", routerDefaultModel, "model directory")
-	share := flags.Float64("strong-share", 0.3, "share of queries to send to the strong model, in [0, 1]")
-	queries := flags.String("queries", "", "queries to calibrate on (.jsonl with query/problem/prompt, or one per line); default: the training-query scores stored in the model")
+type calibrateOptions struct {
+	modelPath, queries        string
+	strongShare, cascadeShare float64
+	// strong and cascade say which thresholds to set. Without either share
+	// flag the query threshold is set at the default share, as before
+	// cascades existed.
+	strong, cascade bool
+}
+
+func parseCalibrateFlags(env *Env, args []string) (calibrateOptions, error) {
+	var o calibrateOptions
+	flags := newFlagSet(env, "calibrate", "--model-path DIR [--strong-share 0.3] [--cascade-share 0.3] [--queries FILE]")
+	flags.StringVar(&o.modelPath, "model-path", routerDefaultModel, "model directory")
+	flags.Float64Var(&o.strongShare, "strong-share", 0.3, "share of queries to send to the strong model, in [0, 1]")
+	flags.Float64Var(&o.cascadeShare, "cascade-share", math.NaN(), "share of cheap answers the cascade verifier escalates to the strong model, in [0, 1]")
+	flags.StringVar(&o.queries, "queries", "", "queries to calibrate on (.jsonl with query/problem/prompt, or one per line; --cascade-share needs .jsonl objects with cheap_answer too); default: the training scores stored in the model")
 	if err := parseFlags(flags, args); err != nil {
-		return err
+		return o, err
 	}
-	if !(*share >= 0 && *share <= 1) {
-		return fmt.Errorf("%w: --strong-share %v outside [0, 1]", errUsage, *share)
+	o.cascade = trainFlagGiven(flags, "cascade-share")
+	o.strong = trainFlagGiven(flags, "strong-share") || !o.cascade
+	switch {
+	case !(o.strongShare >= 0 && o.strongShare <= 1):
+		return o, fmt.Errorf("%w: --strong-share %v outside [0, 1]", errUsage, o.strongShare)
+	case o.cascade && !(o.cascadeShare >= 0 && o.cascadeShare <= 1):
+		return o, fmt.Errorf("%w: --cascade-share %v outside [0, 1]", errUsage, o.cascadeShare)
 	}
-	m, err := router.Load(*modelPath)
+	return o, nil
+}
+
+// runCalibrate sets the query router's threshold, the cascade verifier's, or
+// both, and saves them together so that a failure leaves both as they were.
+func runCalibrate(_ context.Context, env *Env, args []string) error {
+	o, err := parseCalibrateFlags(env, args)
 	if err != nil {
 		return err
 	}
-	var qs []string
-	source := ""
-	if *queries != "" {
-		if qs, err = router.ReadQueries(*queries); err != nil {
+	m, err := router.Load(o.modelPath)
+	if err != nil {
+		return err
+	}
+	if o.cascade && m.Cascade == nil {
+		return fmt.Errorf("--cascade-share: model %s has no cascade verifier (train it on SFT rows that carry cheap_answer)", o.modelPath)
+	}
+	var inputs []routeInput
+	if o.queries != "" {
+		if inputs, err = readRouteInputs(o.queries); err != nil {
 			return err
 		}
-		source = fmt.Sprintf("%d queries from %s", len(qs), *queries)
 	}
-	t, err := router.Calibrate(m, *share, qs, source)
-	if err != nil {
+	var report []string
+	if o.strong {
+		qs, source := make([]string, len(inputs)), ""
+		for i, in := range inputs {
+			qs[i] = in.Query
+		}
+		if o.queries != "" {
+			source = fmt.Sprintf("%d queries from %s", len(qs), o.queries)
+		}
+		t, err := router.Calibrate(m, o.strongShare, qs, source)
+		if err != nil {
+			return err
+		}
+		report = append(report, fmt.Sprintf("threshold %.6f sends %.1f%% of %s to the strong model",
+			t, 100*o.strongShare, calibrateSource(m.Meta.ThresholdSource)))
+	}
+	if o.cascade {
+		t, err := calibrateCascade(m.Cascade, o.cascadeShare, inputs, o.queries)
+		if err != nil {
+			return err
+		}
+		report = append(report, fmt.Sprintf("cascade threshold %.6f escalates %.1f%% of %s to the strong model",
+			t, 100*o.cascadeShare, calibrateSource(m.Cascade.Meta.ThresholdSource)))
+	}
+	if err := router.SaveMeta(o.modelPath, m); err != nil {
 		return err
 	}
-	if err := router.SaveMeta(*modelPath, m); err != nil {
-		return err
+	for _, line := range report {
+		fmt.Fprintf(env.Stdout, "%s (saved in %s)\n", line, o.modelPath)
 	}
-	fmt.Fprintf(env.Stdout, "threshold %.6f sends %.1f%% of %s to the strong model (saved in %s)\n",
-		t, 100**share, m.Meta.ThresholdSource[len("calibrate: "):], *modelPath)
 	return nil
+}
+
+// calibratePrefix starts the threshold source calibrate records.
+const calibratePrefix = "calibrate: "
+
+// calibrateSource is a recorded threshold source as the report shows it.
+func calibrateSource(s string) string { return strings.TrimPrefix(s, calibratePrefix) }
+
+// calibrateCascade sets v's threshold so that share of the cheap answers
+// escalate: the (1 − share) quantile of the answers' escalate scores, or,
+// without answers, of the out-of-fold training scores stored in v.
+func calibrateCascade(v *cascade.Verifier, share float64, inputs []routeInput, file string) (float64, error) {
+	var sorted []float64
+	source := "the training answers (out-of-fold scores)"
+	if len(inputs) > 0 {
+		sorted = make([]float64, len(inputs))
+		for i, in := range inputs {
+			if !in.HasAnswer {
+				return 0, fmt.Errorf("%s: no cheap_answer; --cascade-share calibrates on query and cheap_answer pairs (JSONL)", in.where())
+			}
+			sorted[i] = v.Score(in.Query, in.CheapAnswer)
+		}
+		sort.Float64s(sorted)
+		source = fmt.Sprintf("%d answers from %s", len(inputs), file)
+	} else if sorted = v.Meta.ScoreQuantiles; len(sorted) == 0 {
+		return 0, fmt.Errorf("--cascade-share: the cascade verifier has no stored training scores; pass --queries with query and cheap_answer objects")
+	}
+	// The top score itself would still escalate at its quantile, so share 0
+	// needs a threshold above every score, as the cascade trainer uses.
+	t := 1.0
+	if share > 0 {
+		t = router.ThresholdForShare(sorted, share)
+	}
+	if err := v.SetThreshold(t, share, calibratePrefix+source); err != nil {
+		return 0, fmt.Errorf("--cascade-share: %w", err)
+	}
+	return t, nil
 }

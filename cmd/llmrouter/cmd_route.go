@@ -4,20 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/policy"
-	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
 type routeOptions struct {
-	modelPath, query, testFile, config string
-	jsonOut, endToEnd                  bool
-	threshold                          float64
+	modelPath, query, cheapAnswer, testFile, config string
+	jsonOut, endToEnd, cascade                      bool
+	// hasCheapAnswer is set when --cheap-answer was given, even empty.
+	hasCheapAnswer              bool
+	threshold, cascadeThreshold float64
 }
 
 // routeResult is one line of `route --json`.
@@ -28,6 +25,16 @@ type routeResult struct {
 	Score         float64            `json:"score"`
 	Threshold     float64            `json:"threshold"`
 	Probabilities map[string]float64 `json:"probabilities"`
+	// Only where a cheap answer was given or, with --cascade, fetched;
+	// pointers so that a score of 0 and escalate=false still print.
+	EscalateScore    *float64 `json:"escalate_score,omitempty"`
+	Escalate         *bool    `json:"escalate,omitempty"`
+	CascadeThreshold *float64 `json:"cascade_threshold,omitempty"`
+	// --cascade only: each call made. Model, Answer and the totals below
+	// then describe the answer returned and all calls together.
+	SkippedCheap bool       `json:"skipped_cheap,omitempty"`
+	Cheap        *routeCall `json:"cheap,omitempty"`
+	Strong       *routeCall `json:"strong,omitempty"`
 	// End-to-end only.
 	Answer       string  `json:"answer,omitempty"`
 	InputTokens  int     `json:"input_tokens,omitempty"`
@@ -37,24 +44,45 @@ type routeResult struct {
 
 func parseRouteFlags(env *Env, args []string) (routeOptions, error) {
 	var o routeOptions
-	flags := newFlagSet(env, "route", "--model-path DIR (--query Q | --test-file F) [--json] [--threshold T] [--end-to-end]")
+	flags := newFlagSet(env, "route", "--model-path DIR (--query Q [--cheap-answer A] | --test-file F) [--json] [--threshold T] [--cascade-threshold T] [--end-to-end [--cascade]]")
 	flags.StringVar(&o.modelPath, "model-path", routerDefaultModel, "model directory")
 	flags.StringVar(&o.query, "query", "", "one query to route")
-	flags.StringVar(&o.testFile, "test-file", "", "queries: .jsonl objects with query/problem/prompt, or one query per line")
+	flags.StringVar(&o.cheapAnswer, "cheap-answer", "", "the cheap model's answer to --query, for the cascade verifier's escalate score")
+	flags.StringVar(&o.testFile, "test-file", "", "queries: .jsonl objects with query/problem/prompt (and optionally cheap_answer), or one query per line")
 	flags.BoolVar(&o.jsonOut, "json", false, "print one JSON object per query, in input order")
 	flags.Float64Var(&o.threshold, "threshold", math.NaN(), "override the model's threshold, in [0, 1] (Complex_Query when score >= threshold)")
+	flags.Float64Var(&o.cascadeThreshold, "cascade-threshold", math.NaN(), "override the cascade verifier's threshold, in [0, 1] (escalate when escalate_score >= it)")
 	flags.BoolVar(&o.endToEnd, "end-to-end", false, "answer each query with the chosen model and print answer, tokens and cost")
+	flags.BoolVar(&o.cascade, "cascade", false, "with --end-to-end: ask the cheap model, score its answer with the cascade verifier, and ask the strong model only on escalation")
 	flags.StringVar(&o.config, "config", "", "model catalogue for --end-to-end (default: built-in models.yaml)")
 	if err := parseFlags(flags, args); err != nil {
 		return o, err
 	}
-	if (o.query == "") == (o.testFile == "") {
+	o.hasCheapAnswer = trainFlagGiven(flags, "cheap-answer")
+	switch {
+	case (o.query == "") == (o.testFile == ""):
 		return o, fmt.Errorf("%w: give exactly one of --query and --test-file", errUsage)
-	}
-	if !math.IsNaN(o.threshold) && !(o.threshold >= 0 && o.threshold <= 1) {
+	case !math.IsNaN(o.threshold) && !(o.threshold >= 0 && o.threshold <= 1):
 		return o, fmt.Errorf("%w: --threshold %v outside [0, 1]", errUsage, o.threshold)
+	case !math.IsNaN(o.cascadeThreshold) && !(o.cascadeThreshold >= 0 && o.cascadeThreshold <= 1):
+		return o, fmt.Errorf("%w: --cascade-threshold %v outside [0, 1]", errUsage, o.cascadeThreshold)
+	case o.hasCheapAnswer && o.query == "":
+		return o, fmt.Errorf("%w: --cheap-answer goes with --query; in a --test-file give each object a cheap_answer field", errUsage)
+	case o.cascade && !o.endToEnd:
+		return o, fmt.Errorf("%w: --cascade needs --end-to-end (it calls the models)", errUsage)
+	case o.cascade && o.hasCheapAnswer:
+		return o, fmt.Errorf("%w: --cascade asks the cheap model itself; drop --cheap-answer", errUsage)
 	}
 	return o, nil
+}
+
+// inputs are the queries to route, read before anything is printed so a
+// bad line fails the run without half its output.
+func (o routeOptions) inputs() ([]routeInput, error) {
+	if o.testFile != "" {
+		return readRouteInputs(o.testFile)
+	}
+	return []routeInput{{Query: o.query, CheapAnswer: o.cheapAnswer, HasAnswer: o.hasCheapAnswer}}, nil
 }
 
 // runRoute prints each query's policy and model. The policy is
@@ -70,36 +98,33 @@ func runRoute(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	threshold := m.Threshold()
+	inputs, err := o.inputs()
+	if err != nil {
+		return err
+	}
+	r := &routeRun{m: m, threshold: m.Threshold(), cascadeMode: o.cascade}
 	if !math.IsNaN(o.threshold) {
-		threshold = o.threshold
+		r.threshold = o.threshold
 	}
-	queries := []string{o.query}
-	if o.testFile != "" {
-		if queries, err = router.ReadQueries(o.testFile); err != nil {
-			return err
-		}
+	if r.verifier, err = routeVerifier(m, o, inputs); err != nil {
+		return err
 	}
-	var answer func(context.Context, string, string) (routeResult, error)
 	if o.endToEnd {
-		if answer, err = routeAnswerer(env, o.config); err != nil {
+		if r.answer, err = routeAnswerer(env, o.config); err != nil {
 			return err
 		}
 	}
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetEscapeHTML(false)
-	for _, q := range queries {
+	p := routePrinter{w: env.Stdout, single: len(inputs) == 1, endToEnd: o.endToEnd,
+		modelWidth: max(len(m.CheapModel()), len(m.StrongModel())), cascadeColumn: r.verifier != nil}
+	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		d := router.Decide(m.Predict(q), threshold)
-		res := routeResult{Query: q, Policy: d.Policy, Model: m.ModelFor(d.Policy), Score: d.Score, Threshold: threshold, Probabilities: d.Probs}
-		if answer != nil {
-			a, err := answer(ctx, res.Model, q)
-			if err != nil {
-				return fmt.Errorf("answer with %s: %w", res.Model, err)
-			}
-			res.Answer, res.InputTokens, res.OutputTokens, res.CostUSD = a.Answer, a.InputTokens, a.OutputTokens, a.CostUSD
+		res, err := r.route(ctx, in)
+		if err != nil {
+			return err
 		}
 		if o.jsonOut {
 			if err := enc.Encode(res); err != nil {
@@ -107,64 +132,39 @@ func runRoute(ctx context.Context, env *Env, args []string) error {
 			}
 			continue
 		}
-		printRouteResult(env.Stdout, res, len(queries) == 1, o.endToEnd)
+		p.print(res)
 	}
 	return nil
 }
 
-func printRouteResult(w io.Writer, r routeResult, single, endToEnd bool) {
-	if !single {
-		fmt.Fprintf(w, "%-15s  %-18s  %.4f  %s\n", r.Policy, r.Model, r.Score, routeSnippet(r.Query, 80))
-	} else {
-		fmt.Fprintf(w, "query:         %s\npolicy:        %s\nmodel:         %s\nscore:         %.4f (threshold %.4f)\nprobabilities:", routeSnippet(r.Query, 200), r.Policy, r.Model, r.Score, r.Threshold)
-		for _, l := range policy.Labels {
-			fmt.Fprintf(w, " %s=%.3f", l, r.Probabilities[l])
-		}
-		fmt.Fprintln(w)
-	}
-	if endToEnd {
-		fmt.Fprintf(w, "answer:        %s\ntokens:        %d in, %d out\ncost:          $%.6f\n", r.Answer, r.InputTokens, r.OutputTokens, r.CostUSD)
-	}
+// routeRun holds what every query of one route run shares.
+type routeRun struct {
+	m           *router.Model
+	threshold   float64
+	verifier    *routeCascade // nil when no input needs the cascade
+	answer      answerFunc    // nil without --end-to-end
+	cascadeMode bool
 }
 
-// routeSnippet shortens a query to one display line.
-func routeSnippet(q string, n int) string {
-	q = strings.Join(strings.Fields(q), " ")
-	if r := []rune(q); len(r) > n {
-		return string(r[:n-1]) + "…"
+// route decides one query and, end to end, answers it.
+func (r *routeRun) route(ctx context.Context, in routeInput) (routeResult, error) {
+	d := router.Decide(r.m.Predict(in.Query), r.threshold)
+	res := routeResult{Query: in.Query, Policy: d.Policy, Model: r.m.ModelFor(d.Policy), Score: d.Score,
+		Threshold: r.threshold, Probabilities: d.Probs}
+	if in.HasAnswer {
+		r.verifier.judge(&res, in.CheapAnswer)
 	}
-	return q
-}
-
-// routeAnswerer resolves models through the provider registry and prices
-// answers with the catalogue.
-func routeAnswerer(env *Env, cfgPath string) (func(context.Context, string, string) (routeResult, error), error) {
-	cat, err := config.LoadCatalogue(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	reg, err := newModelRegistry(cat, env.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, model, q string) (routeResult, error) {
-		if err := reg.CheckKey(model); err != nil {
-			return routeResult{}, err
+	switch {
+	case r.cascadeMode:
+		if err := r.runCascade(ctx, &res); err != nil {
+			return res, err
 		}
-		p, cm, err := reg.Get(model)
+	case r.answer != nil:
+		a, err := r.answer(ctx, res.Model, in.Query)
 		if err != nil {
-			return routeResult{}, err
+			return res, fmt.Errorf("answer with %s: %w", res.Model, err)
 		}
-		up := cm.UpstreamModel
-		if up == "" {
-			up = model
-		}
-		resp, err := p.Complete(ctx, &provider.Request{Model: up, Messages: []provider.Message{{Role: "user", Content: q}}})
-		if err != nil {
-			return routeResult{}, err
-		}
-		u := resp.Usage
-		return routeResult{Answer: resp.Text, InputTokens: u.InputTokens, OutputTokens: u.BilledOutput(),
-			CostUSD: cm.Price.Cost(u.InputTokens, u.BilledOutput())}, nil
-	}, nil
+		res.Answer, res.InputTokens, res.OutputTokens, res.CostUSD = a.Answer, a.InputTokens, a.OutputTokens, a.CostUSD
+	}
+	return res, nil
 }
