@@ -56,6 +56,7 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	flags.Float64Var(&h.L2, "l2", h.L2, "SFT L2 regularisation")
 	flags.Float64Var(&h.LearningRate, "lr", h.LearningRate, "SFT AdaGrad learning rate")
 	flags.Float64Var(&h.DPOLearningRate, "dpo-lr", h.DPOLearningRate, "DPO AdaGrad learning rate")
+	flags.Float64Var(&h.DPOAnchor, "dpo-anchor", h.DPOAnchor, "weight of the SFT cross-entropy added to the DPO loss (keeps the policy probabilities calibrated; 0 is plain DPO)")
 	flags.Float64Var(&h.ValidationFraction, "validation-fraction", h.ValidationFraction, "share of SFT rows held out to choose the score (0 disables)")
 	flags.StringVar(&cfg.Kind, "router", cfg.Kind, "router kind: classifier, knn or random")
 	flags.StringVar(&cfg.Kind, "kind", cfg.Kind, "alias of --router")
@@ -100,7 +101,26 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "saved %s model to %s in %s: score %s (%s), validation APGR %s, threshold %.4f (strong share %.2f)\n",
 		m.Meta.Kind, *out, time.Since(start).Round(time.Millisecond), m.Meta.ScoreKind, mt.ScoreSelection,
 		trainFmtAPGR(mt.ValidationAPGR, m.Meta.ScoreKind), m.Meta.Threshold, m.Meta.ThresholdStrongShare)
+	if line := trainCalibrationLine(mt); line != "" {
+		fmt.Fprintln(env.Stdout, line)
+	}
 	return nil
+}
+
+// trainCalibrationLine summarises the policy head's validation calibration,
+// or returns "" when there was no validation slice (or no classifier).
+// The ECE and mean top probability are set together.
+func trainCalibrationLine(mt router.Metrics) string {
+	sft, dpo := mt.ValidationECEPolicySFT, mt.ValidationECEPolicyDPO
+	switch {
+	case sft == nil:
+		return ""
+	case dpo == nil:
+		return fmt.Sprintf("calibration: policy-head ECE %.3f, mean top probability %.3f (validation, %d rows)",
+			*sft, *mt.ValidationMeanTopPolicySFT, mt.ValidationCalibrationExamples)
+	}
+	return fmt.Sprintf("calibration: policy-head ECE SFT %.3f, SFT+DPO %.3f; mean top probability %.3f, %.3f (validation, %d rows)",
+		*sft, *dpo, *mt.ValidationMeanTopPolicySFT, *mt.ValidationMeanTopPolicyDPO, mt.ValidationCalibrationExamples)
 }
 
 func trainFlagGiven(flags *flag.FlagSet, name string) bool {

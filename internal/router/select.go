@@ -61,8 +61,15 @@ func chooseScore(ctx context.Context, cfg TrainConfig, data *trainData, mt *Metr
 	mt.ValidationExamples = withOutcome
 	final := newModel(Meta{Kind: cfg.Kind, Features: cfg.Features}, f, f.final())
 	mt.ValidationAPGR = validationAPGR(final, valEx)
-	if cfg.Kind == KindClassifier && f.dpo != nil {
-		mt.ValidationAPGRSFT = validationAPGR(newModel(Meta{Kind: cfg.Kind, Features: cfg.Features}, f, f.sft), valEx)
+	if cfg.Kind == KindClassifier {
+		sft := final
+		if f.dpo != nil {
+			sft = newModel(Meta{Kind: cfg.Kind, Features: cfg.Features}, f, f.sft)
+			mt.ValidationAPGRSFT = validationAPGR(sft, valEx)
+			mt.ValidationECEPolicyDPO, mt.ValidationMeanTopPolicyDPO, mt.ValidationAccuracyPolicyDPO = policyCalibration(final, valEx)
+		}
+		mt.ValidationECEPolicySFT, mt.ValidationMeanTopPolicySFT, mt.ValidationAccuracyPolicySFT = policyCalibration(sft, valEx)
+		mt.ValidationCalibrationExamples = len(valEx)
 	}
 	best := fallback
 	if selection == "validation" {
@@ -101,6 +108,39 @@ func validationAPGR(m *Model, val []example) map[string]float64 {
 	}
 	return out
 }
+
+// policyCalibration returns the ECE, mean top-class probability and
+// accuracy of m's policy head on the held-out rows, against their policy
+// labels (every row has one, with or without outcomes).
+func policyCalibration(m *Model, val []example) (ece, meanTop, acc *float64) {
+	conf, correct := make([]float64, len(val)), make([]bool, len(val))
+	var sumConf, sumCorrect float64
+	for i, e := range val {
+		p := m.Predict(e.query)
+		top := 0
+		for k := 1; k < numPolicies; k++ {
+			if p.Policy[k] > p.Policy[top] {
+				top = k
+			}
+		}
+		conf[i], correct[i] = p.Policy[top], top == e.policy
+		sumConf += conf[i]
+		if correct[i] {
+			sumCorrect++
+		}
+	}
+	e, err := ECE(conf, correct, calibrationBins)
+	if err != nil {
+		return nil, nil, nil
+	}
+	n := float64(len(val))
+	return ptr(round6(e)), ptr(round6(sumConf / n)), ptr(round6(sumCorrect / n))
+}
+
+// calibrationBins is the usual 10 equal-width bins of the ECE.
+const calibrationBins = 10
+
+func ptr[T any](x T) *T { return &x }
 
 func validationShare(m *Model, kind string, val []example) (float64, []float64, bool) {
 	preds, cheap, strong := predictOutcomes(m, val)

@@ -218,8 +218,15 @@ func trainSFT(ctx context.Context, X *csr, ex []example, dim int, hp Hyperparame
 
 // trainDPO fine-tunes the policy head on preference pairs with the DPO loss
 // −log σ(β[(log πθ(c|x) − log πref(c|x)) − (log πθ(r|x) − log πref(r|x))]),
-// the SFT model frozen as πref. The outcome head is left as SFT made it.
-func trainDPO(ctx context.Context, X *csr, pairs []pair, ref *linear, hp Hyperparameters, seed uint64) (*linear, []float64, error) {
+// the SFT model frozen as πref, plus hp.DPOAnchor times the policy head's
+// cross-entropy on the SFT rows. The outcome head is left as SFT made it.
+//
+// The DPO loss alone only ever widens chosen−rejected margins, and AdaGrad
+// undoes β's scaling of the gradient, so it drives the policy head to
+// certainty; the likelihood anchor (as in RPO) pulls the probabilities back
+// toward the labels' frequencies. Each epoch visits the pairs and the
+// anchor rows in one seeded shuffle.
+func trainDPO(ctx context.Context, X *csr, pairs []pair, ex []example, ref *linear, hp Hyperparameters, seed uint64) (*linear, []float64, error) {
 	var z [numOut]float64
 	var lp [numPolicies]float64
 	for i := range pairs {
@@ -228,10 +235,15 @@ func trainDPO(ctx context.Context, X *csr, pairs []pair, ref *linear, hp Hyperpa
 		logSoftmax(z[:numPolicies], lp[:])
 		pairs[i].refChosen, pairs[i].refRej = lp[pairs[i].chosen], lp[pairs[i].rejected]
 	}
+	// Without the anchor the shuffle is the pairs' alone, so plain DPO
+	// reproduces the unanchored recipe's models bit for bit.
+	if hp.DPOAnchor == 0 {
+		ex = nil
+	}
 	l := ref.clone()
 	opt := newAdagrad(len(l.w)/numOut, hp.DPOLearningRate, hp.DPOL2, [2]int{0, numPolicies})
 	rng := rand.New(rand.NewPCG(seed, 0xd90))
-	order := make([]int, len(pairs))
+	order := make([]int, len(pairs)+len(ex))
 	for i := range order {
 		order[i] = i
 	}
@@ -239,28 +251,63 @@ func trainDPO(ctx context.Context, X *csr, pairs []pair, ref *linear, hp Hyperpa
 	var grad [numOut]float64
 	for epoch := 0; epoch < hp.DPOEpochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		var loss float64
+		var dpo, anchor float64
 		for n, i := range order {
 			if n%1024 == 0 && ctx.Err() != nil {
 				return nil, nil, ctx.Err()
 			}
-			pr := &pairs[i]
-			idx, val := X.row(pr.row)
-			l.logits(idx, val, &z)
-			logSoftmax(z[:numPolicies], lp[:])
-			h := (lp[pr.chosen] - pr.refChosen) - (lp[pr.rejected] - pr.refRej)
-			loss += softplus(-hp.DPOBeta * h)
-			// d loss/d z = −β σ(−βh) (e_chosen − e_rejected): the softmax
-			// normaliser cancels between the two log-probabilities.
-			s := hp.DPOBeta * sigmoid(-hp.DPOBeta*h)
-			grad = [numOut]float64{}
-			grad[pr.chosen] = -s
-			grad[pr.rejected] = s
+			var idx []uint32
+			var val []float32
+			if i < len(pairs) {
+				pr := &pairs[i]
+				idx, val = X.row(pr.row)
+				dpo += dpoGrad(l, idx, val, pr, hp.DPOBeta, &grad)
+			} else {
+				e := &ex[i-len(pairs)]
+				idx, val = X.row(e.row)
+				anchor += anchorGrad(l, idx, val, e.policy, hp.DPOAnchor, &grad)
+			}
 			opt.step(l, idx, val, &grad)
 		}
-		losses = append(losses, loss/float64(max(1, len(pairs))))
+		loss := dpo / float64(max(1, len(pairs)))
+		if len(ex) > 0 {
+			loss += hp.DPOAnchor * anchor / float64(len(ex))
+		}
+		losses = append(losses, loss)
 	}
 	return l, losses, nil
+}
+
+// dpoGrad sets grad to the gradient of one pair's DPO loss with respect to
+// the logits and returns the loss.
+func dpoGrad(l *linear, idx []uint32, val []float32, pr *pair, beta float64, grad *[numOut]float64) float64 {
+	var z [numOut]float64
+	var lp [numPolicies]float64
+	l.logits(idx, val, &z)
+	logSoftmax(z[:numPolicies], lp[:])
+	h := (lp[pr.chosen] - pr.refChosen) - (lp[pr.rejected] - pr.refRej)
+	// d loss/d z = −β σ(−βh) (e_chosen − e_rejected): the softmax
+	// normaliser cancels between the two log-probabilities.
+	s := beta * sigmoid(-beta*h)
+	*grad = [numOut]float64{}
+	grad[pr.chosen] = -s
+	grad[pr.rejected] = s
+	return softplus(-beta * h)
+}
+
+// anchorGrad sets grad to the gradient of weight × the policy head's
+// cross-entropy for label and returns the unweighted cross-entropy.
+func anchorGrad(l *linear, idx []uint32, val []float32, label int, weight float64, grad *[numOut]float64) float64 {
+	var z [numOut]float64
+	var p [numPolicies]float64
+	l.logits(idx, val, &z)
+	softmax(z[:numPolicies], p[:])
+	*grad = [numOut]float64{}
+	for k := range numPolicies {
+		grad[k] = weight * p[k]
+	}
+	grad[label] -= weight
+	return -math.Log(math.Max(p[label], 1e-300))
 }
 
 func logSoftmax(z, out []float64) {

@@ -6,44 +6,59 @@ import (
 	"testing"
 )
 
-// dpoLoss is the DPO objective of one pair, computed directly.
-func dpoLoss(l *linear, X *csr, p pair, beta float64) float64 {
-	var z [numOut]float64
-	var lp [numPolicies]float64
-	idx, val := X.row(p.row)
-	l.logits(idx, val, &z)
-	logSoftmax(z[:numPolicies], lp[:])
-	h := (lp[p.chosen] - p.refChosen) - (lp[p.rejected] - p.refRej)
-	return -math.Log(sigmoid(beta * h))
-}
-
-// TestDPOGradient checks the analytic DPO gradient used by trainDPO against
-// finite differences of the loss, on the bias of each policy logit.
-func TestDPOGradient(t *testing.T) {
+// TestDPOStageGradients checks the analytic gradients trainDPO steps on,
+// the DPO loss of a pair and the weighted anchor cross-entropy of a row,
+// against finite differences of losses computed directly, on the bias of
+// each policy logit.
+func TestDPOStageGradients(t *testing.T) {
 	X := &csr{off: []int{0, 2}, idx: []uint32{0, 1}, val: []float32{0.6, 0.8}}
-	l := newLinear(2)
-	for i := range l.w {
-		l.w[i] = 0.1 * float64(i%5-2)
-	}
 	p := pair{row: 0, chosen: polComplex, rejected: polStandard, refChosen: math.Log(0.2), refRej: math.Log(0.5)}
-	const beta, eps = 0.5, 1e-6
-	var z [numOut]float64
-	var lp [numPolicies]float64
-	l.logits(X.idx, X.val, &z)
-	logSoftmax(z[:numPolicies], lp[:])
-	h := (lp[p.chosen] - p.refChosen) - (lp[p.rejected] - p.refRej)
-	s := beta * sigmoid(-beta*h)
-	analytic := [numPolicies]float64{}
-	analytic[p.chosen], analytic[p.rejected] = -s, s
-	for k := range numPolicies {
-		l.b[k] += eps
-		up := dpoLoss(l, X, p, beta)
-		l.b[k] -= 2 * eps
-		down := dpoLoss(l, X, p, beta)
-		l.b[k] += eps
-		if num := (up - down) / (2 * eps); math.Abs(num-analytic[k]) > 1e-6 {
-			t.Errorf("logit %d: numeric gradient %v, analytic %v", k, num, analytic[k])
-		}
+	logProbs := func(l *linear) [numPolicies]float64 {
+		var z [numOut]float64
+		var lp [numPolicies]float64
+		l.logits(X.idx, X.val, &z)
+		logSoftmax(z[:numPolicies], lp[:])
+		return lp
+	}
+	const beta, weight = 0.5, 2.0
+	tests := []struct {
+		name string
+		loss func(l *linear) float64
+		grad func(l *linear, g *[numOut]float64)
+	}{
+		{"dpo", func(l *linear) float64 {
+			lp := logProbs(l)
+			return -math.Log(sigmoid(beta * ((lp[p.chosen] - p.refChosen) - (lp[p.rejected] - p.refRej))))
+		}, func(l *linear, g *[numOut]float64) { dpoGrad(l, X.idx, X.val, &p, beta, g) }},
+		{"anchor", func(l *linear) float64 {
+			return -weight * logProbs(l)[polAmbiguous]
+		}, func(l *linear, g *[numOut]float64) { anchorGrad(l, X.idx, X.val, polAmbiguous, weight, g) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLinear(2)
+			for i := range l.w {
+				l.w[i] = 0.1 * float64(i%5-2)
+			}
+			var analytic [numOut]float64
+			tc.grad(l, &analytic)
+			const eps = 1e-6
+			for k := range numPolicies {
+				l.b[k] += eps
+				up := tc.loss(l)
+				l.b[k] -= 2 * eps
+				down := tc.loss(l)
+				l.b[k] += eps
+				if num := (up - down) / (2 * eps); math.Abs(num-analytic[k]) > 1e-6 {
+					t.Errorf("logit %d: numeric gradient %v, analytic %v", k, num, analytic[k])
+				}
+			}
+			for k := numPolicies; k < numOut; k++ {
+				if analytic[k] != 0 {
+					t.Errorf("outcome logit %d has gradient %v; the DPO stage must leave that head alone", k, analytic[k])
+				}
+			}
+		})
 	}
 }
 
@@ -58,8 +73,10 @@ func TestDPOMovesTowardChosen(t *testing.T) {
 		t.Fatal(err)
 	}
 	pairs := []pair{{row: 1, chosen: polComplex, rejected: polStandard}}
-	hp.DPOEpochs, hp.DPOLearningRate = 20, 0.1
-	pol, losses, err := trainDPO(context.Background(), X, pairs, ref, hp, 1)
+	// Plain DPO: the anchor pulls toward the SFT label, which here is
+	// the rejected one.
+	hp.DPOEpochs, hp.DPOLearningRate, hp.DPOAnchor = 20, 0.1, 0
+	pol, losses, err := trainDPO(context.Background(), X, pairs, ex, ref, hp, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,3 +88,23 @@ func TestReadDatasetErrors(t *testing.T) {
 		})
 	}
 }
+
+// A replayed outcome ("(recorded outcome) CORRECT") carries the grade: it
+// must never reach the SFT rows as an answer a verifier could learn from.
+func TestBuildKeepsOnlyRealCheapAnswers(t *testing.T) {
+	rows := []oracle.Row{
+		{ID: "a", Query: "q1", Cell: "CORRECT/CORRECT", Policy: policy.Standard, Cheap: oracle.ModelResult{Answer: "12 + 5 = 17\n#### 17"}},
+		{ID: "b", Query: "q2", Cell: "INCORRECT/CORRECT", Policy: policy.Complex, Cheap: oracle.ModelResult{Answer: "(recorded outcome) INCORRECT"}},
+		{ID: "c", Query: "q3", Cell: "CORRECT/CORRECT", Policy: policy.Standard, Cheap: oracle.ModelResult{Answer: "  \n"}},
+	}
+	m, err := oracle.LoadMatrix("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sft, _ := Build(rows, m)
+	for i, want := range []string{"12 + 5 = 17\n#### 17", "", ""} {
+		if sft[i].CheapAnswer != want {
+			t.Errorf("row %s: cheap_answer %q, want %q", sft[i].ID, sft[i].CheapAnswer, want)
+		}
+	}
+}
