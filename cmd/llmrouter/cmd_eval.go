@@ -126,6 +126,9 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cmp.Cascade, err = evaluateCascade(env, o, model, rows, runs[0], models); err != nil {
+		return err
+	}
 	paths, err := report.WriteAll(o.outputDir, cmp)
 	if err != nil {
 		return err
@@ -169,6 +172,9 @@ func printEvalSummary(w io.Writer, cmp *eval.Comparison) {
 				fpct(r.AccuracyGivenAttempted), fnum(r.FScore), float64(r.Cost))
 		}
 		tw.Flush()
+	}
+	if cmp.Cascade != nil {
+		printCascadeSummary(w, cmp.Cascade)
 	}
 }
 

@@ -99,7 +99,9 @@ func pipelineStages(o pipelineOptions, roles config.Roles) []stage {
 			name: "eval", run: runEval,
 			args: append([]string{"--model-path", o.modelDir, "--test-file", p.test, "--output-dir", o.resultsDir,
 				"--routers", o.routers, "--limit", itoa(o.evalLimit), "--sft-data-path", p.sft}, common...),
-			inputs: []string{p.test, p.modelMeta, p.modelWeights, p.sft}, outputs: results, checked: results[:1],
+			// The whole model directory: the cascade files, when there are
+			// any, change what eval reports as much as the router's do.
+			inputs: []string{p.test, o.modelDir, p.sft}, outputs: results, checked: results[:1],
 			figure: func() string { return evalFigure(results[0]) },
 		},
 	}
@@ -163,7 +165,11 @@ func evalFigure(path string) string {
 		return "comparison.json unreadable"
 	}
 	r := cmp.Routers[0]
-	return fmt.Sprintf("%s: APGR %s, strong share @95%% %s, cost savings %s", r.Name, fnum(r.APGR), fpct(r.StrongShareAt95), fpct(r.CostSavings))
+	fig := fmt.Sprintf("%s: APGR %s, strong share @95%% %s, cost savings %s", r.Name, fnum(r.APGR), fpct(r.StrongShareAt95), fpct(r.CostSavings))
+	if c := cascadeFigure(cmp.Cascade); c != "" {
+		fig += "; " + c
+	}
+	return fig
 }
 
 // pipelineRoles are the benchmark's default cheap and strong models from the

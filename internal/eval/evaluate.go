@@ -18,6 +18,8 @@ type Outcome struct {
 	// Grade is oracle.Correct, oracle.Incorrect or oracle.NotAttempted.
 	Grade string  `json:"grade"`
 	Cost  float64 `json:"cost_usd"`
+	// LatencyMS is the time the model took to answer.
+	LatencyMS float64 `json:"latency_ms,omitempty"`
 }
 
 func (o Outcome) correct() float64 {
@@ -40,8 +42,8 @@ func QuestionsFromRows(rows []oracle.Row) []Question {
 	for i, r := range rows {
 		out[i] = Question{
 			ID:     r.ID,
-			Cheap:  Outcome{Grade: r.Cheap.Grade, Cost: r.Cheap.Cost},
-			Strong: Outcome{Grade: r.Strong.Grade, Cost: r.Strong.Cost},
+			Cheap:  Outcome{Grade: r.Cheap.Grade, Cost: r.Cheap.Cost, LatencyMS: r.Cheap.LatencyMS},
+			Strong: Outcome{Grade: r.Strong.Grade, Cost: r.Strong.Cost, LatencyMS: r.Strong.LatencyMS},
 		}
 	}
 	return out
@@ -124,6 +126,9 @@ type Comparison struct {
 	Models        Models   `json:"models"`
 	Baselines     []Result `json:"baselines"`
 	Routers       []Result `json:"routers"`
+	// Cascade is present when the model has a cascade verifier and the
+	// test answers are real texts it can read.
+	Cascade *CascadeSection `json:"cascade,omitempty"`
 }
 
 // Options carries descriptive fields copied into the comparison.

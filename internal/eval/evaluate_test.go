@@ -17,7 +17,7 @@ const (
 func qs(cheap, strong []string, cheapCost, strongCost float64) []Question {
 	out := make([]Question, len(cheap))
 	for i := range cheap {
-		out[i] = Question{ID: string(rune('a' + i)), Cheap: Outcome{cheap[i], cheapCost}, Strong: Outcome{strong[i], strongCost}}
+		out[i] = Question{ID: string(rune('a' + i)), Cheap: Outcome{Grade: cheap[i], Cost: cheapCost}, Strong: Outcome{Grade: strong[i], Cost: strongCost}}
 	}
 	return out
 }

@@ -18,6 +18,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"num":  num,
 	"usd":  usd,
 	"thin": thin,
+	"ms":   ms,
 }).Parse(htmlTemplate))
 
 // view is what the template renders; charts are pre-built, escaped SVG.
@@ -27,6 +28,9 @@ type view struct {
 	ShareChart template.HTML
 	CostChart  template.HTML
 	WithCurves []eval.Result
+	// The cascade section's charts, empty without one.
+	CascadeShareChart template.HTML
+	CascadeCostChart  template.HTML
 }
 
 // WriteHTML writes the self-contained report: no scripts, no external
@@ -44,6 +48,9 @@ func WriteHTML(w io.Writer, cmp *eval.Comparison) error {
 		lines, marks, func(s series) []float64 { return s.share }, func(m marker) float64 { return m.share }, percentLabels)
 	v.CostChart = svgChart("Accuracy vs cost per query", "cost per query (USD)",
 		lines, marks, func(s series) []float64 { return s.cost }, func(m marker) float64 { return m.cost }, dollarLabels)
+	if cmp.Cascade != nil {
+		v.CascadeShareChart, v.CascadeCostChart = cascadeCharts(cmp.Cascade)
+	}
 	if err := tmpl.Execute(w, v); err != nil {
 		return fmt.Errorf("render report.html: %w", err)
 	}

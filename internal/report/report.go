@@ -24,6 +24,20 @@
 // strong_share_at_80/90/95, and curve {n, points: [{strong_calls,
 // strong_share, accuracy, cost_usd, threshold}]}, one point per distinct
 // score (linear in between: the expectation under random tie-breaking).
+//
+// cascade, present only when the model has a cascade verifier and the test
+// answers are real texts, is additive (no format_version bump): verifier,
+// threshold, threshold_source; results, the learned cascade, the
+// rule-based cascade, random escalation, the query-only router, the oracle
+// verifier, cheap-only and strong-only, each a result plus cheap_call_share,
+// cost_per_query_at_95_usd and cost_savings_at_95 (cascade costs: the cheap
+// call on every query plus the strong call on each escalated one); latency
+// {source, cheap_only, strong_only, escalation,
+// escalation_added_vs_strong_only, escalation_added_vs_cheap_only,
+// cascade_at_threshold, query_router_at_threshold}, each {mean_ms, p50_ms,
+// p95_ms}; hybrid {results: [{name, skip_share_target, skip_threshold,
+// skip_share, at_threshold, apgr, strong_share_at_95,
+// cost_per_query_at_95_usd, cost_savings_at_95, curve}], helps, verdict}.
 package report
 
 import (

@@ -53,6 +53,43 @@ func fixture(t *testing.T) *eval.Comparison {
 	return cmp
 }
 
+// cascadeFixture is fixture with a cascade section: a verifier that ranks
+// the cheap answers well, a rule that fires on two, and the classifier as
+// the query-only router and pre-routing score.
+func cascadeFixture(t *testing.T) *eval.Comparison {
+	t.Helper()
+	cmp := fixture(t)
+	g := func(c bool) string {
+		if c {
+			return oracle.Correct
+		}
+		return oracle.Incorrect
+	}
+	cheap := []bool{true, false, false, true, false, true, true, false}
+	strong := []bool{true, true, true, false, false, true, true, true}
+	qs := make([]eval.Question, len(cheap))
+	for i := range qs {
+		qs[i] = eval.Question{ID: string(rune('a' + i)),
+			Cheap:  eval.Outcome{Grade: g(cheap[i]), Cost: 0.001, LatencyMS: float64(100 * (i + 1))},
+			Strong: eval.Outcome{Grade: g(strong[i]), Cost: 0.01, LatencyMS: float64(1000 + 250*i)}}
+	}
+	qs[4].Cheap.Grade = oracle.NotAttempted
+	scores := []float64{0.1, 0.9, 0.8, 0.75, 0.5, 0.5, 0.2, 0.7}
+	sec, err := eval.EvaluateCascade(qs, eval.CascadeInput{
+		Verifier: "signals <&>", Threshold: 0.5, ThresholdSource: "cross-validated",
+		Escalate: []float64{0.05, 0.95, 0.7, 0.4, 0.6, 0.1, 0.2, 0.8},
+		Rule:     []float64{0, 1, 0, 0, 1, 0, 0, 0},
+		Query: eval.RouterRun{Name: "classifier", Scores: scores, Threshold: 0.7,
+			Strong: []bool{false, true, true, true, false, false, false, true}},
+		SkipShares: []float64{0.25}, ModelSkipThreshold: math.NaN(), LatencySource: "replay",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp.Cascade = sec
+	return cmp
+}
+
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
@@ -111,6 +148,63 @@ func TestGoldenHTML(t *testing.T) {
 	}
 	if !strings.Contains(s, "&lt;script&gt;") || strings.Count(s, "<svg") != 2 {
 		t.Error("expected the escaped router name and two inline SVG charts")
+	}
+}
+
+func TestGoldenCascade(t *testing.T) {
+	var js, html bytes.Buffer
+	if err := WriteJSON(&js, cascadeFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "comparison_cascade.golden.json", js.Bytes())
+	back, err := ReadJSON(bytes.NewReader(js.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := back.Cascade; c == nil || len(c.Results) != 7 || c.Result(eval.NameCascade).CurveStats == nil || len(c.Hybrid.Results) != 1 {
+		t.Errorf("cascade section lost in the round trip: %+v", back.Cascade)
+	}
+	if err := WriteHTML(&html, cascadeFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report_cascade.golden.html", html.Bytes())
+	s := html.String()
+	for _, want := range []string{"<h2>Cascade routing</h2>", "cascade (learned)", "classifier (query-only)", "oracle verifier",
+		"These latencies were replayed", "Pre-routing hybrid", "signals &lt;&amp;&gt;"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Count(s, "<svg") != 4 {
+		t.Errorf("%d inline SVG charts, want 4 (two for the routers, two for the cascade)", strings.Count(s, "<svg"))
+	}
+	var plain bytes.Buffer
+	if err := WriteHTML(&plain, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "Cascade routing") {
+		t.Error("a comparison without a cascade section renders one")
+	}
+}
+
+func TestCascadePNG(t *testing.T) {
+	var one, two bytes.Buffer
+	if err := WritePNG(&one, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePNG(&two, cascadeFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	a, err := png.Decode(&one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := png.Decode(&two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Bounds().Dx() != 2*a.Bounds().Dx() || b.Bounds().Dy() != a.Bounds().Dy() {
+		t.Errorf("with a cascade curve.png is %v, want two %v panels side by side", b.Bounds(), a.Bounds())
 	}
 }
 
