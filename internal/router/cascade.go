@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/cascade"
@@ -18,6 +19,30 @@ type CascadeConfig struct {
 	// EscalationShare sets its initial threshold; 0 picks the share that
 	// keeps 95% of strong-only accuracy out of fold.
 	EscalationShare float64
+}
+
+// cascadeResult is what the verifier's training goroutine leaves behind.
+type cascadeResult struct {
+	v     *cascade.Verifier
+	stage Stage
+	err   error
+}
+
+// startCascade trains the verifier on its own goroutine (it reads answers,
+// not the router's features, so it needs nothing from the router's fits).
+// Baseline kinds (kNN, random) exist to be compared with the query router
+// and get none; the result is then empty.
+func startCascade(ctx context.Context, cfg TrainConfig, ex []example, wg *sync.WaitGroup) *cascadeResult {
+	r := &cascadeResult{}
+	if cfg.Kind != KindClassifier {
+		return r
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.v, r.stage, r.err = trainCascade(ctx, cfg, ex)
+	}()
+	return r
 }
 
 // cascadeExamples are the SFT rows that carry a cheap answer and a cell.

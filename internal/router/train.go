@@ -58,6 +58,9 @@ type TrainConfig struct {
 	CheapModel         string
 	StrongModel        string
 	Log                *slog.Logger
+	// Cascade configures the answer verifier, fitted when the SFT rows
+	// carry cheap answers.
+	Cascade CascadeConfig
 }
 
 // DefaultTrainConfig returns the defaults the CLI uses.
@@ -205,6 +208,7 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 		wg       sync.WaitGroup
 	)
 	validMetrics := meta.Metrics
+	cascadeDone := startCascade(ctx, cfg, data.examples, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -212,10 +216,7 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	}()
 	f, err := fit(ctx, cfg, slices.Clone(data.examples), slices.Clone(data.pairs), &meta.Metrics)
 	wg.Wait()
-	if errValid != nil {
-		return nil, nil, errValid
-	}
-	if err != nil {
+	if err = errors.Join(errValid, err, cascadeDone.err); err != nil {
 		return nil, nil, err
 	}
 	validMetrics.SFTEpochLoss, validMetrics.DPOEpochLoss = meta.Metrics.SFTEpochLoss, meta.Metrics.DPOEpochLoss
@@ -226,6 +227,10 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	m, err := finish(ctx, &meta, f, f.final(), cfg, data.examples, heldOut)
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Kind == KindClassifier {
+		m.Cascade = cascadeDone.v
+		stages = append(stages, cascadeDone.stage)
 	}
 	stages = append(stages, Stage{Name: "total", Duration: time.Since(start), Detail: fmt.Sprintf("validation and final fits in parallel, %v", time.Since(t).Round(time.Millisecond))})
 	return m, stages, nil
