@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"html/template"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/eval"
 )
@@ -38,10 +39,15 @@ func cascadeChartData(s *eval.CascadeSection) ([]series, []marker) {
 	var marks []marker
 	for _, r := range s.Results {
 		col, dashed := cascadeStyle(r)
+		// The router keeps the name it has in the routers chart, which also
+		// fits the legend.
+		name := strings.TrimSuffix(r.Name, eval.QueryOnlySuffix)
 		if r.CurveStats != nil {
-			lines = append(lines, sampleCurve(r.Name, col, r.Curve, dashed))
+			lines = append(lines, sampleCurve(name, col, r.Curve, dashed))
 		}
-		marks = append(marks, markerOf(r.Result, col))
+		m := markerOf(r.Result, col)
+		m.name = name
+		marks = append(marks, m)
 	}
 	for i, h := range s.Hybrid.Results {
 		col, name := hybridPalette[i%len(hybridPalette)], "hybrid, "+h.Name
