@@ -58,11 +58,15 @@ func CheckArithmetic(text string) Arithmetic {
 // an arithmetic expression, stopping at the previous '=' of a chain.
 func exprStart(s string, i, prevEq int) int {
 	j := i
-	for j > prevEq+1 && j > 0 && isExprByte(s, j-1) {
+	for j > prevEq+1 && j > 0 && i-j < maxExprBytes && isExprByte(s, j-1) {
 		j--
 	}
 	return j
 }
+
+// maxExprBytes bounds one side of an equation. Real ones are short, and the
+// bound keeps a hostile answer ("1+1+…+1 1 = 2" over megabytes) linear.
+const maxExprBytes = 256
 
 func isExprByte(s string, k int) bool {
 	switch c := s[k]; {
@@ -104,7 +108,7 @@ type rhs struct {
 
 func rightValues(s string) (rhs, bool) {
 	end := 0
-	for end < len(s) && s[end] != '=' && isExprByte(s, end) {
+	for end < len(s) && end < maxExprBytes && s[end] != '=' && isExprByte(s, end) {
 		end++
 	}
 	seg := s[:end]

@@ -62,8 +62,25 @@ var (
 	markers = []string{"####", "\\boxed", "the answer is", "final answer", "answer:"}
 )
 
-// Analyze computes the signals of answer to query.
+// MaxAnswerBytes bounds what the verifier reads of an answer: its first
+// and last halves of this size. Worked answers are a few KiB; the final
+// answer is at the end, so a runaway answer keeps its head and its tail and
+// costs a fixed, small time.
+const MaxAnswerBytes = 32 << 10
+
+// clip keeps the head and the tail of an oversized answer.
+func clip(s string) string {
+	if len(s) <= MaxAnswerBytes {
+		return s
+	}
+	half := MaxAnswerBytes / 2
+	return s[:half] + "\n" + s[len(s)-half:]
+}
+
+// Analyze computes the signals of answer to query. Queries are clipped the
+// same way as answers.
 func Analyze(query, answer string) Signals {
+	query, answer = clip(query), clip(answer)
 	buf := lowerPool.Get().(*[]byte)
 	low := lowerASCII((*buf)[:0], answer)
 	s := Signals{

@@ -1,6 +1,9 @@
 package cascade
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAnalyze(t *testing.T) {
 	const q = "Tom has 12 apples and buys 5 more. How many apples does he have?"
@@ -56,5 +59,19 @@ func TestFoldDigits(t *testing.T) {
 		if got := foldDigits(in); got != want {
 			t.Errorf("foldDigits(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestClipKeepsHeadAndTail(t *testing.T) {
+	long := "start " + strings.Repeat("1+1+", MaxAnswerBytes) + " 2 = 3\n#### 42"
+	s := Analyze("How many?", long)
+	if !s.HasFinal || !s.FinalMarker {
+		t.Errorf("the tail of a clipped answer was lost: %+v", s)
+	}
+	if c := clip(long); len(c) != MaxAnswerBytes+1 || !strings.HasPrefix(c, "start ") || !strings.HasSuffix(c, "#### 42") {
+		t.Errorf("clip kept %d bytes, want head and tail of %d", len(c), MaxAnswerBytes)
+	}
+	if clip("short") != "short" {
+		t.Error("clip changed a short answer")
 	}
 }

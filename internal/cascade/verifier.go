@@ -148,6 +148,7 @@ func (v *Verifier) getVector() *features.Vector {
 // the cheap answer is wrong, so that asking the strong model may help.
 func (v *Verifier) Score(query, answer string) float64 {
 	z := float64(v.bias)
+	answer = clip(answer)
 	if v.vec != nil {
 		x := v.getVector()
 		v.vec.Transform(foldDigits(answer), x)
