@@ -20,22 +20,25 @@ type usageReport struct {
 	Until  string                 `json:"until,omitempty"`
 	Groups map[string][]spend.Row `json:"groups"`
 	Total  spend.Row              `json:"total"`
+	// Cascade counts router-cascade requests by outcome, when there were any.
+	Cascade map[string]int64 `json:"cascade_outcomes,omitempty"`
 }
 
 // runUsage prints recorded requests, tokens and cost from the gateway's
-// spend database, grouped by model, policy, key and/or day.
+// spend database, grouped by model, policy, key, day and/or cascade
+// outcome.
 func runUsage(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "usage", "[--db ./data/spend.db] [--by model|policy|key|day] [--since 2026-01-01] [--until 2026-02-01] [--json]")
+	fs := newFlagSet(env, "usage", "[--db ./data/spend.db] [--by model|policy|key|day|cascade] [--since 2026-01-01] [--until 2026-02-01] [--json]")
 	db := fs.String("db", "./data/spend.db", "spend database written by 'llmrouter serve'")
-	by := fs.String("by", "", "one grouping: model, policy, key or day (default: all four)")
+	by := fs.String("by", "", "one grouping: model, policy, key, day or cascade (default: all, cascade only if the window has cascade requests)")
 	since := fs.String("since", "", "only requests at or after this UTC date (YYYY-MM-DD) or RFC 3339 time")
 	until := fs.String("until", "", "only requests before this UTC date (YYYY-MM-DD) or RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	groupings := spend.Groupings
-	if *by != "" {
+	groupings, all := spend.Groupings, *by == ""
+	if !all {
 		g, err := spend.ParseGroupBy(*by)
 		if err != nil {
 			return fmt.Errorf("%w: --by: %v", errUsage, err)
@@ -71,6 +74,12 @@ func runUsage(ctx context.Context, env *Env, args []string) error {
 		rep.Groups[string(g)] = rows
 	}
 	rep.Total = total(rep.Groups[string(groupings[0])])
+	rep.Cascade = cascadeOutcomes(rep.Groups[string(spend.ByCascade)])
+	if all && rep.Cascade == nil {
+		// Most gateways never serve router-cascade: no table of one empty row.
+		delete(rep.Groups, string(spend.ByCascade))
+		groupings = groupings[:len(groupings)-1]
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -91,6 +100,22 @@ func parseWhen(flagName, s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%w: %s %q: want a date like 2026-01-01 or an RFC 3339 time", errUsage, flagName, s)
+}
+
+// cascadeOutcomes counts requests by cascade outcome; nil when there were
+// no cascade requests.
+func cascadeOutcomes(rows []spend.Row) map[string]int64 {
+	var out map[string]int64
+	for _, r := range rows {
+		if r.Group == "" || r.Requests == 0 {
+			continue
+		}
+		if out == nil {
+			out = map[string]int64{}
+		}
+		out[r.Group] = r.Requests
+	}
+	return out
 }
 
 // total sums one grouping's rows; every grouping covers the same records.
@@ -132,7 +157,7 @@ func printUsage(w io.Writer, rep usageReport, groupings []spend.GroupBy) error {
 		width := len(g)
 		for i := range rows {
 			if rows[i].Group == "" {
-				rows[i].Group = "(none)"
+				rows[i].Group = noGroup(g)
 			}
 			width = max(width, len(rows[i].Group))
 		}
@@ -144,8 +169,34 @@ func printUsage(w io.Writer, rep usageReport, groupings []spend.GroupBy) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		if g == spend.ByCascade {
+			printCascade(w, rep.Cascade)
+		}
 	}
 	return nil
+}
+
+func noGroup(g spend.GroupBy) string {
+	if g == spend.ByCascade {
+		return "(no cascade)"
+	}
+	return "(none)"
+}
+
+// printCascade says how often router-cascade kept the cheap answer. An
+// escalated request's two calls are one request in its row; its tokens
+// and cost are both calls'.
+func printCascade(w io.Writer, by map[string]int64) {
+	var n int64
+	for _, c := range by {
+		n += c
+	}
+	if n == 0 {
+		return
+	}
+	share := func(o string) string { return fmt.Sprintf("%s %d (%.1f%%)", o, by[o], 100*float64(by[o])/float64(n)) }
+	fmt.Fprintf(w, "  router-cascade: %d requests, %s, %s, %s\n", n,
+		share(spend.CascadeAccepted), share(spend.CascadeEscalated), share(spend.CascadeSkipped))
 }
 
 // money shows cents for large sums and enough digits for tiny ones.

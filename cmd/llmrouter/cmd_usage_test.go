@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,62 @@ func TestUsageBadInput(t *testing.T) {
 	// The missing database was not created by the failed command.
 	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
 		t.Fatal("usage created a database")
+	}
+}
+
+// TestUsageCascade: cascade outcomes get their own table and shares, and
+// an escalated request counts once though both its calls are charged.
+func TestUsageCascade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spend.db")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	rec := func(id, model, outcome, step string, cost float64) spend.Record {
+		return spend.Record{Time: d, RequestID: id, KeyID: "k_aaaa", Model: model, Policy: "Standard_Query", Rule: "cascade",
+			InputTokens: 100, OutputTokens: 50, CostUSD: cost, Status: "ok", Cascade: outcome, CascadeStep: step}
+	}
+	plain := rec("p1", "gemini-2.5-flash", "", "", 0.0001)
+	plain.Rule = "threshold"
+	for _, r := range []spend.Record{
+		plain,
+		rec("c1", "gemini-2.5-flash", spend.CascadeAccepted, spend.StepCheap, 0.0001),
+		rec("c2", "gemini-2.5-flash", spend.CascadeAccepted, spend.StepCheap, 0.0001),
+		rec("c3", "gemini-2.5-flash", spend.CascadeEscalated, spend.StepCheap, 0.0001),
+		rec("c3", "gemini-2.5-pro", spend.CascadeEscalated, spend.StepStrong, 0.001),
+		rec("c4", "gemini-2.5-pro", spend.CascadeSkipped, spend.StepStrong, 0.001),
+	} {
+		if err := s.Record(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmdEnv(t, nil, "usage", "--db", path, "--by", "cascade")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := strings.ReplaceAll(stdout, path, "DB")
+	golden := filepath.Join("testdata", "usage_cascade.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(golden); err != nil || got != string(want) {
+		t.Fatalf("output differs from %s (%v):\n%s", golden, err, got)
+	}
+	code, stdout, stderr = runCmdEnv(t, nil, "usage", "--db", path, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep usageReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Groups) != 5 || rep.Total.Requests != 5 || fmt.Sprint(rep.Cascade) != "map[accepted:2 escalated:1 skipped:1]" {
+		t.Fatalf("report: %+v", rep)
 	}
 }

@@ -42,9 +42,11 @@ func (s *Server) begin(x *exchange, name string, i int) (*attempt, error) {
 	}
 	a := &attempt{name: name, p: p, m: m, start: s.now()}
 	if s.deps.Budgets != nil {
-		maxCost := m.Price.Cost(reservePrompt(x.req), x.preq.MaxTokens)
-		if a.res, err = s.deps.Budgets.Reserve(x.ctx, x.keyID, maxCost); err != nil {
-			return nil, err
+		if a.res = x.takeHold(name); a.res == nil {
+			maxCost := m.Price.Cost(reservePrompt(x.req), x.preq.MaxTokens)
+			if a.res, err = s.deps.Budgets.Reserve(x.ctx, x.keyID, maxCost); err != nil {
+				return nil, err
+			}
 		}
 	}
 	req := *x.preq
@@ -93,6 +95,17 @@ func (s *Server) fallBack(x *exchange, err error) bool {
 }
 
 func (s *Server) serveComplete(x *exchange) {
+	resp, err := s.complete(x)
+	if err != nil {
+		s.fail(x, err)
+		return
+	}
+	s.respond(x, resp)
+}
+
+// complete asks the models of x.chain in turn until one answers, and
+// charges its answer.
+func (s *Server) complete(x *exchange) (*provider.Response, error) {
 	var last error
 	for i, name := range x.chain {
 		a, err := s.begin(x, name, i)
@@ -113,14 +126,13 @@ func (s *Server) serveComplete(x *exchange) {
 			continue
 		}
 		s.settle(x, a, resp.Usage, "")
-		s.respond(x, resp)
-		return
+		return resp, nil
 	}
-	s.fail(x, last)
+	return nil, last
 }
 
 func (s *Server) respond(x *exchange, resp *provider.Response) {
-	cost := x.cost
+	cost := x.totalCost()
 	bp := respPool.Get().(*[]byte)
 	body, err := openaiapi.FromResponse(x.id, x.model, x.start.Unix(), resp, &cost).AppendJSON((*bp)[:0])
 	defer func() {
@@ -136,7 +148,7 @@ func (s *Server) respond(x *exchange, resp *provider.Response) {
 		return
 	}
 	s.routerHeaders(x)
-	x.w.Header().Set("X-Router-Cost-USD", formatUSD(x.cost))
+	x.w.Header().Set("X-Router-Cost-USD", formatUSD(cost))
 	x.status = http.StatusOK
 	writeRaw(x.w, http.StatusOK, body)
 }
@@ -159,6 +171,12 @@ func (s *Server) routerHeaders(x *exchange) {
 	h.Set("X-Router-Reason", asciiHeader(x.reason))
 	if x.fellFrom != "" {
 		h.Set("X-Router-Fallback-From", x.fellFrom)
+	}
+	if x.outcome != "" {
+		h.Set("X-Router-Cascade", x.outcome)
+		if x.escScored {
+			h.Set("X-Router-Escalate-Score", strconv.FormatFloat(x.escScore, 'f', 4, 64))
+		}
 	}
 }
 

@@ -34,11 +34,22 @@ type exchange struct {
 
 	// Routing outcome.
 	routed       bool
+	query        string // the routed text, scored by the router and the verifier
 	policy       string
 	score        float64
 	scored       bool
 	rule, reason string
 	chain        []string
+
+	// Cascade ("router-cascade"); see cascade.go.
+	cascade   bool
+	cascadeT  float64 // escalation threshold for this request
+	outcome   string  // spend.Cascade*, "" until decided
+	step      string  // spend.Step* of the call under way
+	escScore  float64
+	escScored bool
+	prevCost  float64 // cost of the superseded cheap call
+	holds     [2]hold // budget reserved up front for the cascade's calls
 
 	// Upstream outcome.
 	model     string // the model that answered, or the last one tried
@@ -79,9 +90,12 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		s.fail(x, err)
 		return
 	}
-	if x.stream {
+	switch {
+	case x.cascade:
+		s.serveCascade(x)
+	case x.stream:
 		s.serveStream(x)
-	} else {
+	default:
 		s.serveComplete(x)
 	}
 }
@@ -117,9 +131,13 @@ func (s *Server) parse(x *exchange) error {
 }
 
 // plan resolves the requested model: a catalogue name passes through,
-// "router" and "router-<threshold>" are routed. It fills x.chain.
+// "router" and "router-<threshold>" are routed, "router-cascade" and
+// "router-cascade-<threshold>" cascade. It fills x.chain.
 func (s *Server) plan(x *exchange) error {
 	name := x.req.Model
+	if isCascadeModel(name) {
+		return s.planCascade(x)
+	}
 	if !isRouterModel(name) {
 		if _, ok := s.cat.Models[name]; !ok {
 			return &openaiapi.FieldError{Param: "model", Err: apierr.New(apierr.NotFound,
@@ -147,10 +165,7 @@ func isRouterModel(name string) bool {
 
 func (s *Server) route(x *exchange, threshold float64, hasThreshold bool) error {
 	x.routed = true
-	query := openaiapi.LastUserText(x.req)
-	if s.cfg.Router.ScoreConversation {
-		query = openaiapi.ConversationText(x.req)
-	}
+	query := s.routedText(x)
 	in := policy.Input{Query: query, Policy: policy.Standard, PromptTokens: (openaiapi.PromptBytes(x.req) + 3) / 4}
 	if s.deps.Router != nil {
 		d, err := s.deps.Router.Route(x.ctx, query)
@@ -187,6 +202,17 @@ func (s *Server) route(x *exchange, threshold float64, hasThreshold bool) error 
 	s.metrics.decisions.WithLabelValues(x.policy, d.Model, d.Rule).Inc()
 	x.chain = s.chainFor(d.Model)
 	return nil
+}
+
+// routedText is what the router scores: the last user message, or the
+// whole conversation with router.score_conversation.
+func (s *Server) routedText(x *exchange) string {
+	if s.cfg.Router.ScoreConversation {
+		x.query = openaiapi.ConversationText(x.req)
+	} else {
+		x.query = openaiapi.LastUserText(x.req)
+	}
+	return x.query
 }
 
 // policyAt re-derives the policy at another threshold from a decision, with
@@ -275,12 +301,9 @@ func (s *Server) finish(x *exchange) {
 	if x.errCode != "" {
 		status = x.errCode
 	}
+	s.releaseHolds(x, "")
 	if s.deps.Store != nil {
-		s.record(x, spend.Record{
-			Time: x.start.UTC(), RequestID: x.id, KeyID: x.keyID, Model: x.model, Policy: x.policy, Rule: x.rule,
-			InputTokens: x.usage.InputTokens, OutputTokens: x.usage.OutputTokens, ThinkingTokens: x.usage.ThinkingTokens,
-			Estimated: x.usage.Estimated || x.usage.Missing, CostUSD: x.cost, Status: status, LatencyMS: lat.Milliseconds(),
-		})
+		s.record(x, x.spendRecord(status, lat))
 	}
 	level := slog.LevelInfo
 	if x.status >= 500 {
@@ -292,7 +315,7 @@ func (s *Server) finish(x *exchange) {
 		slog.String("policy", x.policy), slog.String("model", x.model),
 		slog.String("rule", x.rule), slog.String("reason", x.reason),
 		slog.Int("input_tokens", x.usage.InputTokens), slog.Int("output_tokens", x.usage.BilledOutput()),
-		slog.Float64("cost_usd", x.cost), slog.Int("attempts", x.attempts),
+		slog.Float64("cost_usd", x.totalCost()), slog.Int("attempts", x.attempts),
 		slog.Float64("latency_ms", float64(lat.Microseconds())/1000), slog.Int("status", x.status),
 	}
 	if x.scored {
@@ -300,6 +323,9 @@ func (s *Server) finish(x *exchange) {
 	}
 	if x.fellFrom != "" {
 		attrs = append(attrs, slog.String("fallback_from", x.fellFrom))
+	}
+	if x.cascade {
+		attrs = x.cascadeAttrs(attrs)
 	}
 	if x.usage.Estimated || x.usage.Missing {
 		attrs = append(attrs, slog.Bool("usage_estimated", true))
@@ -309,6 +335,23 @@ func (s *Server) finish(x *exchange) {
 	}
 	s.log.LogAttrs(context.WithoutCancel(x.ctx), level, "chat completion", attrs...)
 }
+
+// spendRecord is the record of x's current call: the request's only one,
+// or a cascade's last (recordStep writes the superseded cheap call's).
+func (x *exchange) spendRecord(status string, lat time.Duration) spend.Record {
+	r := spend.Record{
+		Time: x.start.UTC(), RequestID: x.id, KeyID: x.keyID, Model: x.model, Policy: x.policy, Rule: x.rule,
+		InputTokens: x.usage.InputTokens, OutputTokens: x.usage.OutputTokens, ThinkingTokens: x.usage.ThinkingTokens,
+		Estimated: x.usage.Estimated || x.usage.Missing, CostUSD: x.cost, Status: status, LatencyMS: lat.Milliseconds(),
+	}
+	if x.outcome != "" {
+		r.Cascade, r.CascadeStep = x.outcome, x.step
+	}
+	return r
+}
+
+// totalCost is what the request cost, a cascade's superseded call included.
+func (x *exchange) totalCost() float64 { return x.cost + x.prevCost }
 
 // enqueuer is a store that can queue a record without waiting for its
 // commit (sqlite.Store): the handler, and with it the client's keep-alive

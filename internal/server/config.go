@@ -66,6 +66,9 @@ type RouterConfig struct {
 	Threshold *float64 `yaml:"threshold"`
 	// ScoreConversation scores all turns instead of the last user message.
 	ScoreConversation bool `yaml:"score_conversation"`
+	// CascadeThreshold overrides the cascade verifier's escalation
+	// threshold for model "router-cascade" when set.
+	CascadeThreshold *float64 `yaml:"cascade_threshold"`
 }
 
 // SpendConfig says where spend is recorded and budgets are counted.
@@ -211,6 +214,9 @@ func (c *Config) Validate() error {
 	}
 	if t := c.Router.Threshold; t != nil && !(*t >= 0 && *t <= 1) {
 		return fmt.Errorf("router.threshold: must be in [0, 1], got %v", *t)
+	}
+	if t := c.Router.CascadeThreshold; t != nil && !(*t >= 0 && *t <= 1) {
+		return fmt.Errorf("router.cascade_threshold: must be in [0, 1], got %v", *t)
 	}
 	if _, err := policy.New(c.PolicyMapping, cat); err != nil {
 		return fmt.Errorf("policy_mapping: %w", err)

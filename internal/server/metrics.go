@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/llmrouter/llmrouter/internal/spend"
 )
 
 // metrics uses the OpenTelemetry GenAI semantic-convention names where one
@@ -24,6 +26,10 @@ type metrics struct {
 	requests  *prometheus.CounterVec
 	cost      *prometheus.CounterVec
 	fallbacks *prometheus.CounterVec
+	cascade   *prometheus.CounterVec
+	// cascadeBy holds cascade's three series, so counting an outcome does
+	// not hash its label on every request.
+	cascadeBy map[string]prometheus.Counter
 	inflight  prometheus.Gauge
 }
 
@@ -61,13 +67,23 @@ func newMetrics() *metrics {
 			Name: "llmrouter_fallbacks_total",
 			Help: "Requests moved to the next model of a fallback chain, by failed and next model.",
 		}, []string{"from", "to"}),
+		cascade: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "llmrouter_cascade_requests_total",
+			Help: "Cascade (router-cascade) decisions, by outcome: accepted (the cheap answer), escalated (the strong model's) or skipped (strong only, no cheap call).",
+		}, []string{"outcome"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "llmrouter_inflight_requests",
 			Help: "Chat requests being served.",
 		}),
 	}
-	m.reg.MustRegister(m.tokens, m.duration, m.ttft, m.decisions, m.requests, m.cost, m.fallbacks, m.inflight,
+	m.reg.MustRegister(m.tokens, m.duration, m.ttft, m.decisions, m.requests, m.cost, m.fallbacks, m.cascade, m.inflight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every outcome is exported from the start, at zero: an escalation
+	// rate is then computable before the first escalation.
+	m.cascadeBy = map[string]prometheus.Counter{}
+	for _, o := range []string{spend.CascadeAccepted, spend.CascadeEscalated, spend.CascadeSkipped} {
+		m.cascadeBy[o] = m.cascade.WithLabelValues(o)
+	}
 	return m
 }
 

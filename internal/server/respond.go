@@ -62,14 +62,19 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // modelListJSON pre-renders GET /v1/models: it only changes with config.
-func modelListJSON(cat *config.Catalogue, now time.Time) ([]byte, error) {
+// "router-cascade" is listed only when a loaded model can serve it.
+func modelListJSON(cat *config.Catalogue, now time.Time, cascade bool) ([]byte, error) {
 	names := cat.Names()
-	list := openaiapi.ModelList{Object: "list", Data: make([]openaiapi.ModelInfo, 0, len(names)+1)}
+	list := openaiapi.ModelList{Object: "list", Data: make([]openaiapi.ModelInfo, 0, len(names)+2)}
 	list.Data = append(list.Data, openaiapi.ModelInfo{ID: "router", Object: "model", Created: now.Unix(), OwnedBy: "llmrouter"})
+	if cascade {
+		list.Data = append(list.Data, openaiapi.ModelInfo{ID: cascadeModel, Object: "model", Created: now.Unix(), OwnedBy: "llmrouter"})
+	}
+	routers := len(list.Data)
 	for _, n := range names {
 		list.Data = append(list.Data, openaiapi.ModelInfo{ID: n, Object: "model", Created: now.Unix(), OwnedBy: cat.Models[n].Provider})
 	}
-	sort.SliceStable(list.Data[1:], func(i, j int) bool { return list.Data[1+i].ID < list.Data[1+j].ID })
+	sort.SliceStable(list.Data[routers:], func(i, j int) bool { return list.Data[routers+i].ID < list.Data[routers+j].ID })
 	return json.Marshal(list)
 }
 

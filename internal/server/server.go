@@ -29,12 +29,28 @@ type Upstreams interface {
 // Thresholder is implemented by routers with a calibrated threshold.
 type Thresholder interface{ Threshold() float64 }
 
+// Verifier judges a cheap model's answer for model "router-cascade"
+// (*cascade.Verifier, router.Model.Cascade). It must be safe for
+// concurrent use.
+type Verifier interface {
+	// Score is the chance, in [0, 1], that answer to query is wrong.
+	Score(query, answer string) float64
+	// Threshold is the score at or above which the strong model is asked.
+	Threshold() float64
+	// SkipThreshold is the router score at or above which the cheap call
+	// is skipped; false: never skip.
+	SkipThreshold() (float64, bool)
+}
+
 // Deps are the collaborators a Server uses. Only Upstreams is required.
 type Deps struct {
 	Upstreams Upstreams
 	// Router scores queries for model "router"; nil routes by the policy
 	// mapping rules alone.
 	Router router.Router
+	// Cascade verifies cheap answers for model "router-cascade"; nil
+	// answers those requests with a 400. It needs Router.
+	Cascade Verifier
 	// Mapper picks the model for a routed request; nil builds one from
 	// Config.PolicyMapping.
 	Mapper policy.Mapper
@@ -58,6 +74,7 @@ type Server struct {
 	metrics   *metrics
 	threshold float64
 	hasThresh bool
+	cascade   cascadeSetup
 	modelList []byte
 	chains    map[string][]string // model → model and its fallbacks
 	handler   http.Handler
@@ -105,7 +122,8 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	for name := range cat.Models {
 		s.chains[name] = buildChain(name, cfg.Fallbacks[name])
 	}
-	if s.modelList, err = modelListJSON(cat, s.now()); err != nil {
+	s.cascade = newCascadeSetup(cfg, deps.Cascade)
+	if s.modelList, err = modelListJSON(cat, s.now(), s.cascade.v != nil && deps.Router != nil); err != nil {
 		return nil, err
 	}
 	s.handler = s.routes()

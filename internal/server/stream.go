@@ -106,8 +106,8 @@ func (st *streamState) add(c provider.Chunk) {
 	}
 }
 
-func (s *Server) pump(x *exchange, a *attempt, up provider.Stream, first provider.Chunk) {
-	defer up.Close()
+// openSSE sends the headers of a 200 event stream.
+func (s *Server) openSSE(x *exchange) (*sseWriter, *openaiapi.ChunkEncoder) {
 	h := x.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -116,9 +116,13 @@ func (s *Server) pump(x *exchange, a *attempt, up provider.Stream, first provide
 	s.routerHeaders(x)
 	x.w.WriteHeader(http.StatusOK)
 	x.status = http.StatusOK
-
 	sw := &sseWriter{w: x.w, rc: http.NewResponseController(x.w), buf: make([]byte, 0, 512)}
-	enc := &openaiapi.ChunkEncoder{ID: x.id, Model: x.model, Created: x.start.Unix()}
+	return sw, &openaiapi.ChunkEncoder{ID: x.id, Model: x.model, Created: x.start.Unix()}
+}
+
+func (s *Server) pump(x *exchange, a *attempt, up provider.Stream, first provider.Chunk) {
+	defer up.Close()
+	sw, enc := s.openSSE(x)
 	var acc streamState
 	acc.add(first)
 	sw.event(enc.Chunk(first))
@@ -160,7 +164,7 @@ func (s *Server) pump(x *exchange, a *attempt, up provider.Stream, first provide
 // (then the connection closes, without [DONE], so clients see an error and
 // not a short answer), or the usage chunk if asked and [DONE].
 func (s *Server) endStream(x *exchange, sw *sseWriter, enc *openaiapi.ChunkEncoder, upErr error) {
-	x.w.Header().Set("X-Router-Cost-USD", formatUSD(x.cost))
+	x.w.Header().Set("X-Router-Cost-USD", formatUSD(x.totalCost()))
 	if sw.err == nil && x.r.Context().Err() == nil && upErr != nil {
 		upErr = s.clientErr(x, upErr)
 	}
@@ -177,7 +181,7 @@ func (s *Server) endStream(x *exchange, sw *sseWriter, enc *openaiapi.ChunkEncod
 		sw.event(openaiapi.NewError(upErr))
 	default:
 		if x.req.IncludeUsage() {
-			cost := x.cost
+			cost := x.totalCost()
 			sw.event(enc.UsageChunk(x.usage, &cost))
 		}
 		sw.raw([]byte(openaiapi.DoneEvent))

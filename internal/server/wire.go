@@ -73,6 +73,11 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 			return nil, nil, fmt.Errorf("router.model_path: %w", err)
 		}
 		deps.Router = m
+		if m.Cascade != nil { // a nil *cascade.Verifier must stay a nil interface
+			deps.Cascade = m.Cascade
+			o.Logger.Info("cascade verifier loaded: model \"router-cascade\" is available",
+				"threshold", m.Cascade.Threshold(), "model_path", cfg.Router.ModelPath)
+		}
 	}
 	if dir := filepath.Dir(cfg.Spend.SQLitePath); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {

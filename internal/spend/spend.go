@@ -37,6 +37,30 @@ type Record struct {
 	// Status is "ok" or an apierr code such as "upstream_unavailable".
 	Status    string `json:"status"`
 	LatencyMS int64  `json:"latency_ms"`
+	// Cascade is the outcome of a "router-cascade" request (CascadeAccepted,
+	// CascadeEscalated or CascadeSkipped) on each of its records; empty for
+	// other requests, and for a cascade that failed before it decided.
+	Cascade string `json:"cascade,omitempty"`
+	// CascadeStep is which of the cascade's calls this record is: StepCheap
+	// or StepStrong. An escalated request has one record of each, sharing
+	// its RequestID.
+	CascadeStep string `json:"cascade_step,omitempty"`
+}
+
+// Cascade outcomes and steps (Record.Cascade, Record.CascadeStep).
+const (
+	CascadeAccepted  = "accepted"
+	CascadeEscalated = "escalated"
+	CascadeSkipped   = "skipped"
+	StepCheap        = "cheap"
+	StepStrong       = "strong"
+)
+
+// Superseded reports whether r is the cheap call of an escalated cascade:
+// billed, but its answer was replaced by the strong model's, so summaries
+// count its tokens and cost and not a request.
+func (r Record) Superseded() bool {
+	return r.Cascade == CascadeEscalated && r.CascadeStep == StepCheap
 }
 
 // GroupBy selects the summary grouping.
@@ -48,10 +72,12 @@ const (
 	ByPolicy GroupBy = "policy"
 	ByKey    GroupBy = "key"
 	ByDay    GroupBy = "day" // UTC date, YYYY-MM-DD
+	// ByCascade groups by cascade outcome; "" holds every other request.
+	ByCascade GroupBy = "cascade"
 )
 
 // Groupings lists every GroupBy, in the order "llmrouter usage" prints them.
-var Groupings = []GroupBy{ByModel, ByPolicy, ByKey, ByDay}
+var Groupings = []GroupBy{ByModel, ByPolicy, ByKey, ByDay, ByCascade}
 
 // ParseGroupBy validates s.
 func ParseGroupBy(s string) (GroupBy, error) {
@@ -60,7 +86,7 @@ func ParseGroupBy(s string) (GroupBy, error) {
 			return g, nil
 		}
 	}
-	return "", fmt.Errorf("unknown grouping %q (one of model, policy, key, day)", s)
+	return "", fmt.Errorf("unknown grouping %q (one of model, policy, key, day, cascade)", s)
 }
 
 // Query selects records with From <= Time < To (zero bounds are open).
@@ -69,7 +95,9 @@ type Query struct {
 	GroupBy  GroupBy
 }
 
-// Row is one group of a summary.
+// Row is one group of a summary. Requests and Errors count requests, not
+// records: a superseded cheap call (Record.Superseded) adds only its
+// tokens and cost.
 type Row struct {
 	Group          string  `json:"group"`
 	Requests       int64   `json:"requests"`

@@ -11,11 +11,16 @@ import (
 
 // groupColumn maps a grouping to a column; never user text in SQL.
 var groupColumn = map[spend.GroupBy]string{
-	spend.ByModel:  "model",
-	spend.ByPolicy: "policy",
-	spend.ByKey:    "key_id",
-	spend.ByDay:    "day",
+	spend.ByModel:   "model",
+	spend.ByPolicy:  "policy",
+	spend.ByKey:     "key_id",
+	spend.ByDay:     "day",
+	spend.ByCascade: "cascade",
 }
+
+// countedSQL is 1 for a record that counts as a request: every record but
+// the superseded cheap call of an escalated cascade (spend.Record.Superseded).
+const countedSQL = `(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)`
 
 // bounds turns a Query's open interval into millisecond bounds.
 func bounds(from, to time.Time) (int64, int64) {
@@ -33,15 +38,15 @@ func bounds(from, to time.Time) (int64, int64) {
 func (s *Store) Summary(ctx context.Context, q spend.Query) ([]spend.Row, error) {
 	col, ok := groupColumn[q.GroupBy]
 	if !ok {
-		return nil, fmt.Errorf("spend summary: unknown grouping %q (one of model, policy, key, day)", q.GroupBy)
+		return nil, fmt.Errorf("spend summary: unknown grouping %q (one of model, policy, key, day, cascade)", q.GroupBy)
 	}
 	order := "cost DESC, g"
 	if q.GroupBy == spend.ByDay {
 		order = "g"
 	}
 	lo, hi := bounds(q.From, q.To)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+col+` AS g, COUNT(*),
-		SUM(CASE WHEN status = 'ok' THEN 0 ELSE 1 END),
+	rows, err := s.db.QueryContext(ctx, `SELECT `+col+` AS g, SUM(`+countedSQL+`),
+		SUM(CASE WHEN status = 'ok' THEN 0 ELSE `+countedSQL+` END),
 		SUM(input_tokens), SUM(output_tokens), SUM(thinking_tokens), SUM(cost_nanos) AS cost
 		FROM requests WHERE ts_ms >= ? AND ts_ms < ? GROUP BY g ORDER BY `+order, lo, hi)
 	if err != nil {

@@ -158,6 +158,10 @@ var migrations = []string{
 	);
 	CREATE INDEX requests_ts ON requests(ts_ms);
 	CREATE INDEX requests_key_ts ON requests(key_id, ts_ms);`,
+	// Version 2: cascade routing. Defaults fill the rows written before,
+	// which were all plain requests.
+	`ALTER TABLE requests ADD COLUMN cascade TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN cascade_step TEXT NOT NULL DEFAULT '';`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -361,8 +365,8 @@ func hasAsync(batch []pending) bool {
 }
 
 const insertSQL = `INSERT INTO requests (ts_ms, day, request_id, key_id, model, policy, rule,
-	input_tokens, output_tokens, thinking_tokens, estimated, cost_nanos, status, latency_ms)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	input_tokens, output_tokens, thinking_tokens, estimated, cost_nanos, status, latency_ms, cascade, cascade_step)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func (s *Store) insert(batch []pending) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -388,7 +392,7 @@ func (s *Store) insert(batch []pending) error {
 			est = 1
 		}
 		if _, err := st.ExecContext(ctx, t.UnixMilli(), t.Format("2006-01-02"), r.RequestID, r.KeyID, r.Model, r.Policy, r.Rule,
-			r.InputTokens, r.OutputTokens, r.ThinkingTokens, est, spend.Nanos(r.CostUSD), r.Status, r.LatencyMS); err != nil {
+			r.InputTokens, r.OutputTokens, r.ThinkingTokens, est, spend.Nanos(r.CostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep); err != nil {
 			return fmt.Errorf("spend database %s: insert: %w", s.path, err)
 		}
 	}
