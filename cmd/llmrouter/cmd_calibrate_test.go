@@ -114,3 +114,38 @@ func TestCalibrateCascadeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCalibrateCascadeSkipShare turns pre-routing on at a query-score
+// quantile, checks that route --end-to-end --cascade would now skip the top
+// queries' cheap call, and turns it off again.
+func TestCalibrateCascadeSkipShare(t *testing.T) {
+	fix := cascadeFixtureModel(t)
+	dir := copyModelDir(t, fix.model)
+	before := mustLoadRouter(t, dir)
+	code, out, errOut := runRouterCmd(t, nil, "calibrate", "--model-path", dir, "--cascade-skip-share", "0.1")
+	if code != 0 || !strings.Contains(out, "straight to the strong model") {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	after := mustLoadRouter(t, dir)
+	got, ok := after.Cascade.SkipThreshold()
+	if want := router.ThresholdForShare(before.Meta.ScoreQuantiles, 0.1); !ok || got != want {
+		t.Errorf("skip threshold %v, %v; want %v", got, ok, want)
+	}
+	if after.Meta.Threshold != before.Meta.Threshold || after.Cascade.Threshold() != before.Cascade.Threshold() {
+		t.Error("--cascade-skip-share alone changed another threshold")
+	}
+	if code, _, errOut = runRouterCmd(t, nil, "calibrate", "--model-path", dir, "--cascade-skip-share", "0"); code != 0 {
+		t.Fatalf("turning pre-routing off: exit %d: %s", code, errOut)
+	}
+	if _, ok := mustLoadRouter(t, dir).Cascade.SkipThreshold(); ok {
+		t.Error("--cascade-skip-share 0 left pre-routing on")
+	}
+	plain := trainSmallModel(t)
+	if code, _, errOut = runRouterCmd(t, nil, "calibrate", "--model-path", plain, "--cascade-skip-share", "0.1"); code == 0 ||
+		!strings.Contains(errOut, "--cascade-skip-share: model") || !strings.Contains(errOut, "has no cascade verifier") {
+		t.Errorf("a model without a cascade: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut = runRouterCmd(t, nil, "calibrate", "--model-path", dir, "--cascade-skip-share", "1.5"); code == 0 || !strings.Contains(errOut, "outside [0, 1]") {
+		t.Errorf("share 1.5: exit %d: %s", code, errOut)
+	}
+}
