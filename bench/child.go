@@ -33,6 +33,7 @@ var childJobs = map[string]func(ctx context.Context, dec *json.Decoder, emit fun
 	"gateway": childGateway,
 	"fake":    childFake,
 	"proxy":   childProxy,
+	"paced":   childPaced,
 }
 
 func runChild() int {

@@ -54,6 +54,8 @@ type gwBench struct {
 	proxy   endpoint // the bare reverse proxy: the floor
 	via     string
 	next    atomic.Uint64
+	// maxTokens is each request's max_tokens (0: 64, a short answer).
+	maxTokens int
 }
 
 func (b *bench) gateway(ctx context.Context) (*Section, error) {
@@ -259,7 +261,11 @@ spend:
 func (g *gwBench) body(e endpoint, stream bool) []byte {
 	q := g.queries[g.next.Add(1)%uint64(len(g.queries))]
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"model":%q,"max_tokens":64,"messages":[{"role":"user","content":%s}]`, e.model, q)
+	mt := g.maxTokens
+	if mt == 0 {
+		mt = 64
+	}
+	fmt.Fprintf(&b, `{"model":%q,"max_tokens":%d,"messages":[{"role":"user","content":%s}]`, e.model, mt, q)
 	if stream {
 		b.WriteString(`,"stream":true,"stream_options":{"include_usage":true}`)
 	}
@@ -378,48 +384,57 @@ func (g *gwBench) saturation(ctx context.Context, win time.Duration) ([3]phase, 
 // content event (time to first token) as well as the whole stream.
 func (g *gwBench) streaming(ctx context.Context, win time.Duration) ([2]phase, error) {
 	var out [2]phase
-	const rate = 200.0
 	for i, e := range []endpoint{g.direct, g.gw} {
-		var mu sync.Mutex
-		var ttft []time.Duration
-		do := func(ctx context.Context) error {
-			t := time.Now()
-			resp, err := g.post(ctx, e, true)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			br := bufio.NewReader(resp.Body)
-			first := true
-			for {
-				line, err := br.ReadBytes('\n')
-				if len(line) > 0 && first && bytes.HasPrefix(line, []byte("data: {")) && bytes.Contains(line, []byte(`"content"`)) {
-					first = false
-					mu.Lock()
-					ttft = append(ttft, time.Since(t))
-					mu.Unlock()
-				}
-				if err == io.EOF {
-					if first {
-						return fmt.Errorf("%s: stream ended without a content event", e.name)
-					}
-					return nil
-				}
-				if err != nil {
-					return err
-				}
-			}
-		}
-		p, err := g.measure(e, func() (loadgen.Result, error) {
-			return loadgen.OpenLoop(ctx, rate, int(rate*win.Seconds()), win+time.Second, 10*time.Second, do)
-		})
+		p, err := g.streamPhase(ctx, e, 200, win)
 		if err != nil {
 			return out, err
 		}
-		p.ttft = stats.Summarize(ttft)
 		out[i] = p
 	}
 	return out, nil
+}
+
+// streamPhase sends streamed requests to e at rate for win and times the
+// first content event and the whole stream.
+func (g *gwBench) streamPhase(ctx context.Context, e endpoint, rate float64, win time.Duration) (phase, error) {
+	var mu sync.Mutex
+	var ttft []time.Duration
+	do := func(ctx context.Context) error {
+		t := time.Now()
+		resp, err := g.post(ctx, e, true)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		first := true
+		for {
+			line, err := br.ReadBytes('\n')
+			if len(line) > 0 && first && bytes.HasPrefix(line, []byte("data: {")) && bytes.Contains(line, []byte(`"content"`)) {
+				first = false
+				mu.Lock()
+				ttft = append(ttft, time.Since(t))
+				mu.Unlock()
+			}
+			if err == io.EOF {
+				if first {
+					return fmt.Errorf("%s: stream ended without a content event", e.name)
+				}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	p, err := g.measure(e, func() (loadgen.Result, error) {
+		return loadgen.OpenLoop(ctx, rate, int(rate*win.Seconds()), win+time.Second, 10*time.Second, do)
+	})
+	if err != nil {
+		return p, err
+	}
+	p.ttft = stats.Summarize(ttft)
+	return p, nil
 }
 
 func streamTable(st [2]phase) Table {

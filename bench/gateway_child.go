@@ -15,6 +15,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/server"
+	"github.com/llmrouter/llmrouter/internal/spend"
 	"github.com/llmrouter/llmrouter/internal/spend/sqlite"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
@@ -114,6 +115,9 @@ func childGateway(ctx context.Context, dec *json.Decoder, emit func(any) error) 
 			return err
 		}
 		deps.Router = m
+		if m.Cascade != nil {
+			deps.Cascade = m.Cascade
+		}
 	}
 	store, err := sqlite.Open(ctx, cfg.Spend.SQLitePath, sqlite.Options{Logger: log})
 	if err != nil {
@@ -121,6 +125,10 @@ func childGateway(ctx context.Context, dec *json.Decoder, emit func(any) error) 
 	}
 	defer store.Close()
 	deps.Store = store
+	// As Open does: budgets always count, unlimited unless configured.
+	if deps.Budgets, err = spend.NewBudgets(cfg.Budgets, spend.NewMemoryCounter()); err != nil {
+		return err
+	}
 	srv, err := server.New(cfg, deps)
 	if err != nil {
 		return err

@@ -30,12 +30,19 @@ import (
 )
 
 // sectionNames in report order.
-var sectionNames = []string{"latency", "training", "oracle", "gateway", "quality"}
+var sectionNames = []string{"latency", "training", "oracle", "gateway", "cascade", "quality"}
+
+// sectionTitles are the sections' headings, which -merge finds them by.
+var sectionTitles = map[string]string{
+	"latency": "Router decision latency", "training": "Training cost and scaling", "oracle": "Oracle generation throughput",
+	"gateway": "Gateway overhead", "cascade": "Cascade routing overhead", "quality": "Routing quality",
+}
 
 // options configure one benchmark run.
 type options struct {
 	smoke     bool
 	sections  []string
+	merge     bool   // replace only the measured sections of an existing out
 	out       string // BENCHMARKS.md path
 	svg       string // curve SVG path
 	svgLink   string // how the Markdown refers to the SVG
@@ -69,6 +76,7 @@ func mainErr(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.BoolVar(&o.smoke, "smoke", false, "tiny sizes: prove every section works in seconds (figures meaningless)")
 	fs.StringVar(&sections, "sections", strings.Join(sectionNames, ","), "comma-separated sections to run: "+strings.Join(sectionNames, ", "))
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "Markdown report to write")
+	fs.BoolVar(&o.merge, "merge", false, "replace only the measured sections in the existing -out, keeping the others (with -sections)")
 	fs.StringVar(&o.svg, "svg", "bench/quality_curves.svg", "cost–quality curve SVG to write")
 	fs.StringVar(&o.llmrouter, "llmrouter", "", "llmrouter binary whose 'serve' is load-tested (default: go build ./cmd/llmrouter)")
 	verbose := fs.Bool("v", false, "debug logging")
@@ -139,7 +147,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 	}
 	funcs := map[string]func(context.Context) (*Section, error){
 		"latency": b.latency, "training": b.training, "oracle": b.oracleThroughput,
-		"gateway": b.gateway, "quality": b.quality,
+		"gateway": b.gateway, "cascade": b.cascade, "quality": b.quality,
 	}
 	for _, name := range sectionNames {
 		if !slices.Contains(o.sections, name) {
@@ -152,6 +160,9 @@ func run(ctx context.Context, o options) (*Report, error) {
 			return nil, fmt.Errorf("section %s: %w", name, err)
 		}
 		o.log.Info("section done", "section", name, "took", time.Since(t).Round(time.Millisecond))
+		if s.Title != sectionTitles[name] {
+			return nil, fmt.Errorf("section %s is titled %q, but sectionTitles says %q", name, s.Title, sectionTitles[name])
+		}
 		rep.Sections = append(rep.Sections, s)
 	}
 	rep.Took = time.Since(b.start)
@@ -163,6 +174,18 @@ func writeReport(rep *Report, o options) error {
 	var sb strings.Builder
 	if err := rep.WriteMarkdown(&sb); err != nil {
 		return err
+	}
+	if o.merge {
+		old, err := os.ReadFile(o.out)
+		if err != nil {
+			return fmt.Errorf("-merge: %w", err)
+		}
+		merged, err := mergeMarkdown(string(old), rep, o.sections)
+		if err != nil {
+			return fmt.Errorf("-merge into %s: %w", o.out, err)
+		}
+		sb.Reset()
+		sb.WriteString(merged)
 	}
 	if err := os.MkdirAll(filepath.Dir(absPath(o.out)), 0o755); err != nil {
 		return err

@@ -58,24 +58,29 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n")
 	for i, s := range r.Sections {
 		fmt.Fprintf(&b, "## %d. %s\n\n", i+1, s.Title)
-		if s.Intro != "" {
-			b.WriteString(s.Intro + "\n\n")
-		}
-		if s.Skipped != "" {
-			fmt.Fprintf(&b, "**Not measured:** %s\n\n", s.Skipped)
-		}
-		for _, t := range s.Tables {
-			t.writeMarkdown(&b)
-		}
-		for _, n := range s.Notes {
-			b.WriteString("- " + n + "\n")
-		}
-		if len(s.Notes) > 0 {
-			b.WriteString("\n")
-		}
+		s.writeBody(&b)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeBody is everything of a section below its heading.
+func (s *Section) writeBody(b *strings.Builder) {
+	if s.Intro != "" {
+		b.WriteString(s.Intro + "\n\n")
+	}
+	if s.Skipped != "" {
+		fmt.Fprintf(b, "**Not measured:** %s\n\n", s.Skipped)
+	}
+	for _, t := range s.Tables {
+		t.writeMarkdown(b)
+	}
+	for _, n := range s.Notes {
+		b.WriteString("- " + n + "\n")
+	}
+	if len(s.Notes) > 0 {
+		b.WriteString("\n")
+	}
 }
 
 func (t Table) writeMarkdown(b *strings.Builder) {

@@ -63,3 +63,41 @@ func TestWordQueries(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeMarkdown: -merge replaces a section by title, inserts a new one
+// in report order, renumbers, and keeps everything else byte for byte.
+func TestMergeMarkdown(t *testing.T) {
+	old := &Report{Mode: "full", Sections: []*Section{
+		{Title: sectionTitles["latency"], Intro: "latency intro"},
+		{Title: sectionTitles["gateway"], Intro: "old gateway"},
+		{Title: sectionTitles["quality"], Intro: "quality intro"},
+	}}
+	var b strings.Builder
+	if err := old.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	rep := &Report{Mode: "full", Machine: Machine{Commit: "abc"}, Sections: []*Section{
+		{Title: sectionTitles["gateway"], Intro: "new gateway"},
+		{Title: sectionTitles["cascade"], Intro: "cascade intro"},
+	}}
+	got, err := mergeMarkdown(b.String(), rep, []string{"gateway", "cascade"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"## 1. Router decision latency\n\nlatency intro\n\n## 2. Gateway overhead\n\n_Measured on its own by `go run ./bench -sections gateway,cascade -merge`",
+		"new gateway\n\n## 3. Cascade routing overhead\n\n_Measured",
+		"cascade intro\n\n## 4. Routing quality\n\nquality intro\n",
+		"3. [Cascade routing overhead](#3-cascade-routing-overhead)\n4. [Routing quality](#4-routing-quality)\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("merged report lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "old gateway") || !strings.HasPrefix(got, b.String()[:strings.Index(b.String(), "## Contents")]) {
+		t.Errorf("merged report:\n%s", got)
+	}
+	if _, err := mergeMarkdown("# something else\n", rep, nil); err == nil {
+		t.Error("merged into a file that is not a report")
+	}
+}

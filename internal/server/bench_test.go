@@ -34,6 +34,7 @@ func benchServer(b *testing.B, yaml string) *Server {
 	srv, err := New(cfg, Deps{
 		Upstreams: &mapUpstreams{cat: cat, ps: map[string]provider.Provider{"cheap": up, "strong": up}},
 		Router:    &fakeRouter{score: 0.3, threshold: 0.5},
+		Cascade:   constVerifier(0.3),
 		Budgets:   budgets,
 		Store:     &nopStore{},
 		Logger:    slog.New(slog.NewJSONHandler(discard{}, nil)),
@@ -44,6 +45,13 @@ func benchServer(b *testing.B, yaml string) *Server {
 	return srv
 }
 
+// constVerifier scores every answer the same, without remembering it.
+type constVerifier float64
+
+func (v constVerifier) Score(string, string) float64 { return float64(v) }
+func (constVerifier) Threshold() float64             { return 0.5 }
+func (constVerifier) SkipThreshold() (float64, bool) { return 0, false }
+
 type nopStore struct{ memStore }
 
 func (*nopStore) Record(context.Context, spend.Record) error { return nil }
@@ -53,9 +61,11 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // BenchmarkChatCompletion measures the in-process cost of one routed,
-// non-streamed request through the full handler.
+// non-streamed request through the full handler; the cascades make one
+// upstream call (accepted) or two (escalated).
 func BenchmarkChatCompletion(b *testing.B) {
-	for _, tc := range []struct{ name, model string }{{"direct", "cheap"}, {"routed", "router"}} {
+	for _, tc := range []struct{ name, model string }{{"direct", "cheap"}, {"routed", "router"},
+		{"cascade-accepted", "router-cascade-1"}, {"cascade-escalated", "router-cascade-0"}} {
 		b.Run(tc.name, func(b *testing.B) {
 			srv := benchServer(b, "")
 			body := `{"model":"` + tc.model + `","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"What is the capital of France?"}],"max_tokens":64}`

@@ -18,6 +18,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/openaiapi"
 	"github.com/llmrouter/llmrouter/internal/provider"
+	"github.com/llmrouter/llmrouter/internal/provider/providertest"
 	"github.com/llmrouter/llmrouter/internal/spend"
 )
 
@@ -448,4 +449,38 @@ func TestCascadeMetrics(t *testing.T) {
 		t.Errorf("/v1/models lacks router-cascade: %s", models)
 	}
 	g.waitRecords(4)
+}
+
+// TestCascadeClientGone: a client that leaves during the cheap call
+// cancels it; nothing escalates and no reservation is left behind.
+func TestCascadeClientGone(t *testing.T) {
+	counter := spend.NewMemoryCounter()
+	b, err := spend.NewBudgets(spend.BudgetConfig{GlobalUSD: 1}, counter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	hang := &providertest.Fake{CompleteFunc: func(ctx context.Context, _ *provider.Request) (*provider.Response, error) {
+		close(started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	strong := &counting{Provider: answering("strong", 10, 5)}
+	g := startGW(t, baseYAML, withProviders(map[string]provider.Provider{"cheap": hang, "strong": strong}),
+		withRouter(&fakeRouter{score: 0.3, threshold: 0.5}), withCascade(&fakeVerifier{score: 0.1, threshold: 0.5, skip: -1}), withBudgets(b))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.ts.URL+"/v1/chat/completions",
+		strings.NewReader(`{"model":"router-cascade","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the request finished though its client left")
+	}
+	recs := g.waitRecords(1)
+	if r := recs[0]; r.Status != "client_gone" || r.Cascade != "" || r.CostUSD != 0 {
+		t.Errorf("record %+v", r)
+	}
+	if _, reserved, _ := counter.Usage(context.Background(), "total/global"); reserved != 0 || strong.complete.Load()+strong.stream.Load() != 0 {
+		t.Errorf("reserved %d after the client left; strong calls %d", reserved, strong.complete.Load()+strong.stream.Load())
+	}
 }

@@ -1,41 +1,68 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/spend"
-	"github.com/llmrouter/llmrouter/internal/trainset"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
-// cascadeSFT is seeded GSM8K-style training rows whose cheap answers show
-// what the verifier learns from: right answers end in "#### n", wrong ones
-// hedge or break their arithmetic.
-func cascadeSFT(n int) []trainset.SFTRow {
+// cascadeSFT writes n seeded GSM8K-style training rows (sft_train.jsonl's
+// format) whose cheap answers show what the verifier learns from: right
+// answers end in "#### n", wrong ones hedge.
+func cascadeSFT(t *testing.T, n int) string {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(3, 5))
-	rows := make([]trainset.SFTRow, n)
-	for i := range rows {
-		a, b := rng.IntN(50)+2, rng.IntN(50)+2
-		q := fmt.Sprintf("Tom has %d apples and buys %d more. How many apples does he have?", a, b)
-		ans, cell, pol := fmt.Sprintf("Tom has %d + %d = %d apples.\n#### %d", a, b, a+b, a+b), oracle.Correct+"/"+oracle.Correct, policy.Standard
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for i := range n {
+		a, c := rng.IntN(50)+2, rng.IntN(50)+2
+		q := fmt.Sprintf("Tom has %d apples and buys %d more. How many apples does he have?", a, c)
+		row := struct {
+			ID     string `json:"id"`
+			Query  string `json:"query"`
+			Policy string `json:"policy"`
+			Cell   string `json:"cell"`
+			Answer string `json:"cheap_answer"`
+		}{fmt.Sprint("r", i), q, policy.Standard, "CORRECT/CORRECT", fmt.Sprintf("Tom has %d + %d = %d apples.\n#### %d", a, c, a+c, a+c)}
 		if i%3 == 0 {
-			ans = fmt.Sprintf("I think Tom probably has about %d apples, but I am not sure.", a*b)
-			cell, pol = oracle.Incorrect+"/"+oracle.Correct, policy.Complex
+			row.Policy, row.Cell = policy.Complex, "INCORRECT/CORRECT"
+			row.Answer = fmt.Sprintf("I think Tom probably has about %d apples, but I am not sure.", a*c)
 		}
-		rows[i] = trainset.SFTRow{Prompt: trainset.Prompt(q), Completion: trainset.Completion(pol), ID: fmt.Sprint("r", i),
-			Query: q, Policy: pol, Cell: cell, CheapAnswer: ans}
+		if err := enc.Encode(row); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return rows
+	path := filepath.Join(t.TempDir(), "sft_train.jsonl")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// trainCascadeRouter trains a small router on cascadeSFT's rows.
+func trainCascadeRouter(t *testing.T, withCascade bool) *router.Model {
+	t.Helper()
+	cfg := router.DefaultTrainConfig()
+	cfg.SFTPath = cascadeSFT(t, 90)
+	cfg.Cascade.Off = !withCascade
+	m, _, err := router.Train(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // cascadeModels trains a small router with a cascade verifier and saves it
@@ -43,12 +70,7 @@ func cascadeSFT(n int) []trainset.SFTRow {
 // query skips the cheap call).
 func cascadeModels(t *testing.T) (plain, skipAll string) {
 	t.Helper()
-	cfg := router.DefaultTrainConfig()
-	cfg.SFT = cascadeSFT(90)
-	m, _, err := router.Train(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := trainCascadeRouter(t, true)
 	if m.Cascade == nil {
 		t.Fatal("the training rows carry cheap answers, yet no cascade verifier was trained")
 	}
@@ -151,13 +173,7 @@ func checkE2ERecords(t *testing.T, path, outcome string, calls int) {
 // TestE2ECascadeUnavailable: a router model without a verifier answers
 // router-cascade with a 400 that says how to get one.
 func TestE2ECascadeUnavailable(t *testing.T) {
-	cfg := router.DefaultTrainConfig()
-	cfg.SFT = cascadeSFT(90)
-	cfg.Cascade.Off = true
-	m, _, err := router.Train(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := trainCascadeRouter(t, false)
 	dir := filepath.Join(t.TempDir(), "m")
 	if err := router.Save(dir, m); err != nil {
 		t.Fatal(err)
