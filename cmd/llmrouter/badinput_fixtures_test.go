@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/oracle"
-	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // badRun is the outcome of one in-process command line.
@@ -70,7 +70,7 @@ func badFixtures(t testing.TB, dir string) map[string]string {
 		return string(b)
 	}
 	sft := func(id, q, label string) string {
-		b, _ := json.Marshal(trainset.SFTRow{Prompt: trainset.Prompt(q), Completion: trainset.Completion(label),
+		b, _ := json.Marshal(trl.SFTRow{Prompt: trl.Prompt(q), Completion: trl.Completion(label),
 			ID: id, Query: q, Policy: label, Cell: "CORRECT/CORRECT"})
 		return string(b)
 	}

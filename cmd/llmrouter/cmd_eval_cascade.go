@@ -9,8 +9,8 @@ import (
 	"github.com/llmrouter/llmrouter/internal/cascade"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/eval"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/oracle"
-	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
@@ -57,7 +57,7 @@ func evaluateCascade(env *Env, o evalOptions, m *router.Model, rows []oracle.Row
 func countStandIns(rows []oracle.Row) int {
 	var n int
 	for _, r := range rows {
-		if _, ok := replay.ParseRecordedOutcome(r.Cheap.Answer); ok {
+		if _, ok := grade.ParseRecordedOutcome(r.Cheap.Answer); ok {
 			n++
 		}
 	}

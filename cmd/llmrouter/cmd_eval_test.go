@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/eval"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/router"
@@ -105,8 +106,8 @@ func TestRouteRows(t *testing.T) {
 
 func TestPrintEvalSummary(t *testing.T) {
 	qs := []eval.Question{
-		{ID: "1", Cheap: eval.Outcome{Grade: oracle.Incorrect, Cost: 1}, Strong: eval.Outcome{Grade: oracle.Correct, Cost: 2}},
-		{ID: "2", Cheap: eval.Outcome{Grade: oracle.Correct, Cost: 1}, Strong: eval.Outcome{Grade: oracle.Correct, Cost: 2}},
+		{ID: "1", Cheap: eval.Outcome{Grade: grade.Incorrect, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
+		{ID: "2", Cheap: eval.Outcome{Grade: grade.Correct, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
 	}
 	cmp, err := eval.Evaluate(qs, []eval.RouterRun{{Name: "classifier", Scores: []float64{1, 0}, Strong: []bool{true, false}, Threshold: 0.5}}, eval.Options{Benchmark: "mmlu"})
 	if err != nil {
@@ -123,7 +124,7 @@ func TestPrintEvalSummary(t *testing.T) {
 	if strings.Contains(out, "SimpleQA") {
 		t.Error("SimpleQA table printed for a benchmark with no abstentions")
 	}
-	qs[0].Cheap.Grade = oracle.NotAttempted
+	qs[0].Cheap.Grade = grade.NotAttempted
 	cmp, err = eval.Evaluate(qs, nil, eval.Options{Benchmark: "simpleqa"})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
@@ -136,9 +137,9 @@ func testRecordedOffline(t *testing.T, bench, limit string) {
 	}
 	want := func(ok bool) string {
 		if ok {
-			return oracle.Correct
+			return grade.Correct
 		}
-		return oracle.Incorrect
+		return grade.Incorrect
 	}
 	for _, row := range rows {
 		r := byText[row.Query]

@@ -8,6 +8,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // runPrepare turns the oracle dataset into TRL-format training files:
@@ -41,6 +42,6 @@ func runPrepare(_ context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "  %-16s %d\n", p, st.Policies[p])
 	}
 	fmt.Fprintf(env.Stdout, "prepared %d DPO pairs → %s\n", st.Pairs, filepath.Join(*outDir, trainset.DPOFile))
-	env.Log.Info("prepare done", "sft_rows", st.SFT, "dpo_pairs", st.Pairs, "template_version", trainset.TemplateVersion)
+	env.Log.Info("prepare done", "sft_rows", st.SFT, "dpo_pairs", st.Pairs, "template_version", trl.TemplateVersion)
 	return nil
 }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/cascade"
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
-	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
@@ -82,7 +82,7 @@ func (r *routeRun) runCascade(ctx context.Context, res *routeResult) error {
 		}
 		// A replayed outcome grade is not an answer the verifier can read,
 		// and scoring it would pass a made-up verdict off as real.
-		if _, isOutcome := replay.ParseRecordedOutcome(cheap.Answer); isOutcome {
+		if _, isOutcome := grade.ParseRecordedOutcome(cheap.Answer); isOutcome {
 			return fmt.Errorf("cascade: %s has only a recorded outcome, no answer text, for %q; the verifier cannot score it",
 				cheap.Model, routeSnippet(res.Query, 60))
 		}

@@ -13,8 +13,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/llmrouter/llmrouter/internal/eval"
 	"github.com/llmrouter/llmrouter/internal/features"
+	"github.com/llmrouter/llmrouter/internal/quality"
 )
 
 // Example is one training row: a query, the cheap model's answer, and
@@ -98,7 +98,7 @@ func Train(ctx context.Context, ex []Example, cfg TrainConfig) (*Verifier, error
 		if err != nil {
 			return nil, err
 		}
-		a := eval.APGR(oof, cheap, strong)
+		a, _ := quality.APGR(oof, cheap, strong)
 		mt.CVAPGR[c.Name] = round6(a)
 		cfg.Log.Debug("cascade candidate", "name", c.Name, "cv_apgr", a)
 		if a > bestAPGR+1e-9 {
@@ -109,14 +109,19 @@ func Train(ctx context.Context, ex []Example, cfg TrainConfig) (*Verifier, error
 		return nil, errors.New("cascade: no candidate has a finite cross-validated APGR (do both models answer alike on every row?)")
 	}
 	mt.Chosen = Candidates[best].Name
-	mt.CVShareAt95 = round6(eval.StrongShareAt(bestOOF, cheap, strong, 0.95))
+	// The metrics are NaN where undefined, with or without an error (such
+	// as both models answering alike on every row): recorded as they are.
+	share95, _ := quality.StrongShareAt(bestOOF, cheap, strong, 0.95)
+	mt.CVShareAt95 = round6(share95)
 	rule := make([]float64, len(ex))
 	for i, e := range ex {
 		rule[i] = RuleScore(e.Query, e.Answer)
 	}
-	mt.CVAPGRRule = round6(eval.APGR(rule, cheap, strong))
+	ruleAPGR, _ := quality.APGR(rule, cheap, strong)
+	mt.CVAPGRRule = round6(ruleAPGR)
 	if qs, ok := queryScores(ex); ok {
-		a := round6(eval.APGR(qs, cheap, strong))
+		queryAPGR, _ := quality.APGR(qs, cheap, strong)
+		a := round6(queryAPGR)
 		mt.CVAPGRQuery = &a
 	}
 	h := Candidates[best].Hyper
@@ -248,34 +253,23 @@ func round6(x float64) float64 {
 	return r
 }
 
-// quantiles returns n+1 evenly spaced quantiles of xs, 0 to 1.
+// quantiles returns n+1 evenly spaced quantiles of xs, 0 to 1, rounded so
+// that cascade.json stays short.
 func quantiles(xs []float64, n int) []float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	out := make([]float64, n+1)
-	for i := range out {
-		out[i] = round6(quantileSorted(s, float64(i)/float64(n)))
+	out := quality.Quantiles(xs, n+1)
+	for i, q := range out {
+		out[i] = round6(q)
 	}
 	return out
 }
 
-func quantileSorted(s []float64, q float64) float64 {
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	pos := q * float64(len(s)-1)
-	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(s)-1)
-	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
-}
-
 // thresholdForShare is the score at or above which the given share of xs
-// lies: the (1 − share) quantile.
+// lies, the (1 − share) quantile; a share of 0 escalates nothing.
 func thresholdForShare(xs []float64, share float64) float64 {
 	if share <= 0 {
 		return 1
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	return math.Min(1, math.Max(0, quantileSorted(s, 1-share)))
+	return quality.ThresholdForShare(s, share)
 }

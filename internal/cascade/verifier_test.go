@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/eval"
+	"github.com/llmrouter/llmrouter/internal/quality"
 )
 
 func trainSynthetic(t *testing.T, n int) *Verifier {
@@ -36,7 +36,7 @@ func TestTrainSeparatesFaultyAnswers(t *testing.T) {
 			t.Fatalf("score %v outside [0, 1]", scores[i])
 		}
 	}
-	if a := eval.APGR(scores, cheap, strong); !(a > 0.85) {
+	if a, _ := quality.APGR(scores, cheap, strong); !(a > 0.85) {
 		t.Errorf("APGR on unseen rows %v, want > 0.85", a)
 	}
 	if !(v.Meta.Threshold > 0 && v.Meta.Threshold < 1) || !(v.Meta.ThresholdShare > 0) {

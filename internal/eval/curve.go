@@ -205,26 +205,6 @@ func (c Curve) StrongShareAt(frac float64) float64 {
 	return 1 // unreachable: the last point is strong-only accuracy >= target
 }
 
-// APGR is the convenience form for callers holding plain slices (e.g. the
-// router package's calibration). It returns NaN when undefined or when the
-// inputs are inconsistent.
-func APGR(scores, cheapCorrect, strongCorrect []float64) float64 {
-	c, err := NewCurve(CurveInput{Scores: scores, CheapCorrect: cheapCorrect, StrongCorrect: strongCorrect})
-	if err != nil {
-		return math.NaN()
-	}
-	return c.APGR()
-}
-
-// StrongShareAt is the convenience form of Curve.StrongShareAt.
-func StrongShareAt(scores, cheapCorrect, strongCorrect []float64, frac float64) float64 {
-	c, err := NewCurve(CurveInput{Scores: scores, CheapCorrect: cheapCorrect, StrongCorrect: strongCorrect})
-	if err != nil {
-		return math.NaN()
-	}
-	return c.StrongShareAt(frac)
-}
-
 // AUC is the ROC AUC of the score for the label "the strong model is needed"
 // (strong correct and cheap not: strongCorrect > cheapCorrect) against all
 // other queries: the probability that a random positive scores above a

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/quality"
 )
 
 const tol = 1e-9
@@ -77,11 +79,12 @@ func TestCurveMetrics(t *testing.T) {
 				got, want float64
 			}{
 				{"APGR", c.APGR(), tc.apgr},
-				{"APGR slices", APGR(tc.scores, tc.cheap, tc.strg), tc.apgr},
+				{"APGR slices", metric(quality.APGR(tc.scores, tc.cheap, tc.strg)), tc.apgr},
 				{"AUC", AUC(tc.scores, tc.cheap, tc.strg), tc.auc},
 				{"share@80", c.StrongShareAt(0.80), tc.at80},
 				{"share@90", c.StrongShareAt(0.90), tc.at90},
-				{"share@95", StrongShareAt(tc.scores, tc.cheap, tc.strg, 0.95), tc.at95},
+				{"share@95", c.StrongShareAt(0.95), tc.at95},
+				{"share@95 slices", metric(quality.StrongShareAt(tc.scores, tc.cheap, tc.strg, 0.95)), tc.at95},
 			}
 			for _, ck := range checks {
 				if !near(ck.got, ck.want) {
@@ -105,12 +108,56 @@ func TestRandomRouterAPGR(t *testing.T) {
 			cheap[i] = b2f(rng.Float64() < 0.6)
 			strong[i] = b2f(rng.Float64() < 0.8)
 		}
-		sum += APGR(scores, cheap, strong)
+		c, err := NewCurve(CurveInput{Scores: scores, CheapCorrect: cheap, StrongCorrect: strong})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += c.APGR()
 	}
 	if mean := sum / trials; math.Abs(mean-0.5) > 0.03 {
 		t.Errorf("mean APGR of random routers = %.4f, want ≈ 0.5", mean)
 	}
 }
+
+// The curve (tie groups, interpolated) and package quality (one step per
+// query) compute the same metrics two ways; the trainer and the cascade
+// verifier choose by quality's, the report shows the curve's.
+func TestCurveAgreesWithQuality(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 20 {
+		n := 5 + rng.IntN(200)
+		scores, cheap, strong := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range n {
+			scores[i] = float64(rng.IntN(10)) / 10 // many ties
+			cheap[i] = float64(rng.IntN(2))
+			strong[i] = float64(rng.IntN(2))
+		}
+		strong[0], cheap[0] = 1, 0 // a gap exists
+		c, err := NewCurve(CurveInput{Scores: scores, CheapCorrect: cheap, StrongCorrect: strong})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := quality.APGR(scores, cheap, strong)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := c.APGR(); math.Abs(a-b) > tol {
+			t.Fatalf("trial %d: quality APGR %v, curve APGR %v", trial, a, b)
+		}
+		for _, frac := range []float64{0.8, 0.95, 1} {
+			s, err := quality.StrongShareAt(scores, cheap, strong, frac)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := c.StrongShareAt(frac); math.Abs(s-e) > tol {
+				t.Fatalf("trial %d frac %v: quality share %v, curve share %v", trial, frac, s, e)
+			}
+		}
+	}
+}
+
+// metric drops the error of a quality metric, which is NaN whenever it errs.
+func metric(v float64, _ error) float64 { return v }
 
 func b2f(b bool) float64 {
 	if b {
@@ -134,9 +181,6 @@ func TestCurveBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := NewCurve(tc.in); err == nil {
 				t.Fatal("NewCurve accepted bad input")
-			}
-			if v := APGR(tc.in.Scores, tc.in.CheapCorrect, tc.in.StrongCorrect); !math.IsNaN(v) {
-				t.Errorf("APGR = %v, want NaN", v)
 			}
 			if v := AUC(tc.in.Scores, tc.in.CheapCorrect, tc.in.StrongCorrect); !math.IsNaN(v) {
 				t.Errorf("AUC = %v, want NaN", v)

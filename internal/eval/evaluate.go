@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 )
 
@@ -15,7 +16,7 @@ const FormatVersion = 1
 
 // Outcome is one model's graded answer to one test question.
 type Outcome struct {
-	// Grade is oracle.Correct, oracle.Incorrect or oracle.NotAttempted.
+	// Grade is grade.Correct, grade.Incorrect or grade.NotAttempted.
 	Grade string  `json:"grade"`
 	Cost  float64 `json:"cost_usd"`
 	// LatencyMS is the time the model took to answer.
@@ -23,7 +24,7 @@ type Outcome struct {
 }
 
 func (o Outcome) correct() float64 {
-	if o.Grade == oracle.Correct {
+	if o.Grade == grade.Correct {
 		return 1
 	}
 	return 0
@@ -212,9 +213,9 @@ func (b *basis) shares(p func(int) float64) gradeShares {
 			w float64
 		}{{q.Cheap, 1 - w}, {q.Strong, w}} {
 			switch part.o.Grade {
-			case oracle.Correct:
+			case grade.Correct:
 				g.correct += part.w / n
-			case oracle.NotAttempted:
+			case grade.NotAttempted:
 				g.notAttempted += part.w / n
 			default:
 				g.incorrect += part.w / n

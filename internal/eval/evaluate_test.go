@@ -5,13 +5,13 @@ import (
 	"math"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/oracle"
+	"github.com/llmrouter/llmrouter/internal/grade"
 )
 
 const (
-	C  = oracle.Correct
-	I  = oracle.Incorrect
-	NA = oracle.NotAttempted
+	C  = grade.Correct
+	I  = grade.Incorrect
+	NA = grade.NotAttempted
 )
 
 func qs(cheap, strong []string, cheapCost, strongCost float64) []Question {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 )
 
 // RecordedTable holds the recorded grade of every recorded full response,
@@ -78,7 +79,7 @@ type rule struct{ table *RecordedTable }
 func (rule) Local() bool { return true }
 
 func (r rule) Grade(ctx context.Context, q Question, answer string) (Verdict, error) {
-	if g, ok := ParseRecordedOutcome(answer); ok {
+	if g, ok := grade.ParseRecordedOutcome(answer); ok {
 		return Verdict{Grade: g, Method: MethodRecorded, Raw: g}, nil
 	}
 	if g, ok := r.table.Lookup(q.Problem, answer); ok {

@@ -3,6 +3,8 @@ package judge
 import (
 	"context"
 	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/grade"
 )
 
 func FuzzParseLetterGrade(f *testing.F) {
@@ -10,7 +12,7 @@ func FuzzParseLetterGrade(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if g := ParseLetterGrade(s); !ValidGrade(g) {
+		if g := ParseLetterGrade(s); !grade.Valid(g) {
 			t.Fatalf("ParseLetterGrade(%q) = %q", s, g)
 		}
 	})
@@ -23,7 +25,7 @@ func FuzzRuleJudge(f *testing.F) {
 	f.Add("$-0.0", "-0 = 0")
 	f.Fuzz(func(t *testing.T, gold, answer string) {
 		v, err := Rule(nil).Grade(context.Background(), Question{Problem: "q", Gold: gold, Benchmark: "gsm8k"}, answer)
-		if err != nil || !ValidGrade(v.Grade) || v.Method == "" {
+		if err != nil || !grade.Valid(v.Grade) || v.Method == "" {
 			t.Fatalf("Grade(%q, %q) = %+v, %v", gold, answer, v, err)
 		}
 	})

@@ -11,13 +11,6 @@ import (
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
-// Grades a judge can return (the SimpleQA vocabulary).
-const (
-	Correct      = "CORRECT"
-	Incorrect    = "INCORRECT"
-	NotAttempted = "NOT_ATTEMPTED"
-)
-
 // Methods record which judge decided a verdict.
 const (
 	MethodLLM      = "llm"
@@ -65,11 +58,6 @@ type Local interface {
 func IsLocal(j Judge) bool {
 	l, ok := j.(Local)
 	return ok && l.Local()
-}
-
-// ValidGrade reports whether g is one of the three grades.
-func ValidGrade(g string) bool {
-	return g == Correct || g == Incorrect || g == NotAttempted
 }
 
 // Chain asks first and, when first cannot decide, then. It lets a

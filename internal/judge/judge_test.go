@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
@@ -59,7 +60,7 @@ func TestLLMJudgeIsBlind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Grade != Correct || v.Method != MethodLLM {
+	if v.Grade != grade.Correct || v.Method != MethodLLM {
 		t.Fatalf("verdict = %+v", v)
 	}
 	if len(fp.requests) != 1 {
@@ -101,7 +102,7 @@ func TestLLMJudgeCostAndError(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 1000 in at $1/M + (1+99) billed out at $10/M.
-	if want := 0.001 + 0.001; v.Cost < want-1e-12 || v.Cost > want+1e-12 || v.Grade != Incorrect {
+	if want := 0.001 + 0.001; v.Cost < want-1e-12 || v.Cost > want+1e-12 || v.Grade != grade.Incorrect {
 		t.Fatalf("verdict = %+v, want cost %v", v, want)
 	}
 	boom := errors.New("boom")
@@ -114,19 +115,19 @@ func TestLLMJudgeCostAndError(t *testing.T) {
 
 func TestParseLetterGrade(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"bare A", "A", Correct},
-		{"bare B", "B", Incorrect},
-		{"bare C", "C", NotAttempted},
-		{"spaces", "  B\n", Incorrect},
-		{"parenthesised", "(A)", Correct},
-		{"labelled", "Grade: B", Incorrect},
-		{"letter with word", "A) CORRECT", Correct},
-		{"word only", "INCORRECT", Incorrect},
-		{"word correct", "correct", Correct},
-		{"word not attempted", "NOT_ATTEMPTED", NotAttempted},
-		{"empty", "", NotAttempted},
-		{"garbage", "I cannot determine this.", NotAttempted},
-		{"letter D is not a grade", "D", NotAttempted},
+		{"bare A", "A", grade.Correct},
+		{"bare B", "B", grade.Incorrect},
+		{"bare C", "C", grade.NotAttempted},
+		{"spaces", "  B\n", grade.Incorrect},
+		{"parenthesised", "(A)", grade.Correct},
+		{"labelled", "Grade: B", grade.Incorrect},
+		{"letter with word", "A) CORRECT", grade.Correct},
+		{"word only", "INCORRECT", grade.Incorrect},
+		{"word correct", "correct", grade.Correct},
+		{"word not attempted", "NOT_ATTEMPTED", grade.NotAttempted},
+		{"empty", "", grade.NotAttempted},
+		{"garbage", "I cannot determine this.", grade.NotAttempted},
+		{"letter D is not a grade", "D", grade.NotAttempted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,17 +140,17 @@ func TestParseLetterGrade(t *testing.T) {
 
 func TestChoiceJudge(t *testing.T) {
 	tests := []struct{ name, gold, answer, want, method string }{
-		{"bare letter", "B", "B", Correct, MethodChoice},
-		{"letter dot", "B", "B. 4", Correct, MethodChoice},
-		{"parens", "(C)", "(C) 24", Correct, MethodChoice},
-		{"answer is", "D", "Let me think. The answer is D.", Correct, MethodChoice},
-		{"answer colon", "A", "Reasoning...\nAnswer: (A)", Correct, MethodChoice},
-		{"last answer wins", "C", "The answer is B. Wait, no: the answer is C.", Correct, MethodChoice},
-		{"wrong letter", "A", "B", Incorrect, MethodChoice},
-		{"article not a choice", "A", "A cat is an animal.", NotAttempted, MethodChoice},
-		{"no letter", "A", "I don't know", NotAttempted, MethodChoice},
-		{"lowercase gold", "b", "B", Correct, MethodChoice},
-		{"gold not a letter", "Paris", "A", NotAttempted, MethodNone},
+		{"bare letter", "B", "B", grade.Correct, MethodChoice},
+		{"letter dot", "B", "B. 4", grade.Correct, MethodChoice},
+		{"parens", "(C)", "(C) 24", grade.Correct, MethodChoice},
+		{"answer is", "D", "Let me think. The answer is D.", grade.Correct, MethodChoice},
+		{"answer colon", "A", "Reasoning...\nAnswer: (A)", grade.Correct, MethodChoice},
+		{"last answer wins", "C", "The answer is B. Wait, no: the answer is C.", grade.Correct, MethodChoice},
+		{"wrong letter", "A", "B", grade.Incorrect, MethodChoice},
+		{"article not a choice", "A", "A cat is an animal.", grade.NotAttempted, MethodChoice},
+		{"no letter", "A", "I don't know", grade.NotAttempted, MethodChoice},
+		{"lowercase gold", "b", "B", grade.Correct, MethodChoice},
+		{"gold not a letter", "Paris", "A", grade.NotAttempted, MethodNone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,14 +167,14 @@ func TestChoiceJudge(t *testing.T) {
 
 func TestNumericJudge(t *testing.T) {
 	tests := []struct{ name, gold, answer, want string }{
-		{"gsm8k marker", "18", "16 - 3 - 4 = 9 eggs; 9 * 2 = <<9*2=18>>18\n#### 18", Correct},
-		{"commas and dollars", "1200", "The total is $1,200.", Correct},
-		{"trailing .0", "18", "So she makes 18.0 dollars.", Correct},
-		{"gold with dollar", "$1,200", "#### 1200", Correct},
-		{"decimal gold", "2.5", "It takes 2.50 bolts.", Correct},
-		{"wrong", "18", "#### 19", Incorrect},
-		{"no number", "18", "I am not sure.", NotAttempted},
-		{"negative", "-3", "The answer is -3.", Correct},
+		{"gsm8k marker", "18", "16 - 3 - 4 = 9 eggs; 9 * 2 = <<9*2=18>>18\n#### 18", grade.Correct},
+		{"commas and dollars", "1200", "The total is $1,200.", grade.Correct},
+		{"trailing .0", "18", "So she makes 18.0 dollars.", grade.Correct},
+		{"gold with dollar", "$1,200", "#### 1200", grade.Correct},
+		{"decimal gold", "2.5", "It takes 2.50 bolts.", grade.Correct},
+		{"wrong", "18", "#### 19", grade.Incorrect},
+		{"no number", "18", "I am not sure.", grade.NotAttempted},
+		{"negative", "-3", "The answer is -3.", grade.Correct},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,26 +190,6 @@ func TestNumericJudge(t *testing.T) {
 	v, _ := Numeric{}.Grade(context.Background(), Question{Gold: "Paris"}, "12")
 	if v.Decided() {
 		t.Fatalf("non-numeric gold decided: %+v", v)
-	}
-}
-
-func TestRecordedOutcome(t *testing.T) {
-	tests := []struct {
-		name, in, want string
-		ok             bool
-	}{
-		{"correct", "(recorded outcome) CORRECT", Correct, true},
-		{"incorrect", "  (recorded outcome) INCORRECT\n", Incorrect, true},
-		{"not a marker", "CORRECT", "", false},
-		{"unknown grade", "(recorded outcome) MAYBE", "", false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g, ok := ParseRecordedOutcome(tc.in)
-			if g != tc.want || ok != tc.ok {
-				t.Fatalf("got %q,%v", g, ok)
-			}
-		})
 	}
 }
 
@@ -231,17 +212,17 @@ func TestRuleComposite(t *testing.T) {
 		grade  string
 		method string
 	}{
-		{"replayed outcome", Question{Problem: "Q?", Benchmark: "mmlu"}, "(recorded outcome) CORRECT", Correct, MethodRecorded},
+		{"replayed outcome", Question{Problem: "Q?", Benchmark: "mmlu"}, "(recorded outcome) CORRECT", grade.Correct, MethodRecorded},
 		// The recorded grade beats the final-number check: this response's
 		// final number matches the gold but it was recorded as wrong.
-		{"recorded response", Question{Problem: "How many eggs?", Gold: "18", Benchmark: "gsm8k"}, "She has 9 eggs.\n#### 18", Incorrect, MethodRecorded},
-		{"recorded response no gold", Question{Problem: "How many eggs?", Benchmark: "gsm8k"}, "She makes $18.", Correct, MethodRecorded},
-		{"conflicting text undecided", Question{Problem: "Same text twice?", Benchmark: "gsm8k"}, "#### 4", NotAttempted, MethodNone},
-		{"new response numeric", Question{Problem: "How many eggs?", Gold: "18", Benchmark: "gsm8k"}, "#### 18", Correct, MethodNumeric},
-		{"letter gold", Question{Problem: "x", Gold: "C", Benchmark: "mmlu"}, "C", Correct, MethodChoice},
-		{"simpleqa numeric gold not mechanical", Question{Problem: "Year?", Gold: "1947", Benchmark: "simpleqa"}, "1947", NotAttempted, MethodNone},
-		{"simpleqa letter gold not mechanical", Question{Problem: "Which vitamin?", Gold: "A", Benchmark: "simpleqa"}, "Vitamin A", NotAttempted, MethodNone},
-		{"free text undecided", Question{Problem: "Who?", Gold: "Paris"}, "Paris", NotAttempted, MethodNone},
+		{"recorded response", Question{Problem: "How many eggs?", Gold: "18", Benchmark: "gsm8k"}, "She has 9 eggs.\n#### 18", grade.Incorrect, MethodRecorded},
+		{"recorded response no gold", Question{Problem: "How many eggs?", Benchmark: "gsm8k"}, "She makes $18.", grade.Correct, MethodRecorded},
+		{"conflicting text undecided", Question{Problem: "Same text twice?", Benchmark: "gsm8k"}, "#### 4", grade.NotAttempted, MethodNone},
+		{"new response numeric", Question{Problem: "How many eggs?", Gold: "18", Benchmark: "gsm8k"}, "#### 18", grade.Correct, MethodNumeric},
+		{"letter gold", Question{Problem: "x", Gold: "C", Benchmark: "mmlu"}, "C", grade.Correct, MethodChoice},
+		{"simpleqa numeric gold not mechanical", Question{Problem: "Year?", Gold: "1947", Benchmark: "simpleqa"}, "1947", grade.NotAttempted, MethodNone},
+		{"simpleqa letter gold not mechanical", Question{Problem: "Which vitamin?", Gold: "A", Benchmark: "simpleqa"}, "Vitamin A", grade.NotAttempted, MethodNone},
+		{"free text undecided", Question{Problem: "Who?", Gold: "Paris"}, "Paris", grade.NotAttempted, MethodNone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,11 +247,11 @@ func TestChainFallsBackOnlyWhenUndecided(t *testing.T) {
 		t.Fatal("chain with an LLM is not local")
 	}
 	v, _ := j.Grade(context.Background(), Question{Gold: "B"}, "A")
-	if v.Grade != Incorrect || v.Method != MethodChoice || len(fp.requests) != 0 {
+	if v.Grade != grade.Incorrect || v.Method != MethodChoice || len(fp.requests) != 0 {
 		t.Fatalf("rule should decide: %+v, %d requests", v, len(fp.requests))
 	}
 	v, _ = j.Grade(context.Background(), Question{Problem: "Who?", Gold: "Paris"}, "Paris, France")
-	if v.Grade != Correct || v.Method != MethodLLM || len(fp.requests) != 1 {
+	if v.Grade != grade.Correct || v.Method != MethodLLM || len(fp.requests) != 1 {
 		t.Fatalf("LLM should decide: %+v, %d requests", v, len(fp.requests))
 	}
 }

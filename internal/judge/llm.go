@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
@@ -81,20 +82,20 @@ func ParseLetterGrade(reply string) string {
 	if m := letterRE.FindStringSubmatch(s); m != nil {
 		switch m[1] {
 		case "A":
-			return Correct
+			return grade.Correct
 		case "B":
-			return Incorrect
+			return grade.Incorrect
 		default:
-			return NotAttempted
+			return grade.NotAttempted
 		}
 	}
 	if m := wordRE.FindStringSubmatch(strings.ToUpper(s)); m != nil {
 		switch m[1] {
 		case "CORRECT":
-			return Correct
+			return grade.Correct
 		case "INCORRECT":
-			return Incorrect
+			return grade.Incorrect
 		}
 	}
-	return NotAttempted
+	return grade.NotAttempted
 }

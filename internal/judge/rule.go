@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
-	"github.com/llmrouter/llmrouter/internal/provider/replay"
+	"github.com/llmrouter/llmrouter/internal/grade"
 )
 
 // Choice grades a multiple-choice answer: the letter A–D the answer chose
@@ -40,7 +40,7 @@ func (Choice) Grade(_ context.Context, q Question, answer string) (Verdict, erro
 	}
 	got, ok := ChosenLetter(answer)
 	if !ok {
-		return Verdict{Grade: NotAttempted, Method: MethodChoice}, nil
+		return Verdict{Grade: grade.NotAttempted, Method: MethodChoice}, nil
 	}
 	return Verdict{Grade: gradeOf(got == gold), Method: MethodChoice, Raw: got}, nil
 }
@@ -53,14 +53,14 @@ func (Numeric) Grade(_ context.Context, q Question, answer string) (Verdict, err
 	}
 	got, ok := dataset.FinalNumber(answer)
 	if !ok {
-		return Verdict{Grade: NotAttempted, Method: MethodNumeric}, nil
+		return Verdict{Grade: grade.NotAttempted, Method: MethodNumeric}, nil
 	}
 	return Verdict{Grade: gradeOf(sameNumber(got, gold)), Method: MethodNumeric, Raw: got}, nil
 }
 
 // Grade implements Judge.
 func (Recorded) Grade(_ context.Context, _ Question, answer string) (Verdict, error) {
-	g, ok := ParseRecordedOutcome(answer)
+	g, ok := grade.ParseRecordedOutcome(answer)
 	if !ok {
 		return undecided("answer carries no recorded outcome"), nil
 	}
@@ -68,20 +68,14 @@ func (Recorded) Grade(_ context.Context, _ Question, answer string) (Verdict, er
 }
 
 func undecided(why string) Verdict {
-	return Verdict{Grade: NotAttempted, Method: MethodNone, Raw: why}
+	return Verdict{Grade: grade.NotAttempted, Method: MethodNone, Raw: why}
 }
 
 func gradeOf(ok bool) string {
 	if ok {
-		return Correct
+		return grade.Correct
 	}
-	return Incorrect
-}
-
-// ParseRecordedOutcome reads the replay provider's "(recorded outcome)
-// CORRECT|INCORRECT" answers; replay owns the format.
-func ParseRecordedOutcome(answer string) (string, bool) {
-	return replay.ParseRecordedOutcome(answer)
+	return grade.Incorrect
 }
 
 var (

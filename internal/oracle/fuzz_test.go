@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/grade"
 )
 
 // FuzzLoadJournal feeds arbitrary journal bytes to the resume loader: it
@@ -46,8 +48,8 @@ func FuzzParseMatrix(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, c := range Grades {
-			for _, s := range Grades {
+		for _, c := range grade.All {
+			for _, s := range grade.All {
 				if _, err := m.Decide(c, s); err != nil {
 					t.Fatalf("accepted matrix lacks %s/%s", c, s)
 				}

@@ -10,7 +10,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/llmrouter/llmrouter/internal/judge"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
@@ -58,7 +58,7 @@ func (r CallRecord) validate() error {
 		return fmt.Errorf("unknown kind %q", r.Kind)
 	case r.Side != SideCheap && r.Side != SideStrong:
 		return fmt.Errorf("unknown side %q", r.Side)
-	case r.Kind == KindGrade && !judge.ValidGrade(r.Result.Grade):
+	case r.Kind == KindGrade && !grade.Valid(r.Result.Grade):
 		return fmt.Errorf("unknown grade %q", r.Result.Grade)
 	}
 	return nil

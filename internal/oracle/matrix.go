@@ -9,7 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/llmrouter/llmrouter/internal/judge"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/policy"
 )
 
@@ -19,9 +19,6 @@ var defaultMatrixYAML []byte
 // DefaultMatrixYAML returns the documented built-in matrix file, so users
 // can start their own from it.
 func DefaultMatrixYAML() []byte { return append([]byte(nil), defaultMatrixYAML...) }
-
-// Grades lists the grades in matrix order.
-var Grades = []string{Correct, Incorrect, NotAttempted}
 
 // Preference is a DPO pair: the policy to prefer over another.
 type Preference struct {
@@ -42,9 +39,6 @@ type Matrix struct {
 	Source string
 	cells  map[string]Decision
 }
-
-// CellKey names a cell the way rows record it: "<cheap>/<strong>".
-func CellKey(cheap, strong string) string { return cheap + "/" + strong }
 
 // DefaultMatrix is the built-in matrix (matrix.yaml).
 func DefaultMatrix() Matrix {
@@ -98,7 +92,7 @@ func ParseMatrix(data []byte, name string) (Matrix, error) {
 		if err := decodeStrict(n, &c); err != nil {
 			return Matrix{}, fmt.Errorf("%s:%d: invalid cell: %s", name, n.Line, flatten(err))
 		}
-		key := CellKey(c.Cheap, c.Strong)
+		key := grade.Cell(c.Cheap, c.Strong)
 		if err := c.validate(); err != nil {
 			return Matrix{}, fmt.Errorf("%s:%d: cell %s: %w", name, n.Line, key, err)
 		}
@@ -108,10 +102,10 @@ func ParseMatrix(data []byte, name string) (Matrix, error) {
 		m.cells[key] = Decision{Policy: c.Policy, Prefer: c.Prefer}
 	}
 	var missing []string
-	for _, ch := range Grades {
-		for _, st := range Grades {
-			if _, ok := m.cells[CellKey(ch, st)]; !ok {
-				missing = append(missing, CellKey(ch, st))
+	for _, ch := range grade.All {
+		for _, st := range grade.All {
+			if _, ok := m.cells[grade.Cell(ch, st)]; !ok {
+				missing = append(missing, grade.Cell(ch, st))
 			}
 		}
 	}
@@ -142,11 +136,11 @@ func flatten(err error) string {
 }
 
 func (c cellYAML) validate() error {
-	if !judge.ValidGrade(c.Cheap) {
-		return fmt.Errorf("cheap grade %q is not one of %s", c.Cheap, strings.Join(Grades, ", "))
+	if !grade.Valid(c.Cheap) {
+		return fmt.Errorf("cheap grade %q is not one of %s", c.Cheap, strings.Join(grade.All, ", "))
 	}
-	if !judge.ValidGrade(c.Strong) {
-		return fmt.Errorf("strong grade %q is not one of %s", c.Strong, strings.Join(Grades, ", "))
+	if !grade.Valid(c.Strong) {
+		return fmt.Errorf("strong grade %q is not one of %s", c.Strong, strings.Join(grade.All, ", "))
 	}
 	if !policy.Valid(c.Policy) {
 		return fmt.Errorf("unknown policy %q (want one of %s)", c.Policy, strings.Join(policy.Labels, ", "))
@@ -164,7 +158,7 @@ func (c cellYAML) validate() error {
 
 // Decide returns the decision for a pair of grades.
 func (m Matrix) Decide(cheap, strong string) (Decision, error) {
-	return m.Cell(CellKey(cheap, strong))
+	return m.Cell(grade.Cell(cheap, strong))
 }
 
 // Cell returns the decision for a cell key such as "INCORRECT/CORRECT".

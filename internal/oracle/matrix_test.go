@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/policy"
 )
 
@@ -18,21 +19,21 @@ func TestDefaultMatrixAllNineCells(t *testing.T) {
 		cheap, strong, policy string
 		prefer                *Preference
 	}{
-		{Correct, Correct, policy.Standard, std},
-		{Correct, Incorrect, policy.Standard, std},
-		{Correct, NotAttempted, policy.Standard, std},
-		{Incorrect, Correct, policy.Complex, cpx},
-		{NotAttempted, Correct, policy.Complex, cpx},
-		{Incorrect, Incorrect, policy.Ambiguous, nil},
-		{Incorrect, NotAttempted, policy.Ambiguous, nil},
-		{NotAttempted, Incorrect, policy.Ambiguous, nil},
-		{NotAttempted, NotAttempted, policy.Ambiguous, nil},
+		{grade.Correct, grade.Correct, policy.Standard, std},
+		{grade.Correct, grade.Incorrect, policy.Standard, std},
+		{grade.Correct, grade.NotAttempted, policy.Standard, std},
+		{grade.Incorrect, grade.Correct, policy.Complex, cpx},
+		{grade.NotAttempted, grade.Correct, policy.Complex, cpx},
+		{grade.Incorrect, grade.Incorrect, policy.Ambiguous, nil},
+		{grade.Incorrect, grade.NotAttempted, policy.Ambiguous, nil},
+		{grade.NotAttempted, grade.Incorrect, policy.Ambiguous, nil},
+		{grade.NotAttempted, grade.NotAttempted, policy.Ambiguous, nil},
 	}
 	if len(tests) != 9 {
 		t.Fatal("table must cover 9 cells")
 	}
 	for _, tc := range tests {
-		t.Run(CellKey(tc.cheap, tc.strong), func(t *testing.T) {
+		t.Run(grade.Cell(tc.cheap, tc.strong), func(t *testing.T) {
 			d, err := m.Decide(tc.cheap, tc.strong)
 			if err != nil {
 				t.Fatal(err)
@@ -112,7 +113,7 @@ func TestLoadMatrixOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := m.Decide(Correct, Incorrect)
+	d, _ := m.Decide(grade.Correct, grade.Incorrect)
 	if d.Policy != policy.Ambiguous || d.Prefer != nil {
 		t.Fatalf("override not applied: %+v", d)
 	}

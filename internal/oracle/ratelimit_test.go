@@ -15,6 +15,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
@@ -127,7 +128,7 @@ func TestRunRidesOutSustainedRateLimit(t *testing.T) {
 		t.Fatalf("rows = %d (summary %d), want one per item (%d)", len(rows), sum.Rows, len(items))
 	}
 	for i, row := range rows {
-		if row.ID != items[i].ID || row.Cheap.Grade != Correct || row.Strong.Grade != Correct {
+		if row.ID != items[i].ID || row.Cheap.Grade != grade.Correct || row.Strong.Grade != grade.Correct {
 			t.Fatalf("row %d = %s %s/%s, want %s graded by the judge", i, row.ID, row.Cheap.Grade, row.Strong.Grade, items[i].ID)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
-	"github.com/llmrouter/llmrouter/internal/judge"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/policy"
 )
 
@@ -55,9 +55,8 @@ func (r Row) Validate() error {
 	case !policy.Valid(r.Policy):
 		return fmt.Errorf("row %q: unknown policy %q (want one of %s)", r.ID, r.Policy, strings.Join(policy.Labels, ", "))
 	}
-	ch, st, ok := strings.Cut(r.Cell, "/")
-	if !ok || !judge.ValidGrade(ch) || !judge.ValidGrade(st) {
-		return fmt.Errorf("row %q: cell %q is not <grade>/<grade> with grades %s", r.ID, r.Cell, strings.Join(Grades, ", "))
+	if _, _, ok := grade.SplitCell(r.Cell); !ok {
+		return fmt.Errorf("row %q: cell %q is not <grade>/<grade> with grades %s", r.ID, r.Cell, strings.Join(grade.All, ", "))
 	}
 	return nil
 }

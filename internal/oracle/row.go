@@ -5,14 +5,15 @@ package oracle
 
 import (
 	"github.com/llmrouter/llmrouter/internal/features"
-	"github.com/llmrouter/llmrouter/internal/judge"
+	"github.com/llmrouter/llmrouter/internal/grade"
 )
 
-// Grades a judge can return.
+// The grades rows carry, repeated from package grade for callers that hold
+// oracle rows and compare their grades.
 const (
-	Correct      = judge.Correct
-	Incorrect    = judge.Incorrect
-	NotAttempted = judge.NotAttempted
+	Correct      = grade.Correct
+	Incorrect    = grade.Incorrect
+	NotAttempted = grade.NotAttempted
 )
 
 // ModelResult is one model's answer to one question and its grade.

@@ -18,6 +18,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
@@ -368,7 +369,7 @@ func (r *runner) processSide(st *itemState, i int, it dataset.Item) error {
 		if err != nil {
 			return CallResult{}, err
 		}
-		if !judge.ValidGrade(v.Grade) {
+		if !grade.Valid(v.Grade) {
 			return CallResult{}, fmt.Errorf("judge returned unknown grade %q", v.Grade)
 		}
 		return CallResult{Text: v.Raw, Usage: v.Usage, Cost: v.Cost, LatencyMS: ms(v.Latency), Grade: v.Grade, Method: v.Method}, nil

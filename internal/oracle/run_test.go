@@ -13,6 +13,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/policy"
 )
@@ -53,21 +54,21 @@ func TestRunLabelsEveryQuestion(t *testing.T) {
 		if row.ID != items[i].ID {
 			t.Fatalf("row %d id = %s, want input order (%s)", i, row.ID, items[i].ID)
 		}
-		want := struct{ cheap, strong string }{Correct, Correct}
+		want := struct{ cheap, strong string }{grade.Correct, grade.Correct}
 		switch {
 		case i%7 == 0:
-			want.cheap = NotAttempted
+			want.cheap = grade.NotAttempted
 		case i%3 == 0:
-			want.cheap = Incorrect
+			want.cheap = grade.Incorrect
 		}
 		if i%5 == 0 {
-			want.strong = Incorrect
+			want.strong = grade.Incorrect
 		}
 		if row.Cheap.Grade != want.cheap || row.Strong.Grade != want.strong {
 			t.Fatalf("%s: grades %s/%s, want %s/%s", row.ID, row.Cheap.Grade, row.Strong.Grade, want.cheap, want.strong)
 		}
 		d, _ := DefaultMatrix().Decide(want.cheap, want.strong)
-		if row.Policy != d.Policy || row.Cell != CellKey(want.cheap, want.strong) {
+		if row.Policy != d.Policy || row.Cell != grade.Cell(want.cheap, want.strong) {
 			t.Fatalf("%s: cell %s policy %s, want %s", row.ID, row.Cell, row.Policy, d.Policy)
 		}
 		if row.Cheap.Model != "cheap-m" || row.Strong.Model != "strong-m" || row.Cheap.GradeMethod != judge.MethodLLM {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 )
 
 // Skipped is an item left out after a per-item error (--skip-errors).
@@ -81,7 +82,7 @@ func (r *runner) buildRows(states []itemState) ([]Row, error) {
 			Characteristics: st.chars}
 		row.Cheap = modelResult(r.sides[0].model, st.ans[0], st.grade[0])
 		row.Strong = modelResult(r.sides[1].model, st.ans[1], st.grade[1])
-		row.Cell = CellKey(row.Cheap.Grade, row.Strong.Grade)
+		row.Cell = grade.Cell(row.Cheap.Grade, row.Strong.Grade)
 		d, err := r.cfg.Matrix.Cell(row.Cell)
 		if err != nil {
 			return nil, err
@@ -92,20 +93,20 @@ func (r *runner) buildRows(states []itemState) ([]Row, error) {
 	return rows, nil
 }
 
-func modelResult(model string, ans, grade *CallRecord) ModelResult {
+func modelResult(model string, ans, graded *CallRecord) ModelResult {
 	u := ans.Result.Usage
 	return ModelResult{
 		Model:           model,
 		Answer:          ans.Result.Text,
-		Grade:           grade.Result.Grade,
+		Grade:           graded.Result.Grade,
 		InputTokens:     u.InputTokens,
 		OutputTokens:    u.OutputTokens,
 		ThinkingTokens:  u.ThinkingTokens,
 		TokensEstimated: u.Estimated || u.Missing,
 		Cost:            ans.Result.Cost,
 		LatencyMS:       ans.Result.LatencyMS,
-		GradeMethod:     grade.Result.Method,
-		JudgeCost:       grade.Result.Cost,
+		GradeMethod:     graded.Result.Method,
+		JudgeCost:       graded.Result.Cost,
 	}
 }
 
@@ -130,9 +131,9 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 		CallsMade: r.calls, CallsResumed: r.resumed, RateLimitRequeues: r.requeues, Skipped: r.skipped,
 		WallSeconds: wall.Seconds(), Matrix: r.cfg.Matrix.Source, Dataset: rows,
 	}
-	for _, g := range Grades {
-		for _, h := range Grades {
-			s.Cells[CellKey(g, h)] = 0
+	for _, g := range grade.All {
+		for _, h := range grade.All {
+			s.Cells[grade.Cell(g, h)] = 0
 		}
 	}
 	for _, row := range rows {
@@ -163,11 +164,11 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 	return s
 }
 
-func (m *ModelSummary) count(grade string) {
-	switch grade {
-	case Correct:
+func (m *ModelSummary) count(g string) {
+	switch g {
+	case grade.Correct:
 		m.Correct++
-	case Incorrect:
+	case grade.Incorrect:
 		m.Incorrect++
 	default:
 		m.NotAttempted++

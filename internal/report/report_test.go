@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/eval"
-	"github.com/llmrouter/llmrouter/internal/oracle"
+	"github.com/llmrouter/llmrouter/internal/grade"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -23,9 +23,9 @@ func fixture(t *testing.T) *eval.Comparison {
 	t.Helper()
 	g := func(c bool) string {
 		if c {
-			return oracle.Correct
+			return grade.Correct
 		}
-		return oracle.Incorrect
+		return grade.Incorrect
 	}
 	cheap := []bool{true, false, false, true, false, true, true, false}
 	strong := []bool{true, true, true, false, false, true, true, true}
@@ -34,7 +34,7 @@ func fixture(t *testing.T) *eval.Comparison {
 		qs[i] = eval.Question{ID: string(rune('a' + i)),
 			Cheap: eval.Outcome{Grade: g(cheap[i]), Cost: 0.001}, Strong: eval.Outcome{Grade: g(strong[i]), Cost: 0.01}}
 	}
-	qs[4].Cheap.Grade = oracle.NotAttempted
+	qs[4].Cheap.Grade = grade.NotAttempted
 	scores := []float64{0.1, 0.9, 0.8, 0.75, 0.5, 0.5, 0.2, 0.7}
 	dec := make([]bool, len(scores))
 	for i, s := range scores {
@@ -61,9 +61,9 @@ func cascadeFixture(t *testing.T) *eval.Comparison {
 	cmp := fixture(t)
 	g := func(c bool) string {
 		if c {
-			return oracle.Correct
+			return grade.Correct
 		}
-		return oracle.Incorrect
+		return grade.Incorrect
 	}
 	cheap := []bool{true, false, false, true, false, true, true, false}
 	strong := []bool{true, true, true, false, false, true, true, true}
@@ -73,7 +73,7 @@ func cascadeFixture(t *testing.T) *eval.Comparison {
 			Cheap:  eval.Outcome{Grade: g(cheap[i]), Cost: 0.001, LatencyMS: float64(100 * (i + 1))},
 			Strong: eval.Outcome{Grade: g(strong[i]), Cost: 0.01, LatencyMS: float64(1000 + 250*i)}}
 	}
-	qs[4].Cheap.Grade = oracle.NotAttempted
+	qs[4].Cheap.Grade = grade.NotAttempted
 	scores := []float64{0.1, 0.9, 0.8, 0.75, 0.5, 0.5, 0.2, 0.7}
 	sec, err := eval.EvaluateCascade(qs, eval.CascadeInput{
 		Verifier: "signals <&>", Threshold: 0.5, ThresholdSource: "cross-validated",

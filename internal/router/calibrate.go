@@ -3,6 +3,8 @@ package router
 import (
 	"fmt"
 	"sort"
+
+	"github.com/llmrouter/llmrouter/internal/quality"
 )
 
 // Calibrate sets m's threshold so that a share of queries goes to the
@@ -27,7 +29,7 @@ func Calibrate(m *Model, share float64, queries []string, source string) (float6
 		}
 		sorted, source = m.Meta.ScoreQuantiles, orDefault(m.Meta.ScoreQuantilesSource, "training-query scores")
 	}
-	t := ThresholdForShare(sorted, share)
+	t := quality.ThresholdForShare(sorted, share)
 	if err := m.SetThreshold(t, share, "calibrate: "+source); err != nil {
 		return 0, err
 	}

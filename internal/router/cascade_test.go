@@ -6,19 +6,20 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/policy"
-	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // gsm8kSFT makes SFT rows from the first n recorded GSM8K items, which
 // carry both models' real answers.
-func gsm8kSFT(t *testing.T, n int) []trainset.SFTRow {
+func gsm8kSFT(t *testing.T, n int) []trl.SFTRow {
 	t.Helper()
 	items, err := dataset.Recorded()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []trainset.SFTRow
+	var rows []trl.SFTRow
 	for _, it := range items {
 		if it.Benchmark != "gsm8k" || len(rows) == n {
 			continue
@@ -30,8 +31,8 @@ func gsm8kSFT(t *testing.T, n int) []trainset.SFTRow {
 		case !it.CheapCorrect:
 			pol = policy.Ambiguous
 		}
-		rows = append(rows, trainset.SFTRow{
-			ID: it.ID, Query: it.Prompt, Policy: pol, Cell: grade(it.CheapCorrect) + "/" + grade(it.StrongCorrect),
+		rows = append(rows, trl.SFTRow{
+			ID: it.ID, Query: it.Prompt, Policy: pol, Cell: grade.Cell(gradeOf(it.CheapCorrect), gradeOf(it.StrongCorrect)),
 			CheapAnswer: it.CheapResponse,
 		})
 	}

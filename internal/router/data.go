@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
-	"github.com/llmrouter/llmrouter/internal/oracle"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/policy"
-	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // example is one SFT row, parsed.
@@ -135,10 +135,10 @@ func queryOf(query, prompt string) (string, error) {
 	if prompt == "" {
 		return "", fmt.Errorf("neither query nor prompt is set")
 	}
-	return trainset.QueryFromPrompt(prompt)
+	return trl.QueryFromPrompt(prompt)
 }
 
-func parseSFT(r trainset.SFTRow) (example, error) {
+func parseSFT(r trl.SFTRow) (example, error) {
 	q, err := queryOf(r.Query, r.Prompt)
 	if err != nil {
 		return example{}, err
@@ -158,7 +158,7 @@ func parseSFT(r trainset.SFTRow) (example, error) {
 	return example{query: q, policy: pol, cell: cell, topic: r.Topic, answer: r.CheapAnswer}, nil
 }
 
-func parseDPO(r trainset.DPORow) (pair, error) {
+func parseDPO(r trl.DPORow) (pair, error) {
 	q, err := queryOf(r.Query, r.Prompt)
 	if err != nil {
 		return pair{}, err
@@ -193,22 +193,18 @@ func parseCell(s string) (int, error) {
 	if s == "" {
 		return -1, nil
 	}
-	cheap, strong, ok := strings.Cut(s, "/")
-	if !ok || !validGrade(cheap) || !validGrade(strong) {
-		return 0, fmt.Errorf("invalid cell %q (want <grade>/<grade> with grades %s, %s, %s)", s, oracle.Correct, oracle.Incorrect, oracle.NotAttempted)
+	cheap, strong, ok := grade.SplitCell(s)
+	if !ok {
+		return 0, fmt.Errorf("invalid cell %q (want <grade>/<grade> with grades %s)", s, strings.Join(grade.All, ", "))
 	}
 	c := 0
-	if cheap != oracle.Correct {
+	if cheap != grade.Correct {
 		c += 2
 	}
-	if strong != oracle.Correct {
+	if strong != grade.Correct {
 		c++
 	}
 	return c, nil
-}
-
-func validGrade(g string) bool {
-	return g == oracle.Correct || g == oracle.Incorrect || g == oracle.NotAttempted
 }
 
 // cellCorrect returns the cheap and strong correctness of a cell.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
-	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // fixture paths: a 400-row slice of the recorded-MMLU training rows (every
@@ -22,13 +22,13 @@ func TestWriteFixtures(t *testing.T) {
 		t.Skip("set LLMROUTER_WRITE_FIXTURES=1 to regenerate testdata")
 	}
 	d := mustRecorded(t)
-	var sft []trainset.SFTRow
+	var sft []trl.SFTRow
 	keep := map[string]bool{}
 	for i := 0; i < len(d.sft) && len(sft) < 400; i += 24 {
 		sft = append(sft, d.sft[i])
 		keep[d.sft[i].ID] = true
 	}
-	var dpo []trainset.DPORow
+	var dpo []trl.DPORow
 	for _, r := range d.dpo {
 		if keep[r.ID] {
 			dpo = append(dpo, r)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmrouter/llmrouter/internal/quality"
 )
 
 // Quality on the recorded MMLU benchmark (Mixtral vs GPT-4) is measured by
@@ -32,11 +34,11 @@ func scoreTest(tb testing.TB, m *Model, kind string, d *recordedSplit) qualityRo
 		p := m.Predict(r.Prompt)
 		scores[i] = s(&p)
 	}
-	a, err := APGR(scores, d.cheap, d.strong)
+	a, err := quality.APGR(scores, d.cheap, d.strong)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sh, err := StrongShareAt(scores, d.cheap, d.strong, 0.95)
+	sh, err := quality.StrongShareAt(scores, d.cheap, d.strong, 0.95)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -56,8 +58,8 @@ func subjectPrior(d *recordedSplit) qualityRow {
 	for i, r := range d.test {
 		scores[i] = gain[r.Subject] / n[r.Subject]
 	}
-	a, _ := APGR(scores, d.cheap, d.strong)
-	sh, _ := StrongShareAt(scores, d.cheap, d.strong, 0.95)
+	a, _ := quality.APGR(scores, d.cheap, d.strong)
+	sh, _ := quality.StrongShareAt(scores, d.cheap, d.strong, 0.95)
 	return qualityRow{name: "subject prior (reference)", apgr: a, share95: sh}
 }
 

@@ -7,8 +7,9 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/oracle"
-	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // recordedSplit is the embedded recorded MMLU benchmark as training rows:
@@ -16,8 +17,8 @@ import (
 // prepare builds them (the default oracle matrix), and the test split's
 // recorded outcomes for measuring.
 type recordedSplit struct {
-	sft           []trainset.SFTRow
-	dpo           []trainset.DPORow
+	sft           []trl.SFTRow
+	dpo           []trl.DPORow
 	test          []dataset.RecordedItem
 	cheap, strong []float64 // test outcomes
 }
@@ -52,19 +53,19 @@ var loadRecorded = sync.OnceValues(func() (*recordedSplit, error) {
 				out.strong = append(out.strong, b2f(r.StrongCorrect))
 				continue
 			}
-			cell := oracle.CellKey(grade(r.CheapCorrect), grade(r.StrongCorrect))
+			cell := grade.Cell(gradeOf(r.CheapCorrect), gradeOf(r.StrongCorrect))
 			d, err := matrix.Cell(cell)
 			if err != nil {
 				return nil, err
 			}
-			out.sft = append(out.sft, trainset.SFTRow{
-				Prompt: trainset.Prompt(r.Prompt), Completion: trainset.Completion(d.Policy),
+			out.sft = append(out.sft, trl.SFTRow{
+				Prompt: trl.Prompt(r.Prompt), Completion: trl.Completion(d.Policy),
 				ID: r.ID, Query: r.Prompt, Policy: d.Policy, Cell: cell, Topic: s,
 			})
 			if d.Prefer != nil {
-				out.dpo = append(out.dpo, trainset.DPORow{
-					Prompt: trainset.Prompt(r.Prompt), Chosen: trainset.Completion(d.Prefer.Chosen),
-					Rejected: trainset.Completion(d.Prefer.Rejected), ID: r.ID, Query: r.Prompt, Cell: cell,
+				out.dpo = append(out.dpo, trl.DPORow{
+					Prompt: trl.Prompt(r.Prompt), Chosen: trl.Completion(d.Prefer.Chosen),
+					Rejected: trl.Completion(d.Prefer.Rejected), ID: r.ID, Query: r.Prompt, Cell: cell,
 				})
 			}
 		}
@@ -81,11 +82,11 @@ func mustRecorded(tb testing.TB) *recordedSplit {
 	return d
 }
 
-func grade(ok bool) string {
+func gradeOf(ok bool) string {
 	if ok {
-		return oracle.Correct
+		return grade.Correct
 	}
-	return oracle.Incorrect
+	return grade.Incorrect
 }
 
 func b2f(ok bool) float64 {

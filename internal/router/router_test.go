@@ -17,7 +17,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
-	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // smallConfig trains on the first 200 fixture rows with a small hash
@@ -36,11 +36,11 @@ func smallConfig(kind string) TrainConfig {
 }
 
 var fixtureRows = sync.OnceValues(func() (*recordedSplit, error) {
-	sft, err := dataset.ReadJSONL[trainset.SFTRow](fixtureSFT)
+	sft, err := dataset.ReadJSONL[trl.SFTRow](fixtureSFT)
 	if err != nil {
 		return nil, err
 	}
-	dpo, err := dataset.ReadJSONL[trainset.DPORow](fixtureDPO)
+	dpo, err := dataset.ReadJSONL[trl.DPORow](fixtureDPO)
 	return &recordedSplit{sft: sft, dpo: dpo}, err
 })
 

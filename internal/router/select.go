@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
-	"sort"
 	"time"
+
+	"github.com/llmrouter/llmrouter/internal/quality"
 )
 
 // minValidation is the fewest held-out rows with outcomes for which the
@@ -102,7 +102,7 @@ func validationAPGR(m *Model, val []example) map[string]float64 {
 		for i := range preds {
 			scores[i] = s(&preds[i])
 		}
-		if a, err := APGR(scores, cheap, strong); err == nil && !math.IsNaN(a) {
+		if a, err := quality.APGR(scores, cheap, strong); err == nil && !math.IsNaN(a) {
 			out[k] = round6(a)
 		}
 	}
@@ -152,7 +152,7 @@ func validationShare(m *Model, kind string, val []example) (float64, []float64, 
 	for i := range preds {
 		scores[i] = s(&preds[i])
 	}
-	x, err := StrongShareAt(scores, cheap, strong, 0.95)
+	x, err := quality.StrongShareAt(scores, cheap, strong, 0.95)
 	return round6(x), scores, err == nil && !math.IsNaN(x)
 }
 
@@ -214,8 +214,8 @@ func finish(ctx context.Context, meta *Meta, f *fitted, lin *linear, cfg TrainCo
 			}
 		}
 	}
-	m.Meta.ScoreQuantiles = Quantiles(scores, numQuantiles)
-	t := ThresholdForShare(m.Meta.ScoreQuantiles, cfg.DefaultStrongShare)
+	m.Meta.ScoreQuantiles = quality.Quantiles(scores, numQuantiles)
+	t := quality.ThresholdForShare(m.Meta.ScoreQuantiles, cfg.DefaultStrongShare)
 	m.Meta.ScoreQuantilesSource = source
 	if err := m.SetThreshold(t, cfg.DefaultStrongShare, "train: "+source); err != nil {
 		return nil, err
@@ -227,36 +227,8 @@ func finish(ctx context.Context, meta *Meta, f *fitted, lin *linear, cfg TrainCo
 // model.json keeps, so calibrate works without a query file.
 const numQuantiles = 1001
 
-// Quantiles returns n evenly spaced quantiles (0 to 1, linear
-// interpolation as numpy's percentile) of xs.
-func Quantiles(xs []float64, n int) []float64 {
-	if len(xs) == 0 || n < 2 {
-		return nil
-	}
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = quantileSorted(s, float64(i)/float64(n-1))
-	}
-	return out
-}
-
-func quantileSorted(s []float64, q float64) float64 {
-	pos := q * float64(len(s)-1)
-	lo := int(math.Floor(pos))
-	if lo >= len(s)-1 {
-		return s[len(s)-1]
-	}
-	return s[lo] + (s[lo+1]-s[lo])*(pos-float64(lo))
-}
-
-// ThresholdForShare returns the score threshold sending share of queries
-// to the strong model, given sorted scores (or quantiles): RouteLLM's
-// calibrate_threshold, the (1 − share) quantile.
+// ThresholdForShare is quality.ThresholdForShare, for callers that
+// calibrate a loaded model from its stored ScoreQuantiles.
 func ThresholdForShare(sorted []float64, share float64) float64 {
-	if len(sorted) == 0 {
-		return 0.5
-	}
-	return clamp01(quantileSorted(sorted, 1-share))
+	return quality.ThresholdForShare(sorted, share)
 }

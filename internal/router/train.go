@@ -15,7 +15,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
-	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // Hyperparameters are the training settings saved in model.json.
@@ -44,8 +44,8 @@ type Hyperparameters struct {
 type TrainConfig struct {
 	// SFTPath/DPOPath are read when SFT/DPO are nil. DPO data is optional.
 	SFTPath, DPOPath string
-	SFT              []trainset.SFTRow
-	DPO              []trainset.DPORow
+	SFT              []trl.SFTRow
+	DPO              []trl.DPORow
 
 	Kind     string // KindClassifier (default), KindKNN or KindRandom
 	Features features.Config

@@ -1,3 +1,6 @@
+// Package trainset turns oracle rows into the SFT and DPO training files
+// (format: package trl), labelling each query with its cell's policy and
+// pairing policies where the oracle matrix prefers one.
 package trainset
 
 import (
@@ -6,8 +9,9 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/oracle"
-	"github.com/llmrouter/llmrouter/internal/provider/replay"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 // Output file names written by Write.
@@ -24,9 +28,9 @@ func Build(rows []oracle.Row, m oracle.Matrix) ([]SFTRow, []DPORow) {
 	sft := make([]SFTRow, 0, len(rows))
 	var dpo []DPORow
 	for _, r := range rows {
-		prompt := Prompt(r.Query)
+		prompt := trl.Prompt(r.Query)
 		sft = append(sft, SFTRow{
-			Prompt: prompt, Completion: Completion(r.Policy),
+			Prompt: prompt, Completion: trl.Completion(r.Policy),
 			ID: r.ID, Query: r.Query, Policy: r.Policy, Cell: r.Cell, Topic: r.Topic,
 			CheapAnswer: answerText(r.Cheap.Answer),
 		})
@@ -35,18 +39,18 @@ func Build(rows []oracle.Row, m oracle.Matrix) ([]SFTRow, []DPORow) {
 			continue
 		}
 		dpo = append(dpo, DPORow{
-			Prompt: prompt, Chosen: Completion(d.Prefer.Chosen), Rejected: Completion(d.Prefer.Rejected),
+			Prompt: prompt, Chosen: trl.Completion(d.Prefer.Chosen), Rejected: trl.Completion(d.Prefer.Rejected),
 			ID: r.ID, Query: r.Query, Cell: r.Cell,
 		})
 	}
 	return sft, dpo
 }
 
-// answerText is a real answer, or "" for the replay provider's outcome
-// stand-ins: those carry the grade itself, and a verifier trained on them
-// would learn to read the label.
+// answerText is a real answer, or "" for the recorded-outcome stand-ins:
+// those carry the grade itself, and a verifier trained on them would learn
+// to read the label.
 func answerText(a string) string {
-	if _, ok := replay.ParseRecordedOutcome(a); ok || strings.TrimSpace(a) == "" {
+	if _, ok := grade.ParseRecordedOutcome(a); ok || strings.TrimSpace(a) == "" {
 		return ""
 	}
 	return a

@@ -10,6 +10,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/policy"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -55,7 +56,7 @@ func TestBuildRowsRoundTripPrompt(t *testing.T) {
 	if len(sft) != 1 || len(dpo) != 1 {
 		t.Fatalf("sft %d dpo %d", len(sft), len(dpo))
 	}
-	q, err := QueryFromPrompt(sft[0].Prompt)
+	q, err := trl.QueryFromPrompt(sft[0].Prompt)
 	if err != nil || q != rows[0].Query {
 		t.Fatalf("QueryFromPrompt = %q, %v", q, err)
 	}

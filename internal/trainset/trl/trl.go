@@ -1,6 +1,9 @@
-// Package trainset writes the SFT and DPO training files in TRL's standard
-// formats and owns the prompt template shared with the router.
-package trainset
+// Package trl is the training-file format shared by prepare, which writes
+// it, and the router, which trains on it: the router prompt template and the
+// rows of sft_train.jsonl and dpo_train.jsonl in TRL's prompt-completion and
+// preference formats. It imports only the policy labels, so the router
+// reads its training files without linking the oracle that grades them.
+package trl
 
 import (
 	"fmt"
