@@ -116,7 +116,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	runs, err := routeRows(ctx, routers, rows)
+	runs, err := eval.RouteRows(ctx, routers, rows)
 	if err != nil {
 		return err
 	}

@@ -3,29 +3,24 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"text/tabwriter"
 
-	"github.com/llmrouter/llmrouter/internal/cascade"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/eval"
-	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
 // evaluateCascade returns the cascade section, or nil when there is nothing
 // to evaluate: the model has no verifier, or the test rows' cheap answers
-// are recorded-outcome stand-ins, which say the grade outright and would
-// make the verifier look perfect. query is the trained router's run, whose
-// scores also choose what the pre-routing hybrid skips.
+// are recorded-outcome stand-ins. query is the trained router's run.
 func evaluateCascade(env *Env, o evalOptions, m *router.Model, rows []oracle.Row, query eval.RouterRun, models eval.Models) (*eval.CascadeSection, error) {
 	v := m.Cascade
 	if v == nil {
 		env.Log.Info("no cascade section: the model has no cascade verifier (its training rows had no cheap-model answer texts)")
 		return nil, nil
 	}
-	if n := countStandIns(rows); n > 0 {
+	if n := eval.CountStandIns(rows); n > 0 {
 		env.Log.Warn("cascade not evaluated: the test rows' cheap answers are recorded-outcome stand-ins, not answer texts the verifier can read",
 			"stand_ins", n, "rows", len(rows))
 		return nil, nil
@@ -34,34 +29,13 @@ func evaluateCascade(env *Env, o evalOptions, m *router.Model, rows []oracle.Row
 	if err != nil {
 		return nil, err
 	}
-	in := eval.CascadeInput{
-		Verifier: v.Meta.Metrics.Chosen, Threshold: v.Threshold(), ThresholdSource: v.Meta.ThresholdSource,
-		Escalate: make([]float64, len(rows)), Rule: make([]float64, len(rows)),
-		Query: query, SkipShares: eval.DefaultSkipShares, ModelSkipThreshold: math.NaN(), LatencySource: src,
-	}
-	if t, ok := v.SkipThreshold(); ok {
-		in.ModelSkipThreshold = t
-	}
-	for i, r := range rows {
-		in.Escalate[i] = v.Score(r.Query, r.Cheap.Answer)
-		in.Rule[i] = cascade.RuleScore(r.Query, r.Cheap.Answer)
-	}
+	in := eval.NewCascadeInput(v, rows, query, src)
 	sec, err := eval.EvaluateCascade(eval.QuestionsFromRows(rows), in)
 	if err != nil {
 		return nil, err
 	}
 	env.Log.Info("evaluated the cascade on the test split", "verifier", in.Verifier, "threshold", in.Threshold, "latency_source", src)
 	return sec, nil
-}
-
-func countStandIns(rows []oracle.Row) int {
-	var n int
-	for _, r := range rows {
-		if _, ok := grade.ParseRecordedOutcome(r.Cheap.Answer); ok {
-			n++
-		}
-	}
-	return n
 }
 
 // latencySource is "replay" when either model is served by the replay

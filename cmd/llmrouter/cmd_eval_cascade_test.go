@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/eval"
-	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/report"
 )
 
@@ -120,16 +119,5 @@ func TestEvalCascadeSkippedOnMMLU(t *testing.T) {
 	}
 	if readComparison(t, out).Cascade != nil || strings.Contains(stdout, "cascade (learned)") {
 		t.Error("a cascade was evaluated on outcome stand-ins")
-	}
-}
-
-func TestCountStandIns(t *testing.T) {
-	rows := []oracle.Row{
-		{Cheap: oracle.ModelResult{Answer: "(recorded outcome) CORRECT"}},
-		{Cheap: oracle.ModelResult{Answer: "2 + 2 = 4\n#### 4"}},
-		{Cheap: oracle.ModelResult{Answer: ""}},
-	}
-	if n := countStandIns(rows); n != 1 {
-		t.Errorf("countStandIns = %d, want 1", n)
 	}
 }

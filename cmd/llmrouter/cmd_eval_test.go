@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"math"
 	"strings"
@@ -9,9 +8,6 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/eval"
 	"github.com/llmrouter/llmrouter/internal/grade"
-	"github.com/llmrouter/llmrouter/internal/oracle"
-	"github.com/llmrouter/llmrouter/internal/policy"
-	"github.com/llmrouter/llmrouter/internal/router"
 )
 
 func TestParseEvalFlags(t *testing.T) {
@@ -56,54 +52,6 @@ func TestParseEvalFlags(t *testing.T) {
 	}
 }
 
-// scoreRouter scores a query by a fixed table.
-type scoreRouter struct {
-	name   string
-	scores map[string]float64
-}
-
-func (s scoreRouter) Name() string { return s.name }
-func (s scoreRouter) Route(_ context.Context, q string) (router.Decision, error) {
-	v, ok := s.scores[q]
-	if !ok {
-		return router.Decision{}, errors.New("unknown query")
-	}
-	return router.Decision{Policy: policy.Standard, Score: v}, nil
-}
-
-func TestRouteRows(t *testing.T) {
-	rows := []oracle.Row{{ID: "1", Query: "a"}, {ID: "2", Query: "b"}, {ID: "3", Query: "c"}}
-	r := scoreRouter{"fixed", map[string]float64{"a": 0.9, "b": 0.5, "c": 0.1}}
-	runs, err := routeRows(context.Background(), []evalRouter{{r: r, threshold: 0.5}}, rows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := runs[0].Strong; !got[0] || !got[1] || got[2] {
-		t.Errorf("decisions %v, want strong iff score >= 0.5", got)
-	}
-	rows = append(rows, oracle.Row{ID: "4", Query: "zzz"})
-	if _, err := routeRows(context.Background(), []evalRouter{{r: r, threshold: 0.5}}, rows); err == nil || !strings.Contains(err.Error(), "question 4") {
-		t.Errorf("err = %v, want one naming the question", err)
-	}
-	// A matched router takes the first router's realised share (2 of 3):
-	// its two highest scores go strong, whatever its own threshold says.
-	other := scoreRouter{"other", map[string]float64{"a": 0.2, "b": 0.1, "c": 0.3}}
-	runs, err = routeRows(context.Background(), []evalRouter{{r: r, threshold: 0.5}, {r: other, threshold: 0.9, matched: true}}, rows[:3])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := runs[1].Strong; !got[0] || got[1] || !got[2] || runs[1].Threshold != 0.2 {
-		t.Errorf("matched decisions %v at threshold %v, want [true false true] at 0.2", got, runs[1].Threshold)
-	}
-	if runs[1].Policies[0] != policy.Complex || runs[1].Policies[1] != policy.Standard {
-		t.Errorf("matched policies %v", runs[1].Policies)
-	}
-	nan := scoreRouter{"nan", map[string]float64{"a": math.NaN()}}
-	if _, err := routeRows(context.Background(), []evalRouter{{r: nan, threshold: 0.5}}, rows[:1]); err == nil {
-		t.Error("NaN score accepted")
-	}
-}
-
 func TestPrintEvalSummary(t *testing.T) {
 	qs := []eval.Question{
 		{ID: "1", Cheap: eval.Outcome{Grade: grade.Incorrect, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
@@ -133,26 +81,5 @@ func TestPrintEvalSummary(t *testing.T) {
 	printEvalSummary(&b, cmp)
 	if out := b.String(); !strings.Contains(out, "accuracy given attempted") || !strings.Contains(out, "50.0%") {
 		t.Errorf("SimpleQA table missing:\n%s", out)
-	}
-}
-
-func TestThresholdForShare(t *testing.T) {
-	cases := []struct {
-		name   string
-		scores []float64
-		share  float64
-		want   float64
-	}{
-		{"none", []float64{0.1, 0.5}, 0, math.Inf(1)},
-		{"half", []float64{0.1, 0.9, 0.5, 0.3}, 0.5, 0.5},
-		{"all", []float64{0.1, 0.9}, 1, 0.1},
-		{"rounds", []float64{0.1, 0.2, 0.3}, 0.4, 0.3},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := thresholdForShare(tc.scores, tc.share); got != tc.want {
-				t.Errorf("got %v, want %v", got, tc.want)
-			}
-		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/router"
+	"github.com/llmrouter/llmrouter/internal/stamp"
 )
 
 // pipelineOptions are the pipeline's flags, after environment defaults.
@@ -36,6 +37,12 @@ type stage struct {
 	outputs []string // must exist
 	checked []string // outputs hashed too (not rewritten by a later stage)
 	figure  func() string
+}
+
+// spec is what s's stamp records: this binary's version, the arguments
+// and the files.
+func (s *stage) spec() stamp.Spec {
+	return stamp.Spec{Stage: s.name, Version: version, Args: s.args, Inputs: s.inputs, Outputs: s.outputs, Checked: s.checked}
 }
 
 type stageResult struct {
@@ -75,15 +82,15 @@ func runPipeline(ctx context.Context, env *Env, args []string) error {
 func runStage(ctx context.Context, env *Env, o pipelineOptions, s *stage, stampPath, tag string) (stageResult, error) {
 	t := time.Now()
 	res := stageResult{name: s.name}
-	cur, ok, err := currentStamp(s)
+	fresh, err := stamp.Fresh(stampPath, s.spec())
 	if err != nil {
 		return res, err
 	}
-	if prev, found := readStamp(stampPath); !o.force && ok && found && sameStamp(prev, cur) {
+	if fresh && !o.force {
 		res.status, res.took, res.figure = "skipped", time.Since(t), s.figure()
 		return res, nil
 	}
-	if err := removeStamp(stampPath); err != nil {
+	if err := stamp.Remove(stampPath); err != nil {
 		return res, err
 	}
 	fmt.Fprintf(env.Stderr, "%s running\n", tag)
@@ -99,14 +106,14 @@ func runStage(ctx context.Context, env *Env, o pipelineOptions, s *stage, stampP
 		}
 		return res, err
 	}
-	after, ok, err := currentStamp(s)
+	after, ok, err := stamp.Compute(s.spec())
 	if err != nil {
 		return res, err
 	}
 	if !ok {
 		return res, fmt.Errorf("finished but did not write all of %s", strings.Join(s.outputs, ", "))
 	}
-	if err := writeStamp(stampPath, after); err != nil {
+	if err := stamp.Save(stampPath, after); err != nil {
 		return res, err
 	}
 	res.status, res.took, res.figure = "ran", time.Since(t), s.figure()

@@ -182,60 +182,6 @@ func TestPipelineBadFlags(t *testing.T) {
 	}
 }
 
-func TestStampDetectsChanges(t *testing.T) {
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
-	write := func(p, s string) {
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(in, "a")
-	s := &stage{name: "x", args: []string{"--flag", "1"}, inputs: []string{in}, outputs: []string{out}, checked: []string{out}}
-	if _, ok, err := currentStamp(s); err != nil || ok {
-		t.Fatalf("missing output: ok=%v err=%v, want stale", ok, err)
-	}
-	write(out, "b")
-	first, ok, err := currentStamp(s)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	sp := filepath.Join(dir, "stamp.json")
-	if err := writeStamp(sp, first); err != nil {
-		t.Fatal(err)
-	}
-	stored, found := readStamp(sp)
-	if !found || !sameStamp(stored, first) {
-		t.Fatal("stamp did not round-trip")
-	}
-	changes := map[string]func(){
-		"input edited":  func() { write(in, "a2") },
-		"output edited": func() { write(out, "b2") },
-		"flag changed":  func() { s.args = []string{"--flag", "2"} },
-	}
-	for name, change := range changes {
-		change()
-		now, _, err := currentStamp(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sameStamp(stored, now) {
-			t.Errorf("%s: stamp unchanged", name)
-		}
-		write(in, "a")
-		write(out, "b")
-		s.args = []string{"--flag", "1"}
-	}
-	write(sp, "{corrupt")
-	if _, found := readStamp(sp); found {
-		t.Error("a corrupt stamp must read as absent")
-	}
-	s.inputs = []string{filepath.Join(dir, "missing")}
-	if _, _, err := currentStamp(s); err == nil {
-		t.Error("missing input must be an error")
-	}
-}
-
 func TestPipelineLimitsAndModelName(t *testing.T) {
 	cases := []struct {
 		name           string
