@@ -79,7 +79,7 @@ func (b *bench) cascade(ctx context.Context) (*Section, error) {
 	}
 	s.Tables = append(s.Tables, ownTable(own, wire), wire.ttftTable(), cascadeTargets(own, wire, b.opts.smoke))
 	s.note("In process: the gateway's handler (`server.New` with the trained router and verifier, budgets in memory, a no-op spend store, JSON logs to nowhere) called directly with an instant in-process upstream, %d requests of each kind per round, %d rounds interleaved, the median round reported: the gateway's own work and nothing else.", own.n, own.rounds)
-	s.note("Over the wire: the gateway (%s) in front of the fake upstream (another process, answering at once), open-loop load at %.0f req/s; the gateway's CPU time per request is read from /proc, so it counts everything the process did (HTTP server and client, routing, verifying, budgets, the SQLite spend log, logging) but none of the upstream's time. Added latency is the gateway's p50 minus the direct p50 times the number of upstream calls.", wire.via, cascadeRate)
+	s.note("Over the wire: the gateway (%s) in front of the fake upstream (another process, answering at once), open-loop load at %.0f req/s; the gateway's CPU time per request is read from /proc, so it counts everything the process did (HTTP server and client, routing, verifying, budgets, the SQLite spend log, logging) but none of the upstream's time. Added latency is the gateway's percentile minus the direct one; an escalated cascade's includes its second upstream round trip.", wire.via, cascadeRate)
 	s.note("Time to first token: a second gateway in front of a pacing proxy that makes the fake answer like a model with %s to the first token and an SSE event (%d words) every %s (a whole answer takes as long as its stream). The verifier needs the whole cheap answer, so a streamed cascade's first token comes after the cheap model has finished: its TTFT is the cheap model's whole generation time, plus the strong model's TTFT when it escalates.", b.pace().FirstByte, fakeChunkWords, b.pace().Event)
 	return s, nil
 }
@@ -149,10 +149,12 @@ type ownWork struct {
 	n, rounds int
 	perOp     []time.Duration
 	allocs    []float64
+	// verify is the verifier's own time per answer, on the same answers.
+	verify time.Duration
 }
 
 func (b *bench) cascadeInProcess(ctx context.Context, cd *cascadeData) (*ownWork, error) {
-	h, err := inProcessGateway(cd)
+	h, v, err := inProcessGateway(cd)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +170,9 @@ func (b *bench) cascadeInProcess(ctx context.Context, cd *cascadeData) (*ownWork
 	w := &ownWork{n: b.size(4000, 50), rounds: b.size(7, 1)}
 	per := make([][]float64, len(cascadeKinds))
 	allocs := make([][]float64, len(cascadeKinds))
+	var verify []float64
 	for range w.rounds {
+		verify = append(verify, float64(timeVerifier(v, cd, w.n)))
 		for k := range cascadeKinds {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -184,27 +188,44 @@ func (b *bench) cascadeInProcess(ctx context.Context, cd *cascadeData) (*ownWork
 		w.perOp = append(w.perOp, time.Duration(median(per[k])))
 		w.allocs = append(w.allocs, median(allocs[k]))
 	}
+	w.verify = time.Duration(median(verify))
 	return w, nil
 }
 
+// timeVerifier scores the recorded cheap answers n times in turn, as the
+// gateway does for an accepted cascade, and returns the time per answer.
+func timeVerifier(v server.Verifier, cd *cascadeData, n int) time.Duration {
+	start := time.Now()
+	sink := 0.0
+	for i := range n {
+		q := cd.questions[i%len(cd.questions)]
+		sink += v.Score(q, cd.answers["fake-cheap\n"+q])
+	}
+	d := time.Since(start) / time.Duration(n)
+	if math.IsNaN(sink) {
+		return 0 // keeps the loop from being optimised away
+	}
+	return d
+}
+
 // inProcessGateway is the gateway's handler over an instant upstream that
-// answers with the recorded texts.
-func inProcessGateway(cd *cascadeData) (http.Handler, error) {
+// answers with the recorded texts, and the verifier it uses.
+func inProcessGateway(cd *cascadeData) (http.Handler, server.Verifier, error) {
 	cfg, err := server.ParseConfig([]byte(cascadeConfig("http://127.0.0.1:9", cd.modelDir, filepath.Join(filepath.Dir(cd.modelDir), "unused.db"))), "bench.yaml")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cat, err := cfg.Catalogue()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := router.Load(cd.modelDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	budgets, err := spend.NewBudgets(cfg.Budgets, spend.NewMemoryCounter())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	srv, err := server.New(cfg, server.Deps{
 		Upstreams: recordedUpstreams{cat: cat, answers: cd.answers},
@@ -212,9 +233,9 @@ func inProcessGateway(cd *cascadeData) (http.Handler, error) {
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return srv.Handler(), nil
+	return srv.Handler(), m.Cascade, nil
 }
 
 // keepAccepted drops the questions whose cheap answer even threshold 1

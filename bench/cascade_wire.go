@@ -180,16 +180,16 @@ func cpuPerRequest(p phase) time.Duration { return p.cpu / time.Duration(max(1, 
 func ownTable(own *ownWork, wire *wireRun) Table {
 	t := Table{Caption: "The gateway's own work per request, in process and over the wire, against a plain routed request measured in the same run.",
 		Header: []string{"request", "upstream calls", "in process: time per request", "allocs per request", "vs plain routed",
-			"over the wire: gateway CPU per request", "vs plain routed", "added latency p50 / p99", "errors"}}
+			"over the wire: gateway CPU per request", "vs plain routed", "latency over direct p50 / p99", "errors"}}
 	base := wire.load[1]
 	for k, kind := range cascadeKinds {
 		p := wire.load[k+1]
 		d := wire.load[0].sum
-		calls := time.Duration(kind.calls)
 		t.add(kind.name, fmt.Sprint(kind.calls), dur(own.perOp[k]), f(own.allocs[k], 0), ratio(float64(own.perOp[k])/float64(own.perOp[0])),
 			dur(cpuPerRequest(p)), ratio(float64(cpuPerRequest(p))/float64(cpuPerRequest(base))),
-			dur(p.sum.P50-calls*d.P50)+" / "+dur(p.sum.P99-calls*d.P99), pct(p.res.ErrorRate()))
+			dur(p.sum.P50-d.P50)+" / "+dur(p.sum.P99-d.P99), pct(p.res.ErrorRate()))
 	}
+	t.add("the verifier alone (`Score` on the same cheap answers)", "—", dur(own.verify), "—", ratio(float64(own.verify)/float64(own.perOp[0])), "—", "—", "—", "—")
 	return t
 }
 
@@ -220,6 +220,9 @@ func cascadeTargets(own *ownWork, wire *wireRun, smoke bool) Table {
 		fmt.Sprintf("%s (%s vs %s)", ratio(inProc), dur(own.perOp[1]), dur(own.perOp[0])), ok(inProc <= cascadeOwnTarget))
 	t.add(fmt.Sprintf("the same, as gateway CPU per request over the wire (≤ %.1f×)", cascadeOwnTarget),
 		fmt.Sprintf("%s (%s vs %s)", ratio(cpu), dur(cpuPerRequest(wire.load[2])), dur(cpuPerRequest(wire.load[1]))), ok(cpu <= cascadeOwnTarget))
+	rest := float64(own.perOp[1]-own.verify) / float64(own.perOp[0])
+	t.add("an accepted cascade's own work without the verifier's time, in process: no target (what the gateway adds around the verifier)",
+		fmt.Sprintf("%s (%s, of which the verifier %s)", ratio(rest), dur(own.perOp[1]), dur(own.verify)), "—")
 	t.add("an escalated cascade (two upstream calls): no target",
 		fmt.Sprintf("%s in process, %s CPU over the wire", ratio(float64(own.perOp[2])/float64(own.perOp[0])),
 			ratio(float64(cpuPerRequest(wire.load[3]))/float64(cpuPerRequest(wire.load[1])))), "—")

@@ -416,6 +416,9 @@ func (g *gwBench) streamPhase(ctx context.Context, e endpoint, rate float64, win
 				ttft = append(ttft, time.Since(t))
 				mu.Unlock()
 			}
+			if bytes.HasPrefix(line, []byte(`data: {"error"`)) {
+				return fmt.Errorf("%s: the stream ended with an error event: %s", e.name, bytes.TrimSpace(line))
+			}
 			if err == io.EOF {
 				if first {
 					return fmt.Errorf("%s: stream ended without a content event", e.name)

@@ -47,6 +47,20 @@ func childPaced(ctx context.Context, dec *json.Decoder, emit func(any) error) er
 	if err := dec.Decode(&req); err != nil {
 		return err
 	}
+	resp, stop, err := startPaced(req)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := emit(resp); err != nil {
+		return err
+	}
+	waitStdinClosed(ctx, dec)
+	return nil
+}
+
+// startPaced serves the fake and the pacing proxy on loopback ports.
+func startPaced(req pacedReq) (pacedResp, func(), error) {
 	answer := func(r *upstreamfake.Request) upstreamfake.Reply {
 		if a, ok := req.Answers[r.Model+"\n"+r.LastUser()]; ok {
 			return upstreamfake.Reply{Text: a}
@@ -56,42 +70,41 @@ func childPaced(ctx context.Context, dec *json.Decoder, emit func(any) error) er
 	fake, err := upstreamfake.Start("127.0.0.1:0", upstreamfake.WithAnswer(answer), upstreamfake.WithCountersOnly(),
 		upstreamfake.WithChunkWords(fakeChunkWords))
 	if err != nil {
-		return err
+		return pacedResp{}, nil, err
 	}
-	defer fake.Close()
 	u, err := url.Parse(fake.URL)
 	if err != nil {
-		return err
+		fake.Close()
+		return pacedResp{}, nil, err
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second, DisableCompression: true}
 	rp.ModifyResponse = func(resp *http.Response) error { return pace(resp, req.FirstByte, req.Event) }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		fake.Close()
+		return pacedResp{}, nil, err
 	}
 	srv := &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	if err := emit(pacedResp{Instant: fake.URL, Paced: "http://" + ln.Addr().String(), PID: os.Getpid()}); err != nil {
-		return err
-	}
-	waitStdinClosed(ctx, dec)
-	return nil
+	stop := func() { srv.Close(); fake.Close() }
+	return pacedResp{Instant: fake.URL, Paced: "http://" + ln.Addr().String(), PID: os.Getpid()}, stop, nil
 }
 
 // pace delays resp: a stream event by event, a whole answer by the time
-// its stream would have taken.
+// its stream would have taken. The fake has sent everything at once, so
+// the body is read up front and handed out from memory: the connection
+// to the fake is not held open across the delays.
 func pace(resp *http.Response, first, event time.Duration) error {
 	ctx := resp.Request.Context()
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		resp.Body = &pacedStream{ctx: ctx, r: bufio.NewReader(resp.Body), c: resp.Body, wait: first, event: event}
-		return nil
-	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		resp.Body = &pacedStream{ctx: ctx, r: bufio.NewReader(bytes.NewReader(body)), wait: first, event: event}
+		return nil
 	}
 	var out struct {
 		Choices []struct {
@@ -114,7 +127,6 @@ func pace(resp *http.Response, first, event time.Duration) error {
 type pacedStream struct {
 	ctx     context.Context
 	r       *bufio.Reader
-	c       io.Closer
 	pending []byte
 	wait    time.Duration // before the next event
 	event   time.Duration
@@ -148,7 +160,7 @@ func (p *pacedStream) nextEvent() ([]byte, error) {
 	}
 }
 
-func (p *pacedStream) Close() error { return p.c.Close() }
+func (p *pacedStream) Close() error { return nil }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
