@@ -219,9 +219,6 @@ func TestBadInputCLI(t *testing.T) {
 			if r.panicked != nil {
 				t.Fatalf("panic: %v\nargs %q", r.panicked, args)
 			}
-			if strings.Contains(r.stderr, "not implemented yet") {
-				t.Skipf("%s is not in this build yet", args[0])
-			}
 			line := lastLine(r.stderr)
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d; stderr: %s", r.code, tc.code, r.stderr)

@@ -135,12 +135,7 @@ func calibrateCascade(v *cascade.Verifier, share float64, inputs []routeInput, f
 	} else if sorted = v.Meta.ScoreQuantiles; len(sorted) == 0 {
 		return 0, fmt.Errorf("--cascade-share: the cascade verifier has no stored training scores; pass --queries with query and cheap_answer objects")
 	}
-	// The top score itself would still escalate at its quantile, so share 0
-	// needs a threshold above every score, as the cascade trainer uses.
-	t := 1.0
-	if share > 0 {
-		t = router.ThresholdForShare(sorted, share)
-	}
+	t := cascade.ThresholdForShare(sorted, share)
 	if err := v.SetThreshold(t, share, calibratePrefix+source); err != nil {
 		return 0, fmt.Errorf("--cascade-share: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -147,18 +146,6 @@ func logModelName(env *Env, o pipelineOptions) {
 		"model_name", o.modelName, "router_kind", o.kind)
 }
 
-func envInt(env *Env, name string, def int) (int, error) {
-	v := strings.TrimSpace(env.Getenv(name))
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%w: environment %s=%q: want a whole number >= 0", errUsage, name, v)
-	}
-	return n, nil
-}
-
 func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	var o pipelineOptions
 	ints := []struct {
@@ -202,8 +189,9 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	if !slices.Contains([]string{"mmlu", "gsm8k", "recorded", "simpleqa"}, o.benchmark) {
 		return o, fmt.Errorf("%w: --benchmark %q: want mmlu, gsm8k, recorded or simpleqa", errUsage, o.benchmark)
 	}
-	// Live SimpleQA costs money per question: default to the original
-	// guide's limits. The recorded benchmarks are free, so use them whole.
+	// Live SimpleQA costs money per question: default to 1000 oracle and
+	// 500 eval questions so a run's cost is bounded. The recorded
+	// benchmarks are free, so use them whole.
 	if o.benchLimit == -1 {
 		o.benchLimit = map[bool]int{true: 1000, false: 0}[o.benchmark == "simpleqa"]
 	}

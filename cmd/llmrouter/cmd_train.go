@@ -7,41 +7,28 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
-// Defaults of the original guide's paths.
+// Default paths, laid out as the Python prototype's: prepare writes the
+// training files there and train the model, so each stage finds the
+// previous one's output without flags.
 const (
 	trainDefaultSFTPath = "./data/training/sft_train.jsonl"
 	trainDefaultDPOPath = "./data/training/dpo_train.jsonl"
 	routerDefaultModel  = "./router_checkpoints/router_final"
 )
 
-// trainEnvInt reads an integer default from the environment (SFT_EPOCHS and
-// DPO_EPOCHS, as in the original guide); a malformed value is an error.
-func trainEnvInt(env *Env, name string, def int) (int, error) {
-	s := env.Getenv(name)
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%w: environment %s=%q is not a non-negative integer", errUsage, name, s)
-	}
-	return n, nil
-}
-
 func runTrain(ctx context.Context, env *Env, args []string) error {
 	cfg := router.DefaultTrainConfig()
 	h := &cfg.Hyper
-	sftEpochs, err := trainEnvInt(env, "SFT_EPOCHS", h.SFTEpochs)
+	sftEpochs, err := envInt(env, "SFT_EPOCHS", h.SFTEpochs)
 	if err != nil {
 		return err
 	}
-	dpoEpochs, err := trainEnvInt(env, "DPO_EPOCHS", h.DPOEpochs)
+	dpoEpochs, err := envInt(env, "DPO_EPOCHS", h.DPOEpochs)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/llmrouter/llmrouter/internal/apierr"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -88,14 +91,9 @@ func run(ctx context.Context, args []string, env *Env) int {
 		fmt.Fprintf(env.Stderr, "llmrouter %s: %v\n", args[0], err)
 		return 2
 	default:
-		fmt.Fprintf(env.Stderr, "llmrouter %s: %s\n", args[0], oneLine(err.Error()))
+		fmt.Fprintf(env.Stderr, "llmrouter %s: %s\n", args[0], apierr.OneLine(err.Error()))
 		return 1
 	}
-}
-
-// oneLine keeps error output to a single line, as users grep for it.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 func printHelp(w io.Writer) {
@@ -147,6 +145,21 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	return nil
+}
+
+// envInt reads a whole-number default for a flag from the environment
+// (BENCHMARK_LIMIT, EVAL_LIMIT, SFT_EPOCHS, DPO_EPOCHS); unset or blank is
+// def, and a malformed value is a usage error rather than a silent default.
+func envInt(env *Env, name string, def int) (int, error) {
+	v := strings.TrimSpace(env.Getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%w: environment %s=%q: want a whole number >= 0", errUsage, name, v)
+	}
+	return n, nil
 }
 
 func runVersion(_ context.Context, env *Env, _ []string) error {

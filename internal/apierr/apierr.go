@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -113,3 +114,8 @@ func OpenAIType(c Code) string {
 	}
 	return "api_error"
 }
+
+// OneLine collapses every whitespace run in s to one space and trims it:
+// the form an error message takes wherever it is shown (Msg, a log line,
+// the CLI's stderr), so that users can grep for it.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -140,7 +140,7 @@ func Train(ctx context.Context, ex []Example, cfg TrainConfig) (*Verifier, error
 	if math.IsNaN(share) {
 		share = 0.5
 	}
-	if err := v.SetThreshold(thresholdForShare(bestOOF, share), round6(share), source); err != nil {
+	if err := v.SetThreshold(thresholdForScores(bestOOF, share), round6(share), source); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -263,13 +263,19 @@ func quantiles(xs []float64, n int) []float64 {
 	return out
 }
 
-// thresholdForShare is the score at or above which the given share of xs
-// lies, the (1 − share) quantile; a share of 0 escalates nothing.
-func thresholdForShare(xs []float64, share float64) float64 {
+// ThresholdForShare is the escalate-score threshold that escalates share
+// of the answers whose sorted scores (or stored quantiles) are given: the
+// (1 − share) quantile. The top score itself would still escalate at its
+// quantile, so share 0 gets a threshold above every score.
+func ThresholdForShare(sorted []float64, share float64) float64 {
 	if share <= 0 {
 		return 1
 	}
+	return quality.ThresholdForShare(sorted, share)
+}
+
+func thresholdForScores(xs []float64, share float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	return quality.ThresholdForShare(s, share)
+	return ThresholdForShare(s, share)
 }

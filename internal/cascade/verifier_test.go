@@ -199,3 +199,17 @@ func TestSetThresholds(t *testing.T) {
 		t.Error("Escalate is not score >= threshold")
 	}
 }
+
+func TestThresholdForShare(t *testing.T) {
+	sorted := []float64{0.1, 0.2, 0.6, 0.9, 0.95}
+	if got := ThresholdForShare(sorted, 0); got != 1 {
+		t.Errorf("share 0: threshold %v, want 1 (above every score)", got)
+	}
+	// Share 0.5 of five answers: the median, which escalates 0.6 and up.
+	if got := ThresholdForShare(sorted, 0.5); got != 0.6 {
+		t.Errorf("share 0.5: threshold %v, want 0.6", got)
+	}
+	if got := ThresholdForShare(sorted, 1); got != 0.1 {
+		t.Errorf("share 1: threshold %v, want the lowest score", got)
+	}
+}

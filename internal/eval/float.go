@@ -1,5 +1,5 @@
-// Package eval computes the router evaluation metrics exactly as defined in
-// the design guide ("Metric definitions"): accuracy, PGR, APGR with expected
+// Package eval computes the router evaluation metrics as docs/evaluation.md
+// defines them ("Metric definitions"): accuracy, PGR, APGR with expected
 // accuracy under random tie-breaking, strong share at X% of strong-only
 // accuracy, the ROC AUC of the score, cost savings, the SimpleQA metrics,
 // and the baselines (cheap-only, strong-only, random at the same share, and

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/llmrouter/llmrouter/internal/quality"
 )
 
 // HybridMargin is how much lower, relatively, a hybrid's cost at 95% of
@@ -57,7 +59,7 @@ type skipConfig struct {
 func (b *basis) hybrid(in CascadeInput, pure CascadeResult) (Hybrid, error) {
 	var cfgs []skipConfig
 	for _, s := range in.SkipShares {
-		cfgs = append(cfgs, skipConfig{fmt.Sprintf("skip %.0f%%", 100*s), s, ShareThreshold(in.Query.Scores, s)})
+		cfgs = append(cfgs, skipConfig{fmt.Sprintf("skip %.0f%%", 100*s), s, quality.TopShareThreshold(in.Query.Scores, s)})
 	}
 	if !math.IsNaN(in.ModelSkipThreshold) {
 		cfgs = append(cfgs, skipConfig{"skip at the model's threshold", math.NaN(), in.ModelSkipThreshold})
@@ -158,17 +160,4 @@ func hybridVerdict(pure CascadeResult, hs []HybridResult) (bool, string) {
 		return false, fmt.Sprintf("pre-routing does not help (within %.0f%%): %s", 100*HybridMargin, detail)
 	}
 	return false, fmt.Sprintf("pre-routing does not help, every skip share costs more: %s", detail)
-}
-
-// ShareThreshold returns the lowest of the round(share·n) highest scores,
-// so that "score >= threshold" selects that many queries (more on ties);
-// +Inf when none is selected.
-func ShareThreshold(scores []float64, share float64) float64 {
-	s := slices.Clone(scores)
-	slices.SortFunc(s, func(a, b float64) int { return cmp.Compare(b, a) })
-	k := int(math.Round(share * float64(len(s))))
-	if k <= 0 {
-		return math.Inf(1)
-	}
-	return s[min(k, len(s))-1]
 }

@@ -1,17 +1,14 @@
 package features
 
 import (
-	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/analyze_golden.json from the current Analyze")
 
 // analyzeCases cover each characteristic and the edges of the patterns
 // Analyze used to express as regular expressions: word boundaries, case
@@ -72,23 +69,8 @@ func TestAnalyzeGolden(t *testing.T) {
 	for _, tc := range analyzeCases {
 		got[tc.name] = Analyze(tc.query)
 	}
-	if *update {
-		b, err := json.MarshalIndent(got, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var want map[string]Characteristics
-	if err := json.Unmarshal(raw, &want); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	golden.JSON(t, path, got, &want)
 	for _, tc := range analyzeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			w, ok := want[tc.name]

@@ -1,7 +1,6 @@
 package oracle
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/syncbuf"
 	fake "github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
@@ -87,24 +86,6 @@ func rlConfig(t *testing.T, reg *registry.Registry, items []dataset.Item, dir st
 	}
 }
 
-// syncBuffer is a log sink safe for the run's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRunRidesOutSustainedRateLimit(t *testing.T) {
 	// 64 calls at once against a bucket of 4 refilled at 300/s: most first
 	// attempts are refused, and many still are after the client's retry.
@@ -112,7 +93,7 @@ func TestRunRidesOutSustainedRateLimit(t *testing.T) {
 	items := testItems(40)
 	dir := t.TempDir()
 	cfg := rlConfig(t, realRegistry(t, srv), items, dir)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sum := mustRun(t, cfg)
 	if err := srv.WaitIdle(context.Background()); err != nil {

@@ -45,8 +45,9 @@ func ThresholdForShare(sorted []float64, share float64) float64 {
 // TopShareThreshold returns the lowest score among the round(share·n)
 // highest, so "score >= threshold" sends exactly that many queries (more on
 // ties); +Inf when that is none. Unlike ThresholdForShare it does not
-// interpolate: it reproduces a share realised on the same queries, which is
-// how comparison routers are put at the trained router's operating point.
+// interpolate: it selects a share of the very queries it is given, which is
+// how the evaluation puts comparison routers at the trained router's
+// realised share and picks the queries the pre-routing hybrid skips.
 func TopShareThreshold(scores []float64, share float64) float64 {
 	s := slices.Clone(scores)
 	slices.SortFunc(s, func(a, b float64) int { return cmp.Compare(b, a) })

@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/server"
 	"github.com/llmrouter/llmrouter/internal/spend"
 	"github.com/llmrouter/llmrouter/internal/spend/sqlite"
+	"github.com/llmrouter/llmrouter/internal/syncbuf"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
@@ -61,50 +61,12 @@ spend:
 %s`, server.HashKey(gatewayKey), fake.URL, pricePerM, pricePerM, fake.URL, pricePerM, pricePerM, dbPath, extra)
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-	// discard counts lines instead of keeping them (soak: the test's own
-	// buffer must not pass for heap growth of the gateway).
-	discard bool
-	lines   int
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.discard {
-		s.lines += bytes.Count(p, []byte("\n"))
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lineCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lines
-}
-
-func (s *syncBuffer) setDiscard() {
-	s.mu.Lock()
-	s.discard = true
-	s.mu.Unlock()
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // gateway is one in-process gateway built by server.Open, the same wiring
 // as `llmrouter serve`, on a real loopback listener.
 type gateway struct {
 	url    string
 	db     string
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	hc     *http.Client // the gateway's upstream client
 	stop   func()
 	once   sync.Once
@@ -119,7 +81,7 @@ func startGateway(t testing.TB, yaml string, env map[string]string) *gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{db: cfg.Spend.SQLitePath, logs: &syncBuffer{},
+	g := &gateway{db: cfg.Spend.SQLitePath, logs: &syncbuf.Buffer{},
 		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	log := slog.New(slog.NewJSONHandler(g.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	getenv := func(k string) string { return env[k] }

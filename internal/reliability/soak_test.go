@@ -58,7 +58,7 @@ func TestGatewaySoak(t *testing.T) {
 	g := startGateway(t, gatewayYAML(fake, filepath.Join(t.TempDir(), "spend.db"), "limits: {request_timeout: 10s}\n"),
 		map[string]string{"GEMINI_API_KEY": upstreamKey})
 
-	g.logs.setDiscard()
+	g.logs.Discard()
 	warm := dur / 10
 	soakLoad(t, g, warm, 0)
 	g0, h0 := settle(g)
@@ -84,7 +84,7 @@ func TestGatewaySoak(t *testing.T) {
 	if g1 > g0+soakGoroutineSlack {
 		t.Errorf("goroutines grew from %d to %d", g0, g1)
 	}
-	if n := g.logs.lineCount(); n < total {
+	if n := g.logs.Discarded(); n < total {
 		t.Errorf("%d request log lines for %d requests", n, total)
 	}
 	slack := uint64(soakHeapSlack)

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"image/png"
 	"math"
 	"os"
@@ -11,10 +10,9 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/eval"
+	"github.com/llmrouter/llmrouter/internal/golden"
 	"github.com/llmrouter/llmrouter/internal/grade"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixture is a small fixed comparison: 8 questions, one classifier-like
 // router with a partial tie, one constant (random-like) router whose name
@@ -90,30 +88,12 @@ func cascadeFixture(t *testing.T) *eval.Comparison {
 	return cmp
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; run go test ./internal/report -update and review the diff", name)
-	}
-}
-
 func TestGoldenJSON(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, fixture(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "comparison.golden.json", buf.Bytes())
+	golden.Check(t, filepath.Join("testdata", "comparison.golden.json"), buf.Bytes())
 	back, err := ReadJSON(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +111,7 @@ func TestGoldenHTML(t *testing.T) {
 	if err := WriteHTML(&buf, fixture(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.golden.html", buf.Bytes())
+	golden.Check(t, filepath.Join("testdata", "report.golden.html"), buf.Bytes())
 	s := buf.String()
 	for _, bad := range []string{"<script", "http://", "https://cdn", "<link", "src="} {
 		if bad == "http://" {
@@ -156,7 +136,7 @@ func TestGoldenCascade(t *testing.T) {
 	if err := WriteJSON(&js, cascadeFixture(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "comparison_cascade.golden.json", js.Bytes())
+	golden.Check(t, filepath.Join("testdata", "comparison_cascade.golden.json"), js.Bytes())
 	back, err := ReadJSON(bytes.NewReader(js.Bytes()))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +147,7 @@ func TestGoldenCascade(t *testing.T) {
 	if err := WriteHTML(&html, cascadeFixture(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report_cascade.golden.html", html.Bytes())
+	golden.Check(t, filepath.Join("testdata", "report_cascade.golden.html"), html.Bytes())
 	s := html.String()
 	for _, want := range []string{"<h2>Cascade routing</h2>", "cascade (learned)", "classifier (query-only)", "oracle verifier",
 		"These latencies were replayed", "Pre-routing hybrid", "signals &lt;&amp;&gt;"} {

@@ -5,16 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/golden_digests.json")
+	"github.com/llmrouter/llmrouter/internal/golden"
+)
 
 // goldenConfigs are the trainings whose exact output is pinned: the small
 // test configuration (3..4 character n-grams, 2^11 buckets) and the
@@ -80,7 +78,7 @@ func digestModel(tb testing.TB, m *Model, qs []string) map[string]string {
 // to the values recorded in testdata/golden_digests.json, so speed work on
 // features, training and prediction cannot change results unnoticed.
 // After an intended change, regenerate with
-// go test ./internal/router/ -run TestGoldenDigests -update-golden
+// go test ./internal/router/ -run TestGoldenDigests -update
 func TestGoldenDigests(t *testing.T) {
 	if raceEnabled {
 		t.Skip("six trainings are slow under -race; run without -race")
@@ -95,23 +93,8 @@ func TestGoldenDigests(t *testing.T) {
 		}
 		got[name] = digestModel(t, m, qs)
 	}
-	if *updateGolden {
-		b, err := json.MarshalIndent(got, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var want map[string]map[string]string
-	if err := json.Unmarshal(raw, &want); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	golden.JSON(t, path, got, &want)
 	for name, g := range got {
 		for k, v := range g {
 			if want[name][k] != v {

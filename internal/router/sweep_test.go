@@ -11,8 +11,12 @@ import (
 	"time"
 )
 
-// TestSweep prints validation APGR (never test-split figures) for a few
-// hyperparameter settings; dev aid, enabled by LLMROUTER_SWEEP.
+// The sweeps are opt-in tools for tuning, not tests: they print validation
+// figures (never test-split ones) for hyperparameter settings and assert
+// nothing. Each runs only when its environment variable is set.
+
+// TestSweep prints validation APGR for a few feature settings; enabled by
+// LLMROUTER_SWEEP.
 func TestSweep(t *testing.T) {
 	if os.Getenv("LLMROUTER_SWEEP") == "" {
 		t.Skip("set LLMROUTER_SWEEP=1")
@@ -47,7 +51,7 @@ func TestSweep(t *testing.T) {
 
 // TestSweepDPO prints, for DPO settings, the policy head's validation
 // calibration and every score's validation APGR on the training files in
-// $LLMROUTER_SWEEP_DPO (a pipeline's data/training); dev aid.
+// $LLMROUTER_SWEEP_DPO (a pipeline's data/training).
 func TestSweepDPO(t *testing.T) {
 	dir := os.Getenv("LLMROUTER_SWEEP_DPO")
 	if dir == "" {

@@ -1,19 +1,16 @@
 package trainset
 
 import (
-	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/llmrouter/llmrouter/internal/golden"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestWriteMatchesGolden(t *testing.T) {
 	rows, err := oracle.ReadDataset(filepath.Join("testdata", "oracle_small.jsonl"))
@@ -34,19 +31,7 @@ func TestWriteMatchesGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", strings.TrimSuffix(name, ".jsonl")+".golden.jsonl")
-		if *update {
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s", name, golden)
-		}
+		golden.Check(t, filepath.Join("testdata", strings.TrimSuffix(name, ".jsonl")+".golden.jsonl"), got)
 	}
 }
 

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmrouter/llmrouter/internal/golden"
 )
 
 // TestWireGolden pins the exact bytes of a normal answer in each protocol.
@@ -24,7 +27,7 @@ func TestWireGolden(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
 			}
-			golden(t, tg.name+".golden", body)
+			golden.Check(t, filepath.Join("testdata", tg.name+".golden"), body)
 		})
 	}
 	st := s.Stats()
