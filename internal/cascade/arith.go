@@ -121,9 +121,13 @@ func rightValues(s string) (rhs, bool) {
 	if num == "" || num == "-" {
 		return rhs{}, false
 	}
-	first, err := strconv.ParseFloat(strings.ReplaceAll(num, ",", ""), 64)
-	if err != nil {
+	neg := strings.HasPrefix(num, "-")
+	first, ok := parseDecimal(strings.TrimPrefix(num, "-"))
+	if !ok {
 		return rhs{}, false
+	}
+	if neg {
+		first = -first
 	}
 	r := rhs{first: first, whole: first, percent: strings.HasPrefix(t[n:], "%")}
 	if w, ok := evalExpr(seg); ok {
@@ -159,7 +163,7 @@ func evalLoose(s string) (float64, bool) {
 		return 0, false
 	}
 	for len(s) > 0 {
-		if v, ok := evalExpr(s); ok && hasOperator(s) {
+		if v, ops, ok := evalCount(s); ok && ops > 0 {
 			return v, true
 		}
 		// Drop the first token and retry.
@@ -172,27 +176,25 @@ func evalLoose(s string) (float64, bool) {
 	return 0, false
 }
 
-func hasOperator(s string) bool {
-	t := strings.TrimSpace(s)
-	if strings.HasPrefix(t, "-") {
-		t = t[1:] // a leading minus is a sign
-	}
-	return strings.ContainsAny(t, "+-*/^x") || strings.Contains(t, "×") || strings.Contains(t, "÷") ||
-		strings.Contains(t, "·") || strings.Contains(t, "−") || strings.Contains(t, "%")
-}
-
 // evalExpr parses and evaluates s completely, or reports false.
 func evalExpr(s string) (float64, bool) {
+	v, _, ok := evalCount(s)
+	return v, ok
+}
+
+// evalCount is evalExpr that also counts the operators it read, so a
+// caller can tell "4 + 5" from a bare "9" without scanning again.
+func evalCount(s string) (float64, int, bool) {
 	p := parser{s: s}
 	v, ok := p.sum()
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
 	p.space()
 	if p.i != len(p.s) || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, false
+		return 0, 0, false
 	}
-	return v, true
+	return v, p.ops, true
 }
 
 // parser is a recursive-descent evaluator for + - * / ^ × ÷ ·, parentheses,
@@ -201,6 +203,7 @@ type parser struct {
 	s     string
 	i     int
 	depth int
+	ops   int // binary operators and percent signs consumed
 }
 
 func (p *parser) space() {
@@ -212,28 +215,36 @@ func (p *parser) space() {
 // op consumes one of the operators in ops (ASCII or their Unicode forms).
 func (p *parser) op(ascii string) (byte, bool) {
 	p.space()
-	rest := p.s[p.i:]
-	for _, u := range []struct {
-		text string
-		op   byte
-	}{{"×", '*'}, {"·", '*'}, {"÷", '/'}, {"−", '-'}} {
-		if strings.HasPrefix(rest, u.text) && strings.IndexByte(ascii, u.op) >= 0 {
-			p.i += len(u.text)
-			return u.op, true
-		}
-	}
-	if rest == "" {
+	if p.i >= len(p.s) {
 		return 0, false
 	}
-	c := rest[0]
+	c, n := p.s[p.i], 1
+	if c >= 0x80 {
+		c, n = unicodeOp(p.s[p.i:])
+	}
 	if c == 'x' || c == 'X' {
 		c = '*'
 	}
-	if strings.IndexByte(ascii, c) < 0 {
+	if c == 0 || strings.IndexByte(ascii, c) < 0 {
 		return 0, false
 	}
-	p.i++
+	p.i += n
+	p.ops++
 	return c, true
+}
+
+// unicodeOp maps ×, ·, ÷ and − at the start of s to their ASCII operator
+// and byte length, or 0.
+func unicodeOp(s string) (byte, int) {
+	for _, u := range [...]struct {
+		text string
+		op   byte
+	}{{"×", '*'}, {"·", '*'}, {"÷", '/'}, {"−", '-'}} {
+		if strings.HasPrefix(s, u.text) {
+			return u.op, len(u.text)
+		}
+	}
+	return 0, 0
 }
 
 func (p *parser) sum() (float64, bool) {
@@ -303,6 +314,7 @@ func (p *parser) power() (float64, bool) {
 func (p *parser) unary() (float64, bool) {
 	save := p.i
 	if _, found := p.op("-"); found {
+		p.ops-- // a sign, not an operation: "-5 = -5" shows no arithmetic
 		v, ok := p.unary()
 		return -v, ok
 	}
@@ -338,8 +350,8 @@ func (p *parser) atom() (float64, bool) {
 	if num == "" {
 		return 0, false
 	}
-	v, err := strconv.ParseFloat(strings.ReplaceAll(num, ",", ""), 64)
-	if err != nil {
+	v, ok := parseDecimal(num)
+	if !ok {
 		return 0, false
 	}
 	return p.percent(v), true
@@ -362,6 +374,7 @@ func thousands(s string, i int) bool {
 func (p *parser) percent(v float64) float64 {
 	if p.i < len(p.s) && p.s[p.i] == '%' {
 		p.i++
+		p.ops++
 		return v / 100
 	}
 	return v

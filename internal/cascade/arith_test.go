@@ -1,6 +1,8 @@
 package cascade
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -81,4 +83,25 @@ func FuzzCheckArithmetic(f *testing.F) {
 		}
 		_ = Analyze(s, s)
 	})
+}
+
+func TestParseDecimalMatchesParseFloat(t *testing.T) {
+	for _, s := range []string{"0", "7", "007", "18.0", "0.1", "3.14159", "1,000.50", "123456789012345", "1234567890123456789", "0.000000000000000000000001", "99.999999999999999"} {
+		got, ok := parseDecimal(s)
+		want, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
+		if !ok || err != nil || got != want {
+			t.Errorf("parseDecimal(%q) = %v, %v; ParseFloat gives %v, %v", s, got, ok, want, err)
+		}
+	}
+	for _, s := range []string{"", "1.2.3", "1e5", "abc"} {
+		if _, ok := parseDecimal(s); ok && s != "" {
+			t.Errorf("parseDecimal(%q) accepted", s)
+		}
+	}
+}
+
+func TestSignIsNotArithmetic(t *testing.T) {
+	if a := CheckArithmetic("the change is -5 = -5 degrees"); a.Equations != 0 {
+		t.Errorf("a signed number alone counted as arithmetic: %+v", a)
+	}
 }

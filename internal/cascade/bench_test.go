@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/dataset"
 )
 
 // answer200 is a worked answer of about 200 words, the size the decision
@@ -52,5 +54,30 @@ func BenchmarkAnalyze(b *testing.B) {
 func BenchmarkCheckArithmetic(b *testing.B) {
 	for b.Loop() {
 		_ = CheckArithmetic(answer200)
+	}
+}
+
+// BenchmarkScoreRecorded scores the recorded Mixtral GSM8K answers in turn
+// (about 110 words each), the answers the gateway's cascade reads.
+func BenchmarkScoreRecorded(b *testing.B) {
+	items, err := dataset.Recorded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var qs, as []string
+	for _, it := range items {
+		if it.Benchmark == "gsm8k" && len(qs) < 256 {
+			qs, as = append(qs, it.Prompt), append(as, it.CheapResponse)
+		}
+	}
+	v, err := fit(context.Background(), syntheticExamples(200), Candidates[0].Hyper, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_ = v.Score(qs[i%len(qs)], as[i%len(as)])
+		i++
 	}
 }

@@ -3,7 +3,6 @@ package cascade
 import (
 	"bytes"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,14 +101,14 @@ func Analyze(query, answer string) Signals {
 	lowerPool.Put(buf)
 	ql := strings.ToLower(query)
 	s.CountQuestion = strings.Contains(ql, "how many") || strings.Contains(ql, "how much")
-	var qbuf, abuf [32]string
+	var qbuf, abuf [32]float64
 	qnums := appendNumbers(qbuf[:0], query)
 	anums := appendNumbers(abuf[:0], answer)
 	s.DistinctNumbers = len(anums)
 	if len(qnums) > 0 {
 		used := 0
 		for _, n := range qnums {
-			if slices.Contains(anums, n) {
+			if containsFloat(anums, n) {
 				used++
 			}
 		}
@@ -121,8 +120,8 @@ func Analyze(query, answer string) Signals {
 			s.FinalFraction = v != math.Trunc(v)
 			s.FinalNegative = v < 0
 			s.FinalIsLastResult = s.Arith.Equations > 0 && close(s.Arith.LastValue, v)
+			s.FinalInQuery = containsFloat(qnums, v)
 		}
-		s.FinalInQuery = slices.Contains(qnums, f)
 	}
 	return s
 }
@@ -221,95 +220,93 @@ var phrasesByWord = func() map[string][]phrase {
 	return m
 }()
 
+// phraseStarts has a bit for the first two bytes of every phrase's first
+// word: most words of an answer fail this test and skip the map lookup.
+var phraseStarts = func() (bits [1 << 16 / 64]uint64) {
+	for w := range phrasesByWord {
+		k := startKey([]byte(w))
+		bits[k/64] |= 1 << (k % 64)
+	}
+	return bits
+}()
+
+func startKey(w []byte) uint16 {
+	k := uint16(w[0]) << 8
+	if len(w) > 1 {
+		k |= uint16(w[1])
+	}
+	return k
+}
+
 // scanPhrases counts the hedging, refusal and self-correction phrases that
 // start at a word of low into s, and returns the whitespace-separated word
-// count.
+// count. It visits each byte once: a word is skipped whole once looked up.
 func scanPhrases(low []byte, s *Signals) int {
 	words, inField := 0, false
-	for i := 0; i < len(low); i++ {
+	for i := 0; i < len(low); {
 		c := low[i]
-		space := c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
-		if !space && !inField {
-			words++
-		}
-		inField = !space
-		if !isWordByte(c) || i > 0 && isWordByte(low[i-1]) {
+		if asciiSpaceTab[c] {
+			inField = false
+			i++
 			continue
 		}
-		end := i
-		for end < len(low) && isWordByte(low[end]) {
+		if !inField {
+			words++
+			inField = true
+		}
+		if !wordByte[c] {
+			i++
+			continue
+		}
+		end := i + 1
+		for end < len(low) && wordByte[low[end]] {
 			end++
 		}
-		for _, p := range phrasesByWord[string(low[i:end])] {
-			if !bytes.HasPrefix(low[i:], p.text) {
-				continue
-			}
-			switch p.kind {
-			case hedge:
-				s.Hedges++
-			case refusal:
-				s.Refusal++
-			case correction:
-				s.SelfCorrections++
-			}
+		if i == 0 || !wordByte[low[i-1]] {
+			countPhrasesAt(low, i, end, s)
 		}
+		i = end
 	}
 	return words
 }
 
-func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '\'' }
-
-// appendNumbers appends the distinct numbers in s to dst in canonical
-// form ("1,000.50" → "1000.5"), the form dataset.FinalNumber returns.
-func appendNumbers(dst []string, s string) []string {
-	for i := 0; i < len(s); {
-		if !isDigit(s[i]) {
-			i++
+// countPhrasesAt counts the phrases that start with the word low[i:end].
+func countPhrasesAt(low []byte, i, end int, s *Signals) {
+	if k := startKey(low[i:end]); phraseStarts[k/64]&(1<<(k%64)) == 0 {
+		return
+	}
+	for _, p := range phrasesByWord[string(low[i:end])] {
+		if !bytes.HasPrefix(low[i:], p.text) {
 			continue
 		}
-		j := numberEnd(s, i)
-		if n := canonical(s[i:j]); !slices.Contains(dst, n) {
-			dst = append(dst, n)
-		}
-		i = j
-	}
-	return dst
-}
-
-// numberEnd is the end of the number starting at i: digits with decimal
-// points and thousands commas between digits.
-func numberEnd(s string, i int) int {
-	for i < len(s) && (isDigit(s[i]) || (s[i] == '.' || s[i] == ',') && i+1 < len(s) && isDigit(s[i+1])) {
-		i++
-	}
-	return i
-}
-
-// firstNumber is the first number in s, canonical.
-func firstNumber(s string) (string, bool) {
-	for i := 0; i < len(s); i++ {
-		if isDigit(s[i]) {
-			return canonical(s[i:numberEnd(s, i)]), true
+		switch p.kind {
+		case hedge:
+			s.Hedges++
+		case refusal:
+			s.Refusal++
+		case correction:
+			s.SelfCorrections++
 		}
 	}
-	return "", false
 }
 
-func canonical(n string) string {
-	n = strings.ReplaceAll(n, ",", "")
-	if strings.Contains(n, ".") {
-		n = strings.TrimRight(strings.TrimRight(n, "0"), ".")
-	}
-	if n == "" {
-		return "0"
-	}
-	return n
-}
+var (
+	asciiSpaceTab = [256]bool{' ': true, '\n': true, '\t': true, '\r': true, '\v': true, '\f': true}
+	wordByte      = func() (t [256]bool) {
+		for c := range 256 {
+			t[c] = isWordByte(byte(c))
+		}
+		return t
+	}()
+)
+
+func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '\'' }
 
 // conflicting reports whether the lowered answer states two different
 // final answers ("#### 12" after "the answer is 15").
 func conflicting(low []byte) bool {
-	var seen string
+	var seen float64
+	found := false
 	for _, m := range []string{"####", "the answer is", "final answer"} {
 		for i := 0; ; {
 			k := bytes.Index(low[i:], []byte(m))
@@ -321,11 +318,11 @@ func conflicting(low []byte) bool {
 			if e := bytes.IndexByte(rest, '\n'); e >= 0 {
 				rest = rest[:e]
 			}
-			if n, ok := firstNumber(string(rest)); ok {
-				if seen != "" && n != seen {
+			if n, ok := firstNumber(rest); ok {
+				if found && n != seen {
 					return true
 				}
-				seen = n
+				seen, found = n, true
 			}
 		}
 	}

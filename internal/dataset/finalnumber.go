@@ -27,7 +27,7 @@ var (
 // first number of that sentence (the result usually precedes any
 // qualification such as "for the 16 glasses").
 func FinalNumber(text string) (string, bool) {
-	text = calcAnnotation.ReplaceAllString(text, "")
+	text = stripAnnotations(text)
 	if i := strings.LastIndex(text, "####"); i >= 0 {
 		if n, ok := firstNumber(text[i+4:]); ok {
 			return n, true
@@ -81,6 +81,37 @@ func proseResult(text string) (string, bool) {
 		return money[0], true
 	}
 	return cands[len(cands)-1].value, true
+}
+
+// stripAnnotations removes every "<<...>>" without '<' or '>' inside,
+// exactly as calcAnnotation.ReplaceAllString(text, "") does, in one pass
+// without the regexp engine: the cascade verifier calls FinalNumber on
+// every answer it reads, and the regexp was a third of its time.
+func stripAnnotations(text string) string {
+	i := strings.Index(text, "<<")
+	if i < 0 {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	for i >= 0 {
+		j := i + 2
+		for j < len(text) && text[j] != '<' && text[j] != '>' {
+			j++
+		}
+		if strings.HasPrefix(text[j:], ">>") {
+			b.WriteString(text[:i])
+			text = text[j+2:]
+		} else {
+			// No match starts at i; the leftmost match, if any, starts
+			// after it.
+			b.WriteString(text[:i+1])
+			text = text[i+1:]
+		}
+		i = strings.Index(text, "<<")
+	}
+	b.WriteString(text)
+	return b.String()
 }
 
 type numberMatch struct {

@@ -100,3 +100,16 @@ func FuzzFinalNumber(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStripAnnotations: the hand-written pass removes exactly what the
+// regexp it replaces removes.
+func FuzzStripAnnotations(f *testing.F) {
+	for _, s := range []string{"9 * $2 = $<<9*2=18>>18", "<<<a>>", "<<a<<b>>", "<<a>>>", "<<>>", "a<<b", "<<a>><<b>>", "<<<<x>>>>", "<<a>b>>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := stripAnnotations(s), calcAnnotation.ReplaceAllString(s, ""); got != want {
+			t.Fatalf("stripAnnotations(%q) = %q, regexp gives %q", s, got, want)
+		}
+	})
+}
