@@ -30,6 +30,7 @@ const judgeRule = "rule"
 
 type oracleFlags struct {
 	benchmark, input, outDir, cheap, strong, judge, config, matrix, geminiKey string
+	models                                                                    []string
 	limit, concurrency, batchSize                                             int
 	rps                                                                       float64
 	rateLimitPatience                                                         time.Duration
@@ -54,7 +55,7 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	roles, err := resolveRoles(cat, items, config.Roles{Cheap: f.cheap, Strong: f.strong, Judge: f.judge})
+	roles, models, err := resolveModels(cat, items, config.Roles{Cheap: f.cheap, Strong: f.strong, Judge: f.judge}, f.models)
 	if err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkRoleKeys(reg, roles); err != nil {
+	if err := checkRoleKeys(reg, roles, models...); err != nil {
 		return err
 	}
 	j, err := buildJudge(reg, roles.Judge, items)
@@ -77,9 +78,9 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 		env.Log.Warn("the rule judge cannot grade free-form answers; those will count as NOT_ATTEMPTED (use --judge-model MODEL)")
 	}
 	env.Log.Info("oracle starting", "questions", len(items), "cheap", roles.Cheap, "strong", roles.Strong,
-		"judge", roles.Judge, "concurrency", f.concurrency, "rps", f.rps, "output_dir", f.outDir)
+		"models", strings.Join(models, ","), "judge", roles.Judge, "concurrency", f.concurrency, "rps", f.rps, "output_dir", f.outDir)
 	sum, err := oracle.Run(ctx, oracle.Config{
-		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Judge: j, JudgeName: roles.Judge,
+		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Models: models, Judge: j, JudgeName: roles.Judge,
 		Providers: reg, Matrix: matrix, OutputDir: f.outDir,
 		Concurrency: f.concurrency, RPS: f.rps, BatchSize: f.batchSize, SkipErrors: f.skipErrors,
 		RateLimitPatience: f.rateLimitPatience, Logger: env.Log, Progress: env.Stderr, IsTTY: isTerminal(env.Stderr),
@@ -105,6 +106,7 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 	fs.StringVar(&f.cheap, "cheap-model", "", "cheap model from the catalogue (default: the benchmark's defaults)")
 	fs.StringVar(&f.strong, "strong-model", "", "strong model from the catalogue (default: the benchmark's defaults)")
 	fs.StringVar(&f.judge, "judge-model", "", "judge model from the catalogue, or 'rule' for mechanical grading (default: the benchmark's defaults)")
+	modelList := fs.String("models", "", "every model to answer with, comma-separated catalogue names (default: the cheap and strong models); the matrix's cheap/strong pair must be among them")
 	fs.IntVar(&f.concurrency, "concurrency", 16, "upstream calls in flight at once")
 	fs.IntVar(&f.batchSize, "batch-size", 50, "finished calls persisted per journal write+fsync, at most")
 	fs.Float64Var(&f.rps, "rps", 0, "upstream calls started per second, 0 for unlimited")
@@ -115,6 +117,9 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 	fs.StringVar(&f.geminiKey, "gemini-api-key", "", "Gemini API key (deprecated: visible in ps; set GEMINI_API_KEY instead)")
 	fs.BoolVar(&f.skipErrors, "skip-errors", false, "leave out questions whose prompt an upstream rejects, instead of failing the run")
 	if err := parseFlags(fs, args); err != nil {
+		return f, err
+	}
+	if f.models, err = parseModelList("--models", *modelList); err != nil {
 		return f, err
 	}
 	switch {
@@ -226,8 +231,8 @@ func hasBenchmark(items []dataset.Item, names ...string) bool {
 
 // checkRoleKeys fails fast, before any call is paid for, when a live model
 // has no API key.
-func checkRoleKeys(reg modelRegistry, r config.Roles) error {
-	for _, m := range []string{r.Cheap, r.Strong, r.Judge} {
+func checkRoleKeys(reg modelRegistry, r config.Roles, more ...string) error {
+	for _, m := range append([]string{r.Cheap, r.Strong, r.Judge}, more...) {
 		if m == judgeRule {
 			continue
 		}
@@ -268,8 +273,22 @@ func isTerminal(w io.Writer) bool {
 
 func printOracleSummary(w io.Writer, dir string, s *oracle.Summary) {
 	fmt.Fprintf(w, "oracle: %d of %d questions labelled → %s\n", s.Rows, s.Questions, filepath.Join(dir, oracle.DatasetFile))
-	for _, m := range []oracle.ModelSummary{s.Cheap, s.Strong} {
-		fmt.Fprintf(w, "  %-28s accuracy %5.1f%%  cost $%.4f\n", m.Model, 100*m.Accuracy, m.CostUSD)
+	models := s.Models
+	if len(models) == 0 {
+		models = []oracle.ModelSummary{s.Cheap, s.Strong}
+	}
+	for _, m := range models {
+		role := ""
+		switch m.Model {
+		case s.Cheap.Model:
+			role = " (cheap)"
+		case s.Strong.Model:
+			role = " (strong)"
+		}
+		if len(s.Models) == 0 {
+			role = ""
+		}
+		fmt.Fprintf(w, "  %-28s accuracy %5.1f%%  cost $%.4f%s\n", m.Model, 100*m.Accuracy, m.CostUSD, role)
 	}
 	fmt.Fprintf(w, "  judge %-22s cost $%.4f   total $%.4f\n", s.Judge.Name, s.Judge.CostUSD, s.TotalCost)
 	for _, p := range []string{"Standard_Query", "Complex_Query", "Ambiguous_Query"} {

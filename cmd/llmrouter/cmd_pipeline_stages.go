@@ -12,11 +12,12 @@ import (
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/router"
+	"github.com/llmrouter/llmrouter/internal/trainset"
 )
 
 // pipelinePaths are the files the stages exchange.
 type pipelinePaths struct {
-	bench, train, test, oracleDir, oracle, summary, trainDir, sft, dpo, modelMeta, modelWeights string
+	bench, train, test, oracleDir, oracle, summary, trainDir, sft, dpo, outcomes, modelMeta, modelWeights string
 }
 
 func pathsFor(o pipelineOptions) pipelinePaths {
@@ -32,6 +33,7 @@ func pathsFor(o pipelineOptions) pipelinePaths {
 	p.summary = filepath.Join(p.oracleDir, "oracle_summary.json")
 	p.sft = filepath.Join(p.trainDir, "sft_train.jsonl")
 	p.dpo = filepath.Join(p.trainDir, "dpo_train.jsonl")
+	p.outcomes = filepath.Join(p.trainDir, trainset.OutcomesFile)
 	p.modelMeta = filepath.Join(o.modelDir, router.MetaFile)
 	p.modelWeights = filepath.Join(o.modelDir, router.WeightsFile)
 	return p
@@ -77,7 +79,7 @@ func pipelineStages(o pipelineOptions, roles config.Roles) []stage {
 		{
 			name: "prepare", run: runPrepare,
 			args:   []string{"--oracle-file", p.oracle, "--output-dir", p.trainDir},
-			inputs: []string{p.oracle}, outputs: []string{p.sft, p.dpo}, checked: []string{p.sft, p.dpo},
+			inputs: []string{p.oracle}, outputs: []string{p.sft, p.dpo, p.outcomes}, checked: []string{p.sft, p.dpo},
 			figure: func() string { return fmt.Sprintf("%d SFT rows, %d DPO pairs", countLines(p.sft), countLines(p.dpo)) },
 		},
 		{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/policy"
@@ -17,7 +18,7 @@ import (
 func runPrepare(_ context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "prepare", "--oracle-file FILE [--output-dir DIR] [--matrix FILE]")
 	in := fs.String("oracle-file", "./data/generated/oracle_dataset.jsonl", "oracle dataset written by 'llmrouter oracle'")
-	outDir := fs.String("output-dir", "./data/training", "directory for sft_train.jsonl and dpo_train.jsonl")
+	outDir := fs.String("output-dir", "./data/training", "directory for sft_train.jsonl, dpo_train.jsonl and outcomes_train.jsonl")
 	matrixPath := fs.String("matrix", "", "oracle matrix YAML declaring the DPO preference per cell (default: built-in)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -42,6 +43,8 @@ func runPrepare(_ context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "  %-16s %d\n", p, st.Policies[p])
 	}
 	fmt.Fprintf(env.Stdout, "prepared %d DPO pairs → %s\n", st.Pairs, filepath.Join(*outDir, trainset.DPOFile))
-	env.Log.Info("prepare done", "sft_rows", st.SFT, "dpo_pairs", st.Pairs, "template_version", trl.TemplateVersion)
+	fmt.Fprintf(env.Stdout, "prepared %d outcome rows for %d models (%s) → %s\n", st.SFT, len(st.Models),
+		strings.Join(st.Models, ", "), filepath.Join(*outDir, trainset.OutcomesFile))
+	env.Log.Info("prepare done", "sft_rows", st.SFT, "dpo_pairs", st.Pairs, "models", len(st.Models), "template_version", trl.TemplateVersion)
 	return nil
 }

@@ -56,7 +56,7 @@ func (r CallRecord) validate() error {
 		return errors.New("record has no id")
 	case r.Kind != KindAnswer && r.Kind != KindGrade:
 		return fmt.Errorf("unknown kind %q", r.Kind)
-	case r.Side != SideCheap && r.Side != SideStrong:
+	case !validSide(r.Side):
 		return fmt.Errorf("unknown side %q", r.Side)
 	case r.Kind == KindGrade && !grade.Valid(r.Result.Grade):
 		return fmt.Errorf("unknown grade %q", r.Result.Grade)

@@ -58,5 +58,23 @@ func (r Row) Validate() error {
 	if _, _, ok := grade.SplitCell(r.Cell); !ok {
 		return fmt.Errorf("row %q: cell %q is not <grade>/<grade> with grades %s", r.ID, r.Cell, strings.Join(grade.All, ", "))
 	}
+	return r.validateResults()
+}
+
+// validateResults checks the per-model list of a row from a run with more
+// than two models: each model once, a known grade each.
+func (r Row) validateResults() error {
+	seen := make(map[string]bool, len(r.Results))
+	for i, m := range r.Results {
+		switch {
+		case m.Model == "":
+			return fmt.Errorf("row %q: results[%d] has no model", r.ID, i)
+		case seen[m.Model]:
+			return fmt.Errorf("row %q: results[%d]: model %q is listed twice", r.ID, i, m.Model)
+		case !grade.Valid(m.Grade):
+			return fmt.Errorf("row %q: results[%d] (%s): unknown grade %q (want one of %s)", r.ID, i, m.Model, m.Grade, strings.Join(grade.All, ", "))
+		}
+		seen[m.Model] = true
+	}
 	return nil
 }

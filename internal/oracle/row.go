@@ -1,6 +1,7 @@
-// Package oracle builds the oracle dataset: both models answer every
-// question, a blind judge grades each answer, and the 3x3 oracle matrix maps
-// the pair of grades to a policy.
+// Package oracle builds the oracle dataset: every model answers every
+// question (by default the cheap and the strong one), a blind judge grades
+// each answer, and the 3x3 oracle matrix maps the cheap/strong pair of
+// grades to a policy.
 package oracle
 
 import (
@@ -43,6 +44,9 @@ type Row struct {
 	Topic     string      `json:"topic,omitempty"`
 	Cheap     ModelResult `json:"cheap"`
 	Strong    ModelResult `json:"strong"`
+	// Results lists every model's result, cheap and strong included, when
+	// the run had more models than the pair; use ModelResults to read it.
+	Results []ModelResult `json:"results,omitempty"`
 	// Cell is "<cheap grade>/<strong grade>", e.g. "INCORRECT/CORRECT".
 	Cell            string                   `json:"cell"`
 	Policy          string                   `json:"policy"`

@@ -41,9 +41,13 @@ type Providers interface {
 // Config configures one oracle run.
 type Config struct {
 	Items []dataset.Item
-	// Cheap and Strong are catalogue model names.
+	// Cheap and Strong are catalogue model names: the pair the matrix
+	// labels each row for.
 	Cheap, Strong string
-	Judge         judge.Judge
+	// Models lists every answering model, Cheap and Strong among them, in
+	// the order rows list their results; empty means just Cheap and Strong.
+	Models []string
+	Judge  judge.Judge
 	// JudgeName identifies the judge in the journal and summary (a model
 	// name, or "rule"); a resume with a different judge is refused.
 	JudgeName string
@@ -80,32 +84,35 @@ type Config struct {
 }
 
 type side struct {
-	name  string // SideCheap or SideStrong
+	name  string // SideCheap, SideStrong or SideModel(model)
 	model string // catalogue name
 	p     provider.Provider
 	m     config.Model
 }
 
-// itemState collects one item's results; only its own goroutine writes it.
+// itemState collects one item's results, indexed like runner.sides; only
+// its own goroutine writes it.
 type itemState struct {
-	ans   [2]*CallRecord
-	grade [2]*CallRecord
+	ans   []*CallRecord
+	grade []*CallRecord
 	chars features.Characteristics
 	err   error
 }
 
 type runner struct {
-	cfg     Config
-	log     *slog.Logger
-	sides   [2]side
-	done    map[callKey]CallRecord
-	jr      *journal
-	limiter *rate.Limiter
-	gate    *gate
-	rng     *rand.Rand // backoff jitter, guarded by mu
-	local   bool       // the judge makes no upstream calls
-	prog    *progress
-	callCtx context.Context
+	cfg   Config
+	log   *slog.Logger
+	sides []side
+	// cheap and strong index the matrix's pair in sides.
+	cheap, strong int
+	done          map[callKey]CallRecord
+	jr            *journal
+	limiter       *rate.Limiter
+	gate          *gate
+	rng           *rand.Rand // backoff jitter, guarded by mu
+	local         bool       // the judge makes no upstream calls
+	prog          *progress
+	callCtx       context.Context
 	// stopCtx is cancelled when dispatch stops (interrupt or fatal error).
 	stopCtx  context.Context
 	halt0    context.CancelFunc
@@ -174,15 +181,8 @@ func newRunner(cfg Config) (*runner, error) {
 	}
 	r := &runner{cfg: cfg, log: cfg.Logger, local: judge.IsLocal(cfg.Judge)}
 	r.stopCtx, r.halt0 = context.WithCancel(context.Background())
-	for i, s := range []struct{ name, model string }{{SideCheap, cfg.Cheap}, {SideStrong, cfg.Strong}} {
-		p, m, err := cfg.Providers.Get(s.model)
-		if err != nil {
-			return nil, fmt.Errorf("%s model: %w", s.name, err)
-		}
-		if m.UpstreamModel == "" {
-			m.UpstreamModel = s.model
-		}
-		r.sides[i] = side{name: s.name, model: s.model, p: p, m: m}
+	if err := r.setSides(); err != nil {
+		return nil, err
 	}
 	if cfg.RPS > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
@@ -201,6 +201,8 @@ func validateConfig(cfg *Config) error {
 		return errors.New("oracle: no items to process")
 	case cfg.Cheap == "" || cfg.Strong == "":
 		return errors.New("oracle: cheap and strong models are required")
+	case cfg.Cheap == cfg.Strong:
+		return fmt.Errorf("oracle: cheap and strong are both %q; the matrix compares two different models", cfg.Cheap)
 	case cfg.Judge == nil:
 		return errors.New("oracle: a judge is required")
 	case cfg.Providers == nil:
@@ -211,6 +213,9 @@ func validateConfig(cfg *Config) error {
 		return errors.New("oracle: concurrency, rps and batch size must not be negative")
 	case cfg.RateLimitPatience < 0 || cfg.RateLimitBackoff < 0 || cfg.RateLimitMaxBackoff < 0:
 		return errors.New("oracle: rate-limit patience and backoffs must not be negative")
+	}
+	if err := normalizeModels(cfg); err != nil {
+		return err
 	}
 	seen := make(map[string]int, len(cfg.Items))
 	for i, it := range cfg.Items {
@@ -252,9 +257,17 @@ func validateConfig(cfg *Config) error {
 // checkJournal refuses to mix calls from different models or judges in one
 // dataset: a resume must continue the same run.
 func (r *runner) checkJournal(path string) error {
-	want := map[string]string{SideCheap: r.cfg.Cheap, SideStrong: r.cfg.Strong}
+	want := make(map[string]string, len(r.sides))
+	for _, s := range r.sides {
+		want[s.name] = s.model
+	}
 	for _, rec := range r.done {
-		w := want[rec.Side]
+		w, ours := want[rec.Side]
+		if !ours {
+			// Another model's calls, from a run with more models: they do
+			// not mix into this dataset, and a later run may still use them.
+			continue
+		}
 		if rec.Kind == KindGrade {
 			w = r.cfg.JudgeName
 		}
@@ -334,7 +347,9 @@ func (r *runner) halt(err error) {
 
 func (r *runner) processItem(st *itemState, it dataset.Item) {
 	var wg sync.WaitGroup
-	errs := [2]error{}
+	n := len(r.sides)
+	st.ans, st.grade = make([]*CallRecord, n), make([]*CallRecord, n)
+	errs := make([]error, n)
 	for i := range r.sides {
 		wg.Add(1)
 		go func(i int) {
@@ -343,7 +358,7 @@ func (r *runner) processItem(st *itemState, it dataset.Item) {
 		}(i)
 	}
 	wg.Wait()
-	st.err = errors.Join(errs[0], errs[1])
+	st.err = errors.Join(errs...)
 	if st.err != nil {
 		return
 	}
@@ -387,7 +402,7 @@ var errStopped = errors.New("stopped before the call was made")
 func unfinished(states []itemState) int {
 	n := 0
 	for _, st := range states {
-		if errors.Is(st.err, errStopped) || (st.err == nil && (st.grade[0] == nil || st.grade[1] == nil)) {
+		if errors.Is(st.err, errStopped) || (st.err == nil && !graded(&st)) {
 			n++
 		}
 	}

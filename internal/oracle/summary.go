@@ -56,6 +56,9 @@ type Summary struct {
 	Policies  map[string]int `json:"policies"`
 	Cheap     ModelSummary   `json:"cheap"`
 	Strong    ModelSummary   `json:"strong"`
+	// Models totals every model, in Config.Models order, when the run had
+	// more than the cheap/strong pair.
+	Models    []ModelSummary `json:"models,omitempty"`
 	Judge     JudgeSummary   `json:"judge"`
 	TotalCost float64        `json:"total_cost_usd"`
 	// CallsMade were paid for in this run; CallsResumed came from the journal.
@@ -80,8 +83,14 @@ func (r *runner) buildRows(states []itemState) ([]Row, error) {
 		it := r.cfg.Items[i]
 		row := Row{ID: it.ID, Query: it.Problem, Gold: it.Answer, Benchmark: it.Benchmark, Topic: it.Topic,
 			Characteristics: st.chars}
-		row.Cheap = modelResult(r.sides[0].model, st.ans[0], st.grade[0])
-		row.Strong = modelResult(r.sides[1].model, st.ans[1], st.grade[1])
+		if r.multi() {
+			row.Results = make([]ModelResult, len(r.sides))
+			for k, s := range r.sides {
+				row.Results[k] = modelResult(s.model, st.ans[k], st.grade[k])
+			}
+		}
+		row.Cheap = modelResult(r.cfg.Cheap, st.ans[r.cheap], st.grade[r.cheap])
+		row.Strong = modelResult(r.cfg.Strong, st.ans[r.strong], st.grade[r.strong])
 		row.Cell = grade.Cell(row.Cheap.Grade, row.Strong.Grade)
 		d, err := r.cfg.Matrix.Cell(row.Cell)
 		if err != nil {
@@ -126,7 +135,6 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 	s := &Summary{
 		Questions: len(r.cfg.Items), Rows: len(rows),
 		Cells: map[string]int{}, Policies: map[string]int{},
-		Cheap: ModelSummary{Model: r.cfg.Cheap}, Strong: ModelSummary{Model: r.cfg.Strong},
 		Judge:     JudgeSummary{Name: r.cfg.JudgeName, Methods: map[string]int{}},
 		CallsMade: r.calls, CallsResumed: r.resumed, RateLimitRequeues: r.requeues, Skipped: r.skipped,
 		WallSeconds: wall.Seconds(), Matrix: r.cfg.Matrix.Source, Dataset: rows,
@@ -142,8 +150,13 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 	}
 	// Costs count every paid call, including those of skipped items: the
 	// money was spent either way.
+	per := make([]ModelSummary, len(r.sides))
+	for i, sd := range r.sides {
+		per[i].Model = sd.model
+	}
 	for _, st := range states {
-		for i, ms := range []*ModelSummary{&s.Cheap, &s.Strong} {
+		for i := range st.ans {
+			ms := &per[i]
 			if a := st.ans[i]; a != nil {
 				ms.CostUSD += a.Result.Cost
 				ms.TokenTotals.add(a.Result)
@@ -158,9 +171,15 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 			}
 		}
 	}
-	s.Cheap.finish()
-	s.Strong.finish()
-	s.TotalCost = s.Cheap.CostUSD + s.Strong.CostUSD + s.Judge.CostUSD
+	for i := range per {
+		per[i].finish()
+		s.TotalCost += per[i].CostUSD
+	}
+	s.TotalCost += s.Judge.CostUSD
+	s.Cheap, s.Strong = per[r.cheap], per[r.strong]
+	if r.multi() {
+		s.Models = per
+	}
 	return s
 }
 

@@ -18,6 +18,10 @@ import (
 const (
 	SFTFile = "sft_train.jsonl"
 	DPOFile = "dpo_train.jsonl"
+	// OutcomesFile holds every model's graded result per query, for the
+	// N-model router. It is written next to the TRL files, which it leaves
+	// unchanged, so a two-model router trains on the same bytes as before.
+	OutcomesFile = "outcomes_train.jsonl"
 )
 
 // Build turns oracle rows into SFT rows (one per row, labelled with the
@@ -56,18 +60,38 @@ func answerText(a string) string {
 	return a
 }
 
+// Outcomes lists every model's graded result per row, in the row's model
+// order, with answer texts only where they are real (see answerText).
+func Outcomes(rows []oracle.Row) []trl.OutcomeRow {
+	out := make([]trl.OutcomeRow, len(rows))
+	for i, r := range rows {
+		res := r.ModelResults()
+		o := trl.OutcomeRow{ID: r.ID, Query: r.Query, Topic: r.Topic, Results: make([]trl.ModelOutcome, len(res))}
+		for k, m := range res {
+			o.Results[k] = trl.ModelOutcome{
+				Model: m.Model, Grade: m.Grade, InputTokens: m.InputTokens,
+				OutputTokens: m.OutputTokens + m.ThinkingTokens, CostUSD: m.Cost, Answer: answerText(m.Answer),
+			}
+		}
+		out[i] = o
+	}
+	return out
+}
+
 // Stats counts what Build produced.
 type Stats struct {
 	SFT      int            `json:"sft_rows"`
 	Pairs    int            `json:"dpo_pairs"`
 	Policies map[string]int `json:"policies"`
+	// Models are the models outcomes_train.jsonl lists.
+	Models []string `json:"models"`
 }
 
-// Write builds and atomically writes sft_train.jsonl and dpo_train.jsonl to
-// dir. The SFT file is written first; both are complete or absent.
+// Write builds and atomically writes sft_train.jsonl, dpo_train.jsonl and
+// outcomes_train.jsonl to dir, in that order; each is complete or absent.
 func Write(dir string, rows []oracle.Row, m oracle.Matrix) (Stats, error) {
 	sft, dpo := Build(rows, m)
-	st := Stats{SFT: len(sft), Pairs: len(dpo), Policies: map[string]int{}}
+	st := Stats{SFT: len(sft), Pairs: len(dpo), Policies: map[string]int{}, Models: oracle.ModelNames(rows)}
 	for _, r := range sft {
 		st.Policies[r.Policy]++
 	}
@@ -76,6 +100,9 @@ func Write(dir string, rows []oracle.Row, m oracle.Matrix) (Stats, error) {
 	}
 	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, DPOFile), dpo); err != nil {
 		return st, fmt.Errorf("write DPO file: %w", err)
+	}
+	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, OutcomesFile), Outcomes(rows)); err != nil {
+		return st, fmt.Errorf("write outcomes file: %w", err)
 	}
 	return st, nil
 }

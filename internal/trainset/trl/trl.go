@@ -1,7 +1,7 @@
 // Package trl is the training-file format shared by prepare, which writes
-// it, and the router, which trains on it: the router prompt template and the
+// it, and the router, which trains on it: the router prompt template, the
 // rows of sft_train.jsonl and dpo_train.jsonl in TRL's prompt-completion and
-// preference formats. It imports only the policy labels, so the router
+// preference formats, and the per-model rows of outcomes_train.jsonl. It imports only the policy labels, so the router
 // reads its training files without linking the oracle that grades them.
 package trl
 
@@ -70,4 +70,29 @@ type DPORow struct {
 	ID       string `json:"id"`
 	Query    string `json:"query"`
 	Cell     string `json:"cell"`
+}
+
+// OutcomeRow is one line of outcomes_train.jsonl: every model's graded
+// result on one query. The N-model router learns each model's chance of
+// success and its cost from these; the policy labels above only speak of
+// the cheap/strong pair.
+type OutcomeRow struct {
+	ID      string         `json:"id"`
+	Query   string         `json:"query"`
+	Topic   string         `json:"topic,omitempty"`
+	Results []ModelOutcome `json:"results"`
+}
+
+// ModelOutcome is one model's graded answer to one query.
+type ModelOutcome struct {
+	Model string `json:"model"`
+	// Grade is CORRECT, INCORRECT or NOT_ATTEMPTED.
+	Grade       string `json:"grade"`
+	InputTokens int    `json:"input_tokens"`
+	// OutputTokens are the billed output tokens, thinking included.
+	OutputTokens int     `json:"output_tokens"`
+	CostUSD      float64 `json:"cost_usd"`
+	// Answer is the answer text, for a cascade verifier; empty where only
+	// an outcome was recorded.
+	Answer string `json:"answer,omitempty"`
 }
