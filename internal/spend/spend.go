@@ -34,6 +34,12 @@ type Record struct {
 	ThinkingTokens int     `json:"thinking_tokens"`
 	Estimated      bool    `json:"estimated"`
 	CostUSD        float64 `json:"cost_usd"`
+	// BaselineCostUSD estimates what the request would have cost on the
+	// baseline model (the configured strong model): the same input tokens
+	// and the same output tokens, at that model's prices. The baseline
+	// model would have written a different number of tokens, so this is an
+	// estimate, not a measurement.
+	BaselineCostUSD float64 `json:"baseline_cost_usd"`
 	// Status is "ok" or an apierr code such as "upstream_unavailable".
 	Status    string `json:"status"`
 	LatencyMS int64  `json:"latency_ms"`
@@ -74,25 +80,34 @@ const (
 	ByDay    GroupBy = "day" // UTC date, YYYY-MM-DD
 	// ByCascade groups by cascade outcome; "" holds every other request.
 	ByCascade GroupBy = "cascade"
+	// ByHour groups by UTC hour, as RFC 3339 (2026-01-02T15:00:00Z).
+	ByHour GroupBy = "hour"
+	// ByTotal puts every record in one row whose Group is "".
+	ByTotal GroupBy = "total"
 )
 
-// Groupings lists every GroupBy, in the order "llmrouter usage" prints them.
+// Groupings lists the GroupBy values "llmrouter usage" prints, in order.
 var Groupings = []GroupBy{ByModel, ByPolicy, ByKey, ByDay, ByCascade}
 
-// ParseGroupBy validates s.
+// ParseGroupBy validates s: one of Groupings, hour or total.
 func ParseGroupBy(s string) (GroupBy, error) {
-	for _, g := range Groupings {
+	for _, g := range append(Groupings, ByHour, ByTotal) {
 		if string(g) == s {
 			return g, nil
 		}
 	}
-	return "", fmt.Errorf("unknown grouping %q (one of model, policy, key, day, cascade)", s)
+	return "", fmt.Errorf("unknown grouping %q (one of model, policy, key, day, cascade, hour, total)", s)
 }
 
-// Query selects records with From <= Time < To (zero bounds are open).
+// Query selects records with From <= Time < To (zero bounds are open),
+// optionally of one key and one model, and groups them.
 type Query struct {
 	From, To time.Time
 	GroupBy  GroupBy
+	// KeyID and Model, when set, keep only that key's or model's records.
+	KeyID, Model string
+	// Latency fills Row.Latency.
+	Latency bool
 }
 
 // Row is one group of a summary. Requests and Errors count requests, not
@@ -106,6 +121,14 @@ type Row struct {
 	OutputTokens   int64   `json:"output_tokens"`
 	ThinkingTokens int64   `json:"thinking_tokens"`
 	CostUSD        float64 `json:"cost_usd"`
+	// BaselineCostUSD sums Record.BaselineCostUSD, once per request (an
+	// escalated cascade's superseded cheap call adds none): an estimate.
+	BaselineCostUSD float64 `json:"baseline_cost_usd"`
+	// SavingsUSD is BaselineCostUSD - CostUSD; negative when routing cost
+	// more than the baseline would have (an escalated cascade pays twice).
+	SavingsUSD float64 `json:"savings_usd"`
+	// Latency is the request latency histogram, with Query.Latency.
+	Latency *Histogram `json:"-"`
 }
 
 // Store keeps request records. Implementations are safe for concurrent use.

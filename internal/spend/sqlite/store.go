@@ -1,5 +1,5 @@
 // Package sqlite is the spend.Store on an embedded SQLite database
-// (modernc.org/sqlite, pure Go, no cgo).
+// (modernc.org/sqlite, pure Go, no cgo), the default store.
 //
 // Durability: the database runs in WAL mode with synchronous=NORMAL. A
 // commit appends to the write-ahead log; the log is fsynced at checkpoints.
@@ -9,17 +9,11 @@
 // checkpoint, and it never corrupts the file. That trade saves one fsync
 // per request. Set Options.Synchronous to "FULL" to fsync every commit.
 //
-// Throughput: concurrent Record calls are group-committed: one writer
-// goroutine inserts whatever is queued in one transaction, then answers
-// every caller, so each request still waits for its own commit.
-//
-// Enqueue is the gateway's path: it hands the record to the same writer
-// without waiting for the commit, so a request's connection is free as soon
-// as its answer is sent. The queue is bounded (Enqueue blocks when it is
-// full rather than drop a record), Close commits everything queued, and a
-// batch that cannot be written is retried and then logged record by record,
-// so no record is ever lost without a trace. What Enqueue gives up is only
-// crash durability of the last few milliseconds of records.
+// Writes go through spendsql.Writer: Record waits for its group commit,
+// Enqueue (the gateway's path) does not, and gives up only crash
+// durability of the last spendsql.Linger (50 ms) of records. Each batch
+// writes its raw rows and updates the hourly and daily roll-ups in one
+// transaction; see package spendsql for the layout, reports and pruning.
 package sqlite
 
 import (
@@ -31,67 +25,43 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/spend"
+	"github.com/llmrouter/llmrouter/internal/spend/spendsql"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// Options tunes Open. The zero value is right for the gateway.
+// Options tunes Open. The zero value is right for a reader; the gateway
+// also sets Retention.
 type Options struct {
 	// Synchronous is NORMAL (default) or FULL.
 	Synchronous string
-	// Logger receives writer errors; nil discards them.
+	// Logger receives writer and pruner errors; nil discards them.
 	Logger *slog.Logger
 	// MustExist makes Open fail if the file is missing (readers such as
 	// "llmrouter usage" should not create an empty database).
 	MustExist bool
+	// Retention is how long raw records and hourly roll-ups are kept; a
+	// background pruner deletes older ones every PruneInterval. Zero keeps
+	// everything and runs no pruner. Daily roll-ups are kept forever.
+	Retention time.Duration
+	// PruneInterval is how often the pruner runs (default 1h).
+	PruneInterval time.Duration
+	// Prune tunes the pruner's batches.
+	Prune spendsql.PruneOptions
 }
 
-// Store is a spend.Store and spend.Totaler backed by one SQLite file.
+// Store is a spend.Store, spend.Reporter and spend.Totaler backed by one
+// SQLite file.
 type Store struct {
-	db   *sql.DB
-	path string
-	log  *slog.Logger
-
-	mu     sync.RWMutex // guards closed against sends on queue
-	closed bool
-	queue  chan pending
-	done   chan struct{}
-	// lost counts Enqueued records that could not be written (logged).
-	lost atomic.Int64
+	*spendsql.Writer
+	db     *sql.DB
+	path   string
+	opts   Options
+	pruner *spendsql.Pruner
 }
-
-// pending is one queued record; errc is nil for Enqueue, whose failures
-// the writer logs instead of returning.
-type pending struct {
-	rec  spend.Record
-	errc chan error
-	// barrier carries no record: it is answered once everything queued
-	// before it is committed (Flush).
-	barrier bool
-}
-
-const (
-	maxBatch = 1024
-	// queueSize bounds the records waiting for the writer: a few seconds
-	// of traffic at thousands of requests per second, tens of MB at most.
-	queueSize = 16384
-	// asyncRetries is how often a batch of Enqueued records is retried
-	// (SQLITE_BUSY from another process, a transient I/O error) before its
-	// records are logged as lost.
-	asyncRetries = 3
-	// asyncLinger is how long Enqueued records may wait for company
-	// before their batch is committed. It is also the most traffic a
-	// crash of the process can lose from the spend log (budget counters
-	// are separate); 50 ms keeps that small while making transactions,
-	// which cost far more than inserts, rare: at 1,000 req/s the writer
-	// used 5% of a core with 10 ms and about 1% with 50 ms.
-	asyncLinger = 50 * time.Millisecond
-)
 
 // Open opens (creating if needed, unless MustExist) and migrates the
 // database at path.
@@ -115,6 +85,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if sync != "NORMAL" && sync != "FULL" {
 		return nil, fmt.Errorf("spend database: synchronous must be NORMAL or FULL, got %q", opts.Synchronous)
 	}
+	if opts.Retention < 0 {
+		return nil, fmt.Errorf("spend database: retention must be >= 0, got %v", opts.Retention)
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -124,16 +97,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spend database %s: %w", path, err)
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, path: path, log: log, queue: make(chan pending, queueSize), done: make(chan struct{})}
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("spend database %s: %w", path, err)
 	}
-	go s.writer()
+	s := &Store{db: db, path: path, opts: opts}
+	s.Writer = spendsql.NewWriter(s.insert, opts.Logger, path)
+	if opts.Retention > 0 {
+		every := opts.PruneInterval
+		if every <= 0 {
+			every = time.Hour
+		}
+		s.pruner = spendsql.StartPruner(every, s.Prune, opts.Logger, path)
+	}
 	return s, nil
 }
 
@@ -162,6 +141,16 @@ var migrations = []string{
 	// which were all plain requests.
 	`ALTER TABLE requests ADD COLUMN cascade TEXT NOT NULL DEFAULT '';
 	ALTER TABLE requests ADD COLUMN cascade_step TEXT NOT NULL DEFAULT '';`,
+	// Version 3: the baseline cost, roll-ups and retention. Rows written
+	// before hold their own cost as baseline: no savings are claimed for
+	// them. The roll-ups start from every row already there.
+	`ALTER TABLE requests ADD COLUMN baseline_nanos INTEGER NOT NULL DEFAULT 0;
+	UPDATE requests SET baseline_nanos = cost_nanos;
+	` + spendsql.RollupDDL(spendsql.HourTable) + `;
+	` + spendsql.RollupDDL(spendsql.DayTable) + `;
+	` + spendsql.BackfillSQL(spendsql.HourTable, spendsql.HourMS) + `;
+	` + spendsql.BackfillSQL(spendsql.DayTable, spendsql.DayMS) + `;
+	` + spendsql.MetaDDL + `;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -192,185 +181,13 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Record implements spend.Store. Once queued, the write completes even if
-// ctx is cancelled: a request that was served must be charged.
-func (s *Store) Record(ctx context.Context, r spend.Record) error {
-	p := pending{rec: normalize(r), errc: make(chan error, 1)}
-	if err := s.send(ctx, p); err != nil {
-		return err
-	}
-	return <-p.errc
-}
-
-// Enqueue queues r for the writer and returns without waiting for its
-// commit. It blocks only while the queue is full (or until ctx ends), so
-// records are never dropped to keep up. An error means r was not queued;
-// after a nil return, r is committed by the writer or by Close, or logged
-// as lost if the database keeps failing (see Lost).
-func (s *Store) Enqueue(ctx context.Context, r spend.Record) error {
-	return s.send(ctx, pending{rec: normalize(r)})
-}
-
-// Flush waits until every record queued before the call is committed (or
-// logged as lost), so a reader opening the database sees them.
-func (s *Store) Flush(ctx context.Context) error {
-	p := pending{errc: make(chan error, 1), barrier: true}
-	if err := s.send(ctx, p); errors.Is(err, errClosed) {
-		return nil // Close has committed everything
-	} else if err != nil {
-		return err
-	}
-	select {
-	case err := <-p.errc:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Lost is the number of Enqueued records the writer could not commit.
-func (s *Store) Lost() int64 { return s.lost.Load() }
-
-var errClosed = errors.New("spend database is closed")
-
-func normalize(r spend.Record) spend.Record {
-	if r.Time.IsZero() {
-		r.Time = time.Now()
-	}
-	if r.KeyID == "" {
-		r.KeyID = spend.Anonymous
-	}
-	return r
-}
-
-func (s *Store) send(ctx context.Context, p pending) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return errClosed
-	}
-	select {
-	case s.queue <- p:
-		return nil
-	default:
-	}
-	select {
-	case s.queue <- p:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// writer group-commits queued records until the queue closes. A batch
-// of Enqueued records only (nobody waiting on it) lingers up to
-// asyncLinger for more: at a few thousand requests per second that turns
-// one transaction per handful of records into one per dozens, and each
-// transaction costs far more than an insert.
-func (s *Store) writer() {
-	defer close(s.done)
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
-	batch := make([]pending, 0, maxBatch)
-	for first := range s.queue {
-		batch = append(batch[:0], first)
-		open := s.drain(&batch)
-		if open && len(batch) < maxBatch && !waited(batch) {
-			linger.Reset(asyncLinger)
-		wait:
-			for len(batch) < maxBatch {
-				select {
-				case p, ok := <-s.queue:
-					if !ok {
-						break wait
-					}
-					batch = append(batch, p)
-					if p.errc != nil {
-						s.drain(&batch)
-						break wait // someone is waiting: commit now
-					}
-				case <-linger.C:
-					break wait
-				}
-			}
-			linger.Stop()
-		}
-		s.commit(batch)
-		clear(batch) // drop references to committed records
-	}
-}
-
-// drain appends what is queued without waiting; false once the queue is
-// closed.
-func (s *Store) drain(batch *[]pending) bool {
-	for len(*batch) < maxBatch {
-		select {
-		case p, ok := <-s.queue:
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, p)
-		default:
-			return true
-		}
-	}
-	return true
-}
-
-// waited reports whether a caller is blocked on this batch (Record, Flush).
-func waited(batch []pending) bool {
-	for _, p := range batch {
-		if p.errc != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// commit writes one batch and answers its callers. Enqueued records have
-// no caller to retry for them, so their batch is retried here, and what
-// still fails is logged one record per line: enough to charge it by hand.
-func (s *Store) commit(batch []pending) {
-	err := s.insert(batch)
-	for try := 0; err != nil && try < asyncRetries && hasAsync(batch); try++ {
-		s.log.Warn("spend: write records failed, retrying", "path", s.path, "records", len(batch), "err", err)
-		time.Sleep(time.Duration(50<<try) * time.Millisecond)
-		err = s.insert(batch)
-	}
-	if err != nil {
-		s.log.Error("spend: write records", "path", s.path, "records", len(batch), "err", err)
-	}
-	for _, p := range batch {
-		if p.errc != nil {
-			p.errc <- err
-			continue
-		}
-		if err != nil {
-			s.lost.Add(1)
-			r := p.rec
-			s.log.Error("spend: record lost", "request_id", r.RequestID, "key_id", r.KeyID, "model", r.Model,
-				"time", r.Time, "input_tokens", r.InputTokens, "output_tokens", r.OutputTokens,
-				"thinking_tokens", r.ThinkingTokens, "cost_usd", r.CostUSD, "status", r.Status)
-		}
-	}
-}
-
-func hasAsync(batch []pending) bool {
-	for _, p := range batch {
-		if p.errc == nil && !p.barrier {
-			return true
-		}
-	}
-	return false
-}
-
 const insertSQL = `INSERT INTO requests (ts_ms, day, request_id, key_id, model, policy, rule,
-	input_tokens, output_tokens, thinking_tokens, estimated, cost_nanos, status, latency_ms, cascade, cascade_step)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	input_tokens, output_tokens, thinking_tokens, estimated, cost_nanos, status, latency_ms, cascade, cascade_step, baseline_nanos)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func (s *Store) insert(batch []pending) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+// insert writes one batch's raw rows and its roll-up deltas in one
+// transaction, so the roll-ups always agree with the raw rows.
+func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("spend database %s: %w", s.path, err)
@@ -381,20 +198,34 @@ func (s *Store) insert(batch []pending) error {
 		return fmt.Errorf("spend database %s: %w", s.path, err)
 	}
 	defer st.Close()
-	for _, p := range batch {
-		if p.barrier {
-			continue
-		}
-		r := p.rec
+	for _, r := range recs {
 		t := r.Time.UTC()
 		est := 0
 		if r.Estimated {
 			est = 1
 		}
 		if _, err := st.ExecContext(ctx, t.UnixMilli(), t.Format("2006-01-02"), r.RequestID, r.KeyID, r.Model, r.Policy, r.Rule,
-			r.InputTokens, r.OutputTokens, r.ThinkingTokens, est, spend.Nanos(r.CostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep); err != nil {
+			r.InputTokens, r.OutputTokens, r.ThinkingTokens, est, spend.Nanos(r.CostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep,
+			spend.Nanos(r.BaselineCostUSD)); err != nil {
 			return fmt.Errorf("spend database %s: insert: %w", s.path, err)
 		}
+	}
+	hour, day := spendsql.Deltas(recs)
+	for _, u := range []struct {
+		table  string
+		deltas []spendsql.Delta
+	}{{spendsql.HourTable, hour}, {spendsql.DayTable, day}} {
+		up, err := tx.PrepareContext(ctx, spendsql.UpsertSQL(spendsql.SQLite, u.table))
+		if err != nil {
+			return fmt.Errorf("spend database %s: %w", s.path, err)
+		}
+		for _, d := range u.deltas {
+			if _, err := up.ExecContext(ctx, d.Args()...); err != nil {
+				up.Close()
+				return fmt.Errorf("spend database %s: roll up: %w", s.path, err)
+			}
+		}
+		up.Close()
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("spend database %s: commit: %w", s.path, err)
@@ -402,21 +233,29 @@ func (s *Store) insert(batch []pending) error {
 	return nil
 }
 
-// Close flushes queued records and closes the database.
-func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
+// Prune deletes raw records and hourly roll-ups older than the retention
+// as of now, in small batches (Options.Prune); daily roll-ups stay, so
+// reports give the same totals after. Zero retention prunes nothing.
+func (s *Store) Prune(ctx context.Context, now time.Time) (int64, error) {
+	if s.opts.Retention <= 0 {
+		return 0, nil
 	}
-	s.closed = true
-	close(s.queue)
-	s.mu.Unlock()
-	<-s.done
+	n, err := spendsql.Prune(ctx, spendsql.DB(s.db), spendsql.SQLite, spendsql.Horizon(now, s.opts.Retention), s.opts.Prune)
+	if err != nil {
+		return n, fmt.Errorf("spend database %s: %w", s.path, err)
+	}
+	return n, nil
+}
+
+// Close stops the pruner, commits queued records and closes the database.
+func (s *Store) Close() error {
+	s.pruner.Stop()
+	s.Writer.Close()
 	return s.db.Close()
 }
 
 var (
-	_ spend.Store   = (*Store)(nil)
-	_ spend.Totaler = (*Store)(nil)
+	_ spend.Store    = (*Store)(nil)
+	_ spend.Reporter = (*Store)(nil)
+	_ spend.Totaler  = (*Store)(nil)
 )
