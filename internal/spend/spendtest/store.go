@@ -146,7 +146,9 @@ func sign(v float64) float64 {
 // Queries is a table of reports over Records: every grouping, aligned and
 // unaligned bounds, open bounds, filters.
 func Queries() []spend.Query {
-	at := func(d, h, m int) time.Time { return Day0.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	at := func(d, h, m int) time.Time {
+		return Day0.Add(time.Duration(d)*24*time.Hour + time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+	}
 	var qs []spend.Query
 	for _, g := range []spend.GroupBy{spend.ByTotal, spend.ByModel, spend.ByPolicy, spend.ByKey, spend.ByCascade, spend.ByDay, spend.ByHour} {
 		qs = append(qs,
