@@ -42,6 +42,10 @@ type DataInfo struct {
 	DPOFile   string `json:"dpo_file,omitempty"`
 	DPOSHA256 string `json:"dpo_sha256,omitempty"`
 	DPORows   int    `json:"dpo_rows"`
+	// The N-model router trains on outcome rows instead.
+	OutcomesFile   string `json:"outcomes_file,omitempty"`
+	OutcomesSHA256 string `json:"outcomes_sha256,omitempty"`
+	OutcomeRows    int    `json:"outcome_rows,omitempty"`
 }
 
 type trainData struct {

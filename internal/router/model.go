@@ -73,6 +73,7 @@ type Model struct {
 	bias   [numOut]float32
 	knn    *knnIndex
 	topic  *topicHead
+	multi  *multiHead
 	vecs   sync.Pool
 	scorer scoreFunc
 
@@ -136,6 +137,9 @@ func (m *Model) Predict(query string) Prediction {
 		m.vec.Transform(query, v)
 		m.knn.predict(v, &p)
 		m.vecs.Put(v)
+	case KindMulti:
+		m.predictMulti(query, &p)
+		return p
 	default:
 		v := m.getVector()
 		m.vec.Transform(query, v)
@@ -223,6 +227,9 @@ func Decide(p Prediction, threshold float64) Decision {
 func (m *Model) Route(ctx context.Context, query string) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
+	}
+	if m.multi != nil {
+		return m.decideMulti(query, m.Meta.Threshold), nil
 	}
 	return Decide(m.Predict(query), m.Meta.Threshold), nil
 }

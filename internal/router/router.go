@@ -11,6 +11,11 @@ type Decision struct {
 	Score float64 `json:"score"`
 	// Probs maps each policy label to its probability.
 	Probs map[string]float64 `json:"probabilities"`
+	// Model is the N-model router's choice; empty for a two-model router,
+	// whose Policy maps to a model.
+	Model string `json:"model,omitempty"`
+	// Candidates are the N-model router's estimates, in candidate order.
+	Candidates []Estimate `json:"candidates,omitempty"`
 }
 
 // Router scores queries. Implementations must be safe for concurrent use.

@@ -52,8 +52,12 @@ type Meta struct {
 	// validation model) when available, else the training queries'.
 	ScoreQuantiles       []float64 `json:"score_quantiles,omitempty"`
 	ScoreQuantilesSource string    `json:"score_quantiles_source,omitempty"`
-	WeightsSHA256        string    `json:"weights_sha256"`
-	WeightsBytes         int       `json:"weights_bytes"`
+	// Multi holds the N-model router's candidates, cost model and
+	// threshold curve; nil for two-model routers. Its threshold is the
+	// cost–quality knob t (see KindMulti).
+	Multi         *MultiMeta `json:"multi,omitempty"`
+	WeightsSHA256 string     `json:"weights_sha256"`
+	WeightsBytes  int        `json:"weights_bytes"`
 }
 
 // Save writes m to dir atomically: everything goes to a temporary sibling
@@ -234,6 +238,16 @@ func (meta *Meta) validate() error {
 			return err
 		}
 	case KindRandom:
+	case KindMulti:
+		if err := meta.Features.Validate(); err != nil {
+			return err
+		}
+		if meta.Multi == nil {
+			return fmt.Errorf("kind %s without its multi section", KindMulti)
+		}
+		if err := meta.Multi.validate(); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("unknown model kind %q", meta.Kind)
 	}

@@ -27,6 +27,9 @@ const (
 	ScoreBlendTopic = "blend_topic"
 	// ScoreRandom is a seeded hash of the query (random router only).
 	ScoreRandom = "random"
+	// ScoreEscalation is the N-model router's escalation score (see
+	// EscalationScore; multi router only).
+	ScoreEscalation = "escalation"
 )
 
 // ScoreKinds lists the candidate kinds in the order they are compared;
@@ -74,7 +77,7 @@ func scorer(kind string) (scoreFunc, error) {
 		return topicGain, nil
 	case ScoreBlendTopic:
 		return func(p *Prediction) float64 { return (outcomeGain(p) + topicGain(p)) / 2 }, nil
-	case ScoreRandom:
+	case ScoreRandom, ScoreEscalation:
 		return func(p *Prediction) float64 { return p.Score }, nil
 	}
 	return nil, fmt.Errorf("unknown score kind %q (want one of %v)", kind, ScoreKinds)

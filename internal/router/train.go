@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
@@ -46,8 +47,19 @@ type TrainConfig struct {
 	SFTPath, DPOPath string
 	SFT              []trl.SFTRow
 	DPO              []trl.DPORow
+	// OutcomesPath is read when Outcomes is nil: every model's graded
+	// result per query, which KindMulti trains on (instead of SFT/DPO).
+	OutcomesPath string
+	Outcomes     []trl.OutcomeRow
+	// Prices are the catalogue's, per model, for KindMulti's expected
+	// costs; a model without one is costed at its rows' mean cost.
+	Prices map[string]config.Price
+	// TargetQuality sets KindMulti's initial threshold: the cheapest t
+	// whose held-out accuracy reaches this share of the best single
+	// model's (until calibrate).
+	TargetQuality float64
 
-	Kind     string // KindClassifier (default), KindKNN or KindRandom
+	Kind     string // KindClassifier (default), KindKNN, KindRandom or KindMulti
 	Features features.Config
 	Hyper    Hyperparameters
 	Seed     uint64
@@ -83,15 +95,18 @@ func DefaultTrainConfig() TrainConfig {
 		},
 		Seed:               42,
 		DefaultStrongShare: 0.3,
+		TargetQuality:      0.95,
 	}
 }
 
 func (c *TrainConfig) validate() error {
 	h := c.Hyper
 	switch {
-	case c.Kind != KindClassifier && c.Kind != KindKNN && c.Kind != KindRandom:
-		return fmt.Errorf("router kind %q: want %s, %s or %s", c.Kind, KindClassifier, KindKNN, KindRandom)
-	case h.SFTEpochs < 1 && c.Kind == KindClassifier:
+	case c.Kind != KindClassifier && c.Kind != KindKNN && c.Kind != KindRandom && c.Kind != KindMulti:
+		return fmt.Errorf("router kind %q: want %s, %s, %s or %s", c.Kind, KindClassifier, KindKNN, KindRandom, KindMulti)
+	case c.Kind == KindMulti && !(c.TargetQuality > 0 && c.TargetQuality <= 1):
+		return fmt.Errorf("target quality %v: want (0, 1]", c.TargetQuality)
+	case h.SFTEpochs < 1 && (c.Kind == KindClassifier || c.Kind == KindMulti):
 		return fmt.Errorf("sft epochs %d: want at least 1", h.SFTEpochs)
 	case h.DPOEpochs < 0:
 		return fmt.Errorf("dpo epochs %d: want 0 or more", h.DPOEpochs)
@@ -178,6 +193,9 @@ func Train(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	// The topic head folds the word half of the hashed space; it cannot be
 	// larger than that half.
 	cfg.Hyper.TopicBits = min(cfg.Hyper.TopicBits, cfg.Features.HashBits-1)
+	if cfg.Kind == KindMulti {
+		return trainMulti(ctx, cfg)
+	}
 	start := time.Now()
 	data, err := loadData(&cfg)
 	if err != nil {

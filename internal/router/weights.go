@@ -20,6 +20,7 @@ import (
 //	  tag 4 topic head: see topicHead.encode
 //	  tag 3 knn: u32 docs | u32 hashed dim | per doc: u32 nnz | nnz×u32 |
 //	        nnz×f32 | i8 cell | i8 policy
+//	  tag 5 multi: see multiHead.encode
 //	u32 CRC-32C of everything before it
 const weightsMagic = "LRMW"
 
@@ -28,6 +29,7 @@ const (
 	tagLinear     = 2
 	tagKNN        = 3
 	tagTopic      = 4
+	tagMulti      = 5
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -60,6 +62,9 @@ func (m *Model) encodeWeights() ([]byte, error) {
 	}
 	if m.topic != nil {
 		sections, tags = append(sections, m.topic.encode()), append(tags, tagTopic)
+	}
+	if m.multi != nil {
+		sections, tags = append(sections, m.multi.encode()), append(tags, tagMulti)
 	}
 	b := append([]byte(weightsMagic), 0, 0, 0, 0, 0, 0, 0, 0)
 	le.PutUint32(b[4:], FormatVersion)
@@ -200,6 +205,9 @@ func (m *Model) decodeWeights(data []byte) error {
 	if m.Meta.Kind == KindKNN && m.knn == nil {
 		return errors.New("weights file has no kNN section")
 	}
+	if m.Meta.Kind == KindMulti {
+		return m.checkMulti()
+	}
 	return nil
 }
 
@@ -215,6 +223,12 @@ func (m *Model) decodeSection(tag uint32, p []byte) error {
 		return m.decodeLinear(&reader{b: p})
 	case tagKNN:
 		return m.decodeKNN(&reader{b: p})
+	case tagMulti:
+		h, err := decodeMultiHead(&reader{b: p}, m.Meta.Features.Dim())
+		if err != nil {
+			return err
+		}
+		m.multi = h
 	case tagTopic:
 		h, err := decodeTopicHead(&reader{b: p})
 		if err != nil {

@@ -1,0 +1,93 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// encode: u32 n | u32 dim | n×f32 bias | u32 topics | topics×n×f64
+// accuracy | u32 rows | rows × (u32 feature | n×f32)   (nonzero rows only)
+func (h *multiHead) encode() []byte {
+	n := h.n
+	dim := len(h.w) / n
+	b := le.AppendUint32(nil, uint32(n))
+	b = le.AppendUint32(b, uint32(dim))
+	for _, x := range h.bias {
+		b = appendF32(b, x)
+	}
+	b = le.AppendUint32(b, uint32(len(h.topicAcc)/n))
+	for _, a := range h.topicAcc {
+		b = le.AppendUint64(b, math.Float64bits(a))
+	}
+	countAt := len(b)
+	b = le.AppendUint32(b, 0)
+	rows := 0
+	for f := range dim {
+		row := h.w[f*n : (f+1)*n]
+		if !nonzero(row) {
+			continue
+		}
+		rows++
+		b = le.AppendUint32(b, uint32(f))
+		for _, x := range row {
+			b = appendF32(b, x)
+		}
+	}
+	le.PutUint32(b[countAt:], uint32(rows))
+	return b
+}
+
+func decodeMultiHead(r *reader, wantDim int) (*multiHead, error) {
+	n, dim := int(r.u32()), int(r.u32())
+	if r.err != nil || n < 2 || n > maxCandidates || dim != wantDim {
+		return nil, fmt.Errorf("multi head shape %d×%d, want %d×2..%d", dim, n, wantDim, maxCandidates)
+	}
+	h := &multiHead{n: n, bias: make([]float32, n)}
+	for k := range h.bias {
+		h.bias[k] = r.f32()
+	}
+	topics := int(r.u32())
+	if topics > maxTopics || topics*n*8 > len(r.b) {
+		return nil, errTruncated
+	}
+	for range topics * n {
+		a := math.Float64frombits(r.u64())
+		if !(a >= 0 && a <= 1) {
+			return nil, errors.New("multi head topic accuracy out of range (corrupt)")
+		}
+		h.topicAcc = append(h.topicAcc, a)
+	}
+	rows := int(r.u32())
+	if r.err != nil || rows > dim || rows*(4+4*n) != len(r.b) {
+		return nil, errTruncated
+	}
+	h.w = make([]float32, dim*n)
+	prev := -1
+	for ; rows > 0 && r.err == nil; rows-- {
+		f := int(r.u32())
+		if f <= prev || f >= dim {
+			return nil, errors.New("multi head rows out of order (corrupt)")
+		}
+		prev = f
+		for k := range n {
+			h.w[f*n+k] = r.f32()
+		}
+	}
+	return h, r.err
+}
+
+// checkMulti ties the decoded weights to model.json's multi section.
+func (m *Model) checkMulti() error {
+	switch {
+	case m.vec == nil:
+		return errors.New("weights file has no vectorizer section")
+	case m.multi == nil:
+		return errors.New("weights file has no multi section")
+	case m.multi.n != len(m.Meta.Multi.Candidates):
+		return fmt.Errorf("multi head has %d models, model.json lists %d candidates", m.multi.n, len(m.Meta.Multi.Candidates))
+	case m.Meta.Multi.ProbKind != ProbLinear && (m.topic == nil || len(m.multi.topicAcc) != len(m.topic.names)*m.multi.n):
+		return fmt.Errorf("probability kind %s needs a topic head with every topic's accuracies", m.Meta.Multi.ProbKind)
+	}
+	return nil
+}
