@@ -18,9 +18,11 @@ type Code string
 const (
 	Invalid             Code = "invalid"
 	Unauthorized        Code = "unauthorized"
+	Forbidden           Code = "forbidden" // an authenticated key may not do this (a model outside its allow-list)
 	NotFound            Code = "not_found"
 	TooLarge            Code = "too_large"
 	BudgetExceeded      Code = "budget_exceeded"
+	RateLimitExceeded   Code = "rate_limit_exceeded" // the gateway's own per-key or global rate limit
 	UpstreamRateLimited Code = "upstream_rate_limited"
 	UpstreamUnavailable Code = "upstream_unavailable"
 	UpstreamRejected    Code = "upstream_rejected" // 400/401/403 from an upstream: never retried
@@ -84,11 +86,13 @@ func HTTPStatus(c Code) int {
 		return http.StatusBadRequest
 	case Unauthorized:
 		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
 	case NotFound:
 		return http.StatusNotFound
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge
-	case BudgetExceeded, UpstreamRateLimited:
+	case BudgetExceeded, UpstreamRateLimited, RateLimitExceeded:
 		return http.StatusTooManyRequests
 	case UpstreamUnavailable, UpstreamRejected:
 		return http.StatusBadGateway
@@ -107,8 +111,10 @@ func OpenAIType(c Code) string {
 		return "authentication_error"
 	case BudgetExceeded:
 		return "insufficient_quota"
-	case UpstreamRateLimited:
+	case UpstreamRateLimited, RateLimitExceeded:
 		return "rate_limit_error"
+	case Forbidden:
+		return "permission_error"
 	case Timeout:
 		return "timeout_error"
 	}
