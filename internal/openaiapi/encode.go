@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/llmrouter/llmrouter/internal/provider/openai/wirejson"
+	"github.com/llmrouter/llmrouter/internal/wirejson"
 )
 
 // AppendJSON appends c to dst exactly as json.Marshal(c) writes it, without

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/provider/openai/wirejson"
+	"github.com/llmrouter/llmrouter/internal/wirejson"
 )
 
 // fastPaths is false only in tests, which compare every result and error

@@ -1,5 +1,5 @@
-// Package wirejson holds the JSON primitives of the OpenAI wire hot path:
-// a validating scanner, string decoding and string/number encoding that
+// Package wirejson holds reflection-free JSON primitives for the wire hot
+// paths of both the gateway and its upstream clients: a validating scanner, string decoding and string/number encoding that
 // accept and produce exactly what encoding/json does (same grammar, same
 // escaping of HTML characters, U+2028/U+2029 and invalid UTF-8, same depth
 // limit), without reflection. Callers use them on the shapes they know and

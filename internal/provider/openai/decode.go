@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/provider/openai/wirejson"
+	"github.com/llmrouter/llmrouter/internal/wirejson"
 )
 
 // decodeResponse decodes a completion or stream chunk body into w, as

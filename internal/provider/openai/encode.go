@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/llmrouter/llmrouter/internal/provider"
-	"github.com/llmrouter/llmrouter/internal/provider/openai/wirejson"
+	"github.com/llmrouter/llmrouter/internal/wirejson"
 )
 
 // AppendJSON appends w as JSON, byte for byte what json.Marshal(w) writes,
