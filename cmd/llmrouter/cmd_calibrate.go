@@ -19,6 +19,10 @@ type calibrateOptions struct {
 	// share flag the query threshold is set at the default share, as before
 	// cascades existed.
 	strong, cascade, skip bool
+	// costTarget and qualityTarget set an N-model router's knob (NaN: not
+	// given); strongGiven says --strong-share was given explicitly.
+	costTarget, qualityTarget float64
+	strongGiven               bool
 }
 
 func parseCalibrateFlags(env *Env, args []string) (calibrateOptions, error) {
@@ -28,14 +32,26 @@ func parseCalibrateFlags(env *Env, args []string) (calibrateOptions, error) {
 	flags.Float64Var(&o.strongShare, "strong-share", 0.3, "share of queries to send to the strong model, in [0, 1]")
 	flags.Float64Var(&o.cascadeShare, "cascade-share", math.NaN(), "share of cheap answers the cascade verifier escalates to the strong model, in [0, 1]")
 	flags.Float64Var(&o.skipShare, "cascade-skip-share", math.NaN(), "share of queries, by query-router score, that a cascade sends straight to the strong model without the cheap call (0 turns pre-routing off)")
+	flags.Float64Var(&o.costTarget, "target-cost-per-query", math.NaN(), "N-model router: the most accurate threshold whose held-out cost per query is at most this many USD")
+	flags.Float64Var(&o.qualityTarget, "target-quality", math.NaN(), "N-model router: the cheapest threshold whose held-out accuracy reaches this share of the best single model's, in (0, 1]")
 	flags.StringVar(&o.queries, "queries", "", "queries to calibrate on (.jsonl with query/problem/prompt, or one per line; --cascade-share needs .jsonl objects with cheap_answer too); default: the training scores stored in the model")
 	if err := parseFlags(flags, args); err != nil {
 		return o, err
 	}
 	o.cascade = trainFlagGiven(flags, "cascade-share")
 	o.skip = trainFlagGiven(flags, "cascade-skip-share")
-	o.strong = trainFlagGiven(flags, "strong-share") || !o.cascade && !o.skip
+	lambda := !math.IsNaN(o.costTarget) || !math.IsNaN(o.qualityTarget)
+	o.strongGiven = trainFlagGiven(flags, "strong-share")
+	o.strong = o.strongGiven || !o.cascade && !o.skip && !lambda
 	switch {
+	case !math.IsNaN(o.costTarget) && !math.IsNaN(o.qualityTarget):
+		return o, fmt.Errorf("%w: give one of --target-cost-per-query and --target-quality", errUsage)
+	case lambda && o.strongGiven:
+		return o, fmt.Errorf("%w: --strong-share and a --target-* flag both set the threshold; give one", errUsage)
+	case !math.IsNaN(o.costTarget) && !(o.costTarget >= 0) || math.IsInf(o.costTarget, 0):
+		return o, fmt.Errorf("%w: --target-cost-per-query %v: want a cost in USD >= 0", errUsage, o.costTarget)
+	case !math.IsNaN(o.qualityTarget) && !(o.qualityTarget > 0 && o.qualityTarget <= 1):
+		return o, fmt.Errorf("%w: --target-quality %v outside (0, 1]", errUsage, o.qualityTarget)
 	case !(o.strongShare >= 0 && o.strongShare <= 1):
 		return o, fmt.Errorf("%w: --strong-share %v outside [0, 1]", errUsage, o.strongShare)
 	case o.cascade && !(o.cascadeShare >= 0 && o.cascadeShare <= 1):
@@ -71,6 +87,17 @@ func runCalibrate(_ context.Context, env *Env, args []string) error {
 		}
 	}
 	var report []string
+	if m.Meta.Multi != nil && o.strong && !o.strongGiven {
+		// An N-model router's default target is quality, as train's.
+		o.strong, o.qualityTarget = false, 0.95
+	}
+	if !math.IsNaN(o.costTarget) || !math.IsNaN(o.qualityTarget) {
+		line, err := calibrateLambda(m, o)
+		if err != nil {
+			return err
+		}
+		report = append(report, line)
+	}
 	if o.strong {
 		qs, source := make([]string, len(inputs)), ""
 		for i, in := range inputs {
@@ -85,6 +112,11 @@ func runCalibrate(_ context.Context, env *Env, args []string) error {
 		}
 		report = append(report, fmt.Sprintf("threshold %.6f sends %.1f%% of %s to the strong model",
 			t, 100*o.strongShare, calibrateSource(m.Meta.ThresholdSource)))
+		if m.Meta.Multi != nil {
+			if err := m.SetLambda(t, m.Meta.ThresholdSource, fmt.Sprintf("share %.2f beyond the cheapest model", o.strongShare)); err != nil {
+				return err
+			}
+		}
 	}
 	if o.cascade {
 		t, err := calibrateCascade(m.Cascade, o.cascadeShare, inputs, o.queries)
@@ -176,4 +208,56 @@ func orDefaultString(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// calibrateLambda sets an N-model router's threshold t from its stored
+// held-out curve: the cheapest t meeting a quality target, or the most
+// accurate one within a cost per query. A target the curve cannot meet is
+// an error that names what it can reach.
+func calibrateLambda(m *router.Model, o calibrateOptions) (string, error) {
+	mm := m.Meta.Multi
+	if mm == nil {
+		return "", fmt.Errorf("%w: --target-cost-per-query and --target-quality set an N-model router's knob; %s is a %s router (train with --router multi), use --strong-share", errUsage, o.modelPath, m.Meta.Kind)
+	}
+	var t float64
+	var ok bool
+	var target string
+	if !math.IsNaN(o.costTarget) {
+		t, ok = router.TForCost(mm, o.costTarget)
+		target = fmt.Sprintf("cost $%.6g per query", o.costTarget)
+		if !ok {
+			return "", fmt.Errorf("--target-cost-per-query %g: even the cheapest routing costs $%.6g per query on %s", o.costTarget, mm.Curve[len(mm.Curve)-1].CostPerQuery, mm.CurveSource)
+		}
+	} else {
+		t, ok = router.TForQuality(mm, o.qualityTarget)
+		target = fmt.Sprintf("quality %.3g of the best single model", o.qualityTarget)
+		if !ok {
+			return "", fmt.Errorf("--target-quality %g: the router reaches at most %.1f%% accuracy on %s, below %.1f%% (%g × %s's %.1f%%)",
+				o.qualityTarget, 100*bestCurveAccuracy(mm), mm.CurveSource, 100*o.qualityTarget*mm.BestSingleAccuracy, o.qualityTarget, mm.BestSingle, 100*mm.BestSingleAccuracy)
+		}
+	}
+	if err := m.SetLambda(t, calibratePrefix+target+" on "+mm.CurveSource, target); err != nil {
+		return "", err
+	}
+	p := mm.Curve[curveIndex(mm, t)]
+	return fmt.Sprintf("threshold t %.3f (λ %s) for %s: %.1f%% accuracy at $%.6f per query on %s",
+		t, fmtLambda(mm.LambdaPerUSD), target, 100*p.Accuracy, p.CostPerQuery, mm.CurveSource), nil
+}
+
+func bestCurveAccuracy(mm *router.MultiMeta) float64 {
+	best := 0.0
+	for _, p := range mm.Curve {
+		best = math.Max(best, p.Accuracy)
+	}
+	return best
+}
+
+// curveIndex is the curve point at t.
+func curveIndex(mm *router.MultiMeta, t float64) int {
+	for i, p := range mm.Curve {
+		if p.T >= t-1e-12 {
+			return i
+		}
+	}
+	return len(mm.Curve) - 1
 }

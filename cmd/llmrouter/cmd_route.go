@@ -25,6 +25,9 @@ type routeResult struct {
 	Score         float64            `json:"score"`
 	Threshold     float64            `json:"threshold"`
 	Probabilities map[string]float64 `json:"probabilities"`
+	// Candidates are an N-model router's estimates: each model's chance
+	// of success and expected cost.
+	Candidates []router.Estimate `json:"candidates,omitempty"`
 	// Only where a cheap answer was given or, with --cascade, fetched;
 	// pointers so that a score of 0 and escalate=false still print.
 	EscalateScore    *float64 `json:"escalate_score,omitempty"`
@@ -50,7 +53,7 @@ func parseRouteFlags(env *Env, args []string) (routeOptions, error) {
 	flags.StringVar(&o.cheapAnswer, "cheap-answer", "", "the cheap model's answer to --query, for the cascade verifier's escalate score")
 	flags.StringVar(&o.testFile, "test-file", "", "queries: .jsonl objects with query/problem/prompt (and optionally cheap_answer), or one query per line")
 	flags.BoolVar(&o.jsonOut, "json", false, "print one JSON object per query, in input order")
-	flags.Float64Var(&o.threshold, "threshold", math.NaN(), "override the model's threshold, in [0, 1] (Complex_Query when score >= threshold)")
+	flags.Float64Var(&o.threshold, "threshold", math.NaN(), "override the model's threshold, in [0, 1] (Complex_Query when score >= threshold; for an N-model router, the cost–quality knob t)")
 	flags.Float64Var(&o.cascadeThreshold, "cascade-threshold", math.NaN(), "override the cascade verifier's threshold, in [0, 1] (escalate when escalate_score >= it)")
 	flags.BoolVar(&o.endToEnd, "end-to-end", false, "answer each query with the chosen model and print answer, tokens and cost")
 	flags.BoolVar(&o.cascade, "cascade", false, "with --end-to-end: ask the cheap model, score its answer with the cascade verifier, and ask the strong model only on escalation")
@@ -118,6 +121,9 @@ func runRoute(ctx context.Context, env *Env, args []string) error {
 	enc.SetEscapeHTML(false)
 	p := routePrinter{w: env.Stdout, single: len(inputs) == 1, endToEnd: o.endToEnd,
 		modelWidth: max(len(m.CheapModel()), len(m.StrongModel())), cascadeColumn: r.verifier != nil}
+	for _, c := range m.Candidates() {
+		p.modelWidth = max(p.modelWidth, len(c))
+	}
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -148,9 +154,12 @@ type routeRun struct {
 
 // route decides one query and, end to end, answers it.
 func (r *routeRun) route(ctx context.Context, in routeInput) (routeResult, error) {
-	d := router.Decide(r.m.Predict(in.Query), r.threshold)
-	res := routeResult{Query: in.Query, Policy: d.Policy, Model: r.m.ModelFor(d.Policy), Score: d.Score,
-		Threshold: r.threshold, Probabilities: d.Probs}
+	d := r.m.DecideAt(in.Query, r.threshold)
+	res := routeResult{Query: in.Query, Policy: d.Policy, Model: d.Model, Score: d.Score,
+		Threshold: r.threshold, Probabilities: d.Probs, Candidates: d.Candidates}
+	if res.Model == "" {
+		res.Model = r.m.ModelFor(d.Policy)
+	}
 	if in.HasAnswer {
 		r.verifier.judge(&res, in.CheapAnswer)
 	}

@@ -28,6 +28,13 @@ func (p routePrinter) print(r routeResult) {
 			fmt.Fprintf(w, " %s=%.3f", l, r.Probabilities[l])
 		}
 		fmt.Fprintln(w)
+		for i, c := range r.Candidates {
+			label := ""
+			if i == 0 {
+				label = "candidates:"
+			}
+			fmt.Fprintf(w, "%-14s %-*s P(correct) %.3f  expected $%.6f\n", label, p.modelWidth, c.Model, c.PCorrect, c.CostUSD)
+		}
 		if r.EscalateScore != nil && r.Cheap == nil {
 			fmt.Fprintf(w, "escalate:      %s\n", routeVerdict(r))
 		}

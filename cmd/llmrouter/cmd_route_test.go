@@ -138,7 +138,7 @@ func TestRouteErrors(t *testing.T) {
 		{"both inputs", []string{"route", "--model-path", dir, "--query", "a", "--test-file", empty}, 2, "exactly one of"},
 		{"calibrate share", []string{"calibrate", "--model-path", dir, "--strong-share", "2"}, 2, "outside [0, 1]"},
 		{"calibrate missing", []string{"calibrate", "--model-path", filepath.Join(t.TempDir(), "nope")}, 1, "does not exist"},
-		{"train bad kind", []string{"train", "--sft-data-path", routerFixtureSFT, "--router", "svm", "--output", t.TempDir()}, 2, "want classifier, knn or random"},
+		{"train bad kind", []string{"train", "--sft-data-path", routerFixtureSFT, "--router", "svm", "--output", t.TempDir()}, 2, "want classifier, knn, random or multi"},
 		{"train missing data", []string{"train", "--sft-data-path", "missing.jsonl", "--output", t.TempDir()}, 1, "missing.jsonl"},
 	}
 	for _, tc := range tests {

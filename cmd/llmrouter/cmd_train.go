@@ -45,8 +45,11 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	flags.Float64Var(&h.DPOLearningRate, "dpo-lr", h.DPOLearningRate, "DPO AdaGrad learning rate")
 	flags.Float64Var(&h.DPOAnchor, "dpo-anchor", h.DPOAnchor, "weight of the SFT cross-entropy added to the DPO loss (keeps the policy probabilities calibrated; 0 is plain DPO)")
 	flags.Float64Var(&h.ValidationFraction, "validation-fraction", h.ValidationFraction, "share of SFT rows held out to choose the score (0 disables)")
-	flags.StringVar(&cfg.Kind, "router", cfg.Kind, "router kind: classifier, knn or random")
+	flags.StringVar(&cfg.Kind, "router", cfg.Kind, "router kind: classifier, knn, random or multi (N-model; the default when the outcomes file lists more than two models)")
 	flags.StringVar(&cfg.Kind, "kind", cfg.Kind, "alias of --router")
+	flags.StringVar(&cfg.OutcomesPath, "outcomes-data-path", "", "per-model outcome rows (JSONL, trl.OutcomeRow) for --router multi (default: outcomes_train.jsonl beside --sft-data-path)")
+	catalogPath := flags.String("config", "", "model catalogue whose prices cost the N-model router's candidates (default: built-in models.yaml)")
+	flags.Float64Var(&cfg.TargetQuality, "target-quality", cfg.TargetQuality, "N-model router: initial threshold reaches this share of the best single model's held-out accuracy (recalibrate with 'llmrouter calibrate')")
 	flags.StringVar(&cfg.ScoreKind, "score", "", "force a score kind (default: best validation APGR)")
 	flags.IntVar(&cfg.Features.HashBits, "hash-bits", cfg.Features.HashBits, "hashed feature space is 2^bits")
 	flags.Float64Var(&cfg.DefaultStrongShare, "strong-share", cfg.DefaultStrongShare, "initial threshold's strong share (recalibrate with 'llmrouter calibrate')")
@@ -58,15 +61,20 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	cfg.Cascade.Off = !*cascadeOn
+	if err := resolveTrainKind(env, flags, &cfg, *catalogPath); err != nil {
+		return err
+	}
 	switch {
 	case !(cfg.Cascade.EscalationShare >= 0 && cfg.Cascade.EscalationShare <= 1):
 		return fmt.Errorf("%w: --cascade-share %v outside [0, 1]", errUsage, cfg.Cascade.EscalationShare)
-	case cfg.Kind != router.KindClassifier && cfg.Kind != router.KindKNN && cfg.Kind != router.KindRandom:
-		return fmt.Errorf("%w: --router %q: want classifier, knn or random", errUsage, cfg.Kind)
+	case cfg.Kind != router.KindClassifier && cfg.Kind != router.KindKNN && cfg.Kind != router.KindRandom && cfg.Kind != router.KindMulti:
+		return fmt.Errorf("%w: --router %q: want classifier, knn, random or multi", errUsage, cfg.Kind)
+	case !(cfg.TargetQuality > 0 && cfg.TargetQuality <= 1):
+		return fmt.Errorf("%w: --target-quality %v outside (0, 1]", errUsage, cfg.TargetQuality)
 	case !(cfg.DefaultStrongShare >= 0 && cfg.DefaultStrongShare <= 1):
 		return fmt.Errorf("%w: --strong-share %v outside [0, 1]", errUsage, cfg.DefaultStrongShare)
 	}
-	if cfg.DPOPath == trainDefaultDPOPath && !trainFlagGiven(flags, "dpo-data-path") {
+	if cfg.Kind != router.KindMulti && cfg.DPOPath == trainDefaultDPOPath && !trainFlagGiven(flags, "dpo-data-path") {
 		if _, err := os.Stat(cfg.DPOPath); errors.Is(err, fs.ErrNotExist) {
 			env.Log.Warn("no DPO data; training SFT only", "path", cfg.DPOPath)
 			cfg.DPOPath = ""
@@ -83,6 +91,11 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := router.Save(*out, m); err != nil {
 		return err
+	}
+	if m.Meta.Multi != nil {
+		fmt.Fprintf(env.Stdout, "saved %s model to %s in %s\n", m.Meta.Kind, *out, time.Since(start).Round(time.Millisecond))
+		printMultiSummary(env.Stdout, m)
+		return nil
 	}
 	mt := m.Meta.Metrics
 	fmt.Fprintf(env.Stdout, "saved %s model to %s in %s: score %s (%s), validation APGR %s, threshold %.4f (strong share %.2f)\n",

@@ -234,6 +234,15 @@ func (m *Model) Route(ctx context.Context, query string) (Decision, error) {
 	return Decide(m.Predict(query), m.Meta.Threshold), nil
 }
 
+// DecideAt routes query at threshold t: the score threshold of a
+// two-model router, or an N-model router's cost–quality knob.
+func (m *Model) DecideAt(query string, t float64) Decision {
+	if m.multi != nil {
+		return m.decideMulti(query, t)
+	}
+	return Decide(m.Predict(query), t)
+}
+
 // SetThreshold changes the stored threshold (call Save or SaveMeta to
 // persist). Not safe concurrently with Route.
 func (m *Model) SetThreshold(t float64, share float64, source string) error {

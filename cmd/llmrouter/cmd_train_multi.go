@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/router"
+	"github.com/llmrouter/llmrouter/internal/trainset"
+	"github.com/llmrouter/llmrouter/internal/trainset/trl"
+)
+
+// outcomesBeside is the outcomes file prepare writes next to sftPath.
+func outcomesBeside(sftPath string) string {
+	return filepath.Join(filepath.Dir(sftPath), trainset.OutcomesFile)
+}
+
+// outcomeModels returns the models the first row of an outcomes file
+// lists; 0 models and no error when the file does not exist.
+func outcomeModels(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("outcomes file: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var row trl.OutcomeRow
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			return nil, fmt.Errorf("%s:1: invalid JSON: %w", path, err)
+		}
+		out := make([]string, len(row.Results))
+		for i, r := range row.Results {
+			out[i] = r.Model
+		}
+		return out, nil
+	}
+	return nil, sc.Err()
+}
+
+// catalogPrices reads the catalogue's prices for the N-model router's
+// expected costs.
+func catalogPrices(path string) (map[string]config.Price, error) {
+	cat, err := config.LoadCatalogue(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]config.Price, len(cat.Models))
+	for name, m := range cat.Models {
+		out[name] = m.Price
+	}
+	return out, nil
+}
+
+// printMultiSummary reports an N-model router's candidates and knob.
+func printMultiSummary(w io.Writer, m *router.Model) {
+	mm := m.Meta.Multi
+	fmt.Fprintf(w, "candidates (expected cost per query, training accuracy):\n")
+	for _, c := range mm.Candidates {
+		fmt.Fprintf(w, "  %-28s $%.6f  %5.1f%%\n", c.Model, c.CostUSD, 100*c.TrainAccuracy)
+	}
+	fmt.Fprintf(w, "probabilities %s; threshold t %.3f (%s), λ %s; on %s: best single %s %.1f%%\n",
+		mm.ProbKind, m.Threshold(), mm.Target, fmtLambda(mm.LambdaPerUSD), mm.CurveSource, mm.BestSingle, 100*mm.BestSingleAccuracy)
+}
+
+// fmtLambda prints λ per USD; -1 stands for t = 1 (cost alone counts).
+func fmtLambda(l float64) string {
+	if l < 0 {
+		return "∞ (cheapest model only)"
+	}
+	return fmt.Sprintf("%.4g per USD", l)
+}
+
+// resolveTrainKind picks the N-model router when --router is not given and
+// the outcomes file lists more than two models, and readies its inputs.
+func resolveTrainKind(env *Env, flags interface{ Visit(func(*flag.Flag)) }, cfg *router.TrainConfig, catalog string) error {
+	given := false
+	flags.Visit(func(f *flag.Flag) { given = given || f.Name == "router" || f.Name == "kind" })
+	if cfg.OutcomesPath == "" {
+		cfg.OutcomesPath = outcomesBeside(cfg.SFTPath)
+	}
+	if !given {
+		models, err := outcomeModels(cfg.OutcomesPath)
+		if err != nil {
+			return err
+		}
+		if len(models) > 2 {
+			env.Log.Info("the outcomes file lists more than two models: training the N-model router", "path", cfg.OutcomesPath, "models", len(models))
+			cfg.Kind = router.KindMulti
+		}
+	}
+	if cfg.Kind != router.KindMulti {
+		cfg.OutcomesPath = ""
+		return nil
+	}
+	if _, err := os.Stat(cfg.OutcomesPath); err != nil {
+		return fmt.Errorf("--router multi trains on per-model outcome rows: %w (run 'llmrouter prepare' on an oracle dataset)", err)
+	}
+	var err error
+	cfg.Prices, err = catalogPrices(catalog)
+	return err
+}
