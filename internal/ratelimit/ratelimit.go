@@ -190,7 +190,11 @@ func (l *Limiter) Admit(ctx context.Context, keyID string, tokens int64) (*Ticke
 		wait := waitFor(s.Limit, c, frac, tokens)
 		e := &apierr.Error{Code: apierr.RateLimitExceeded, RetryAfter: wait, Msg: fmt.Sprintf(
 			"rate limit of %s reached: %s; retry after %s", scopeName(s), usage(s.Limit, c, frac), wait.Round(time.Second))}
-		return nil, &Refusal{Err: e, Headers: headers(scopes, counts, frac)}
+		kind := "key"
+		if s.Name == "global" {
+			kind = "global"
+		}
+		return nil, &Refusal{Err: e, Scope: kind, Headers: headers(scopes, counts, frac)}
 	}
 	return &Ticket{l: l, scopes: scopes, window: win, reserved: tokens, Headers: headers(scopes, counts, frac)}, nil
 }
@@ -198,7 +202,9 @@ func (l *Limiter) Admit(ctx context.Context, keyID string, tokens int64) (*Ticke
 // Refusal is Admit's error over a limit: the apierr error and the
 // x-ratelimit-* headers to send with the 429.
 type Refusal struct {
-	Err     *apierr.Error
+	Err *apierr.Error
+	// Scope is "key" or "global": the limit that refused.
+	Scope   string
 	Headers map[string]string
 }
 

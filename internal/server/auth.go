@@ -69,13 +69,17 @@ func keyIDFrom(ctx context.Context) string {
 }
 
 // withAuth requires a valid key on every path but /healthz (probes carry
-// no credentials) when keys are configured.
+// no credentials) and the dashboard's static files when keys are
+// configured; the usage API takes admin keys only (admin.go).
 func (s *Server) withAuth(next http.Handler) http.Handler {
-	if !s.auth.enabled() {
+	if !s.auth.enabled() && !s.ops.admin.enabled() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
+		if s.authOps(w, r, next) {
+			return
+		}
+		if !s.auth.enabled() {
 			next.ServeHTTP(w, r)
 			return
 		}

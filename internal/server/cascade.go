@@ -94,10 +94,10 @@ func (s *Server) planCascade(x *exchange) error {
 	if skip, ok := s.cascade.v.SkipThreshold(); ok && d.Score >= skip {
 		x.reason = fmt.Sprintf("cascade skipped the cheap model: query score %.3f >= skip threshold %.3f", d.Score, skip)
 		s.decide(x, spend.CascadeSkipped, s.cascade.strong)
-		x.step, x.chain = spend.StepStrong, s.chainFor(s.cascade.strong)
+		x.step, x.chain = spend.StepStrong, s.chainFor(x, s.cascade.strong)
 		return nil
 	}
-	x.step, x.chain = spend.StepCheap, s.chainFor(s.cascade.cheap)
+	x.step, x.chain = spend.StepCheap, s.chainFor(x, s.cascade.cheap)
 	return nil
 }
 
@@ -172,12 +172,10 @@ func (s *Server) accept(x *exchange, resp *provider.Response) {
 // strong model's chain.
 func (s *Server) escalate(x *exchange, cheapStatus string) {
 	s.decide(x, spend.CascadeEscalated, s.cascade.strong)
-	if s.deps.Store != nil {
-		s.record(x, x.spendRecord(cheapStatus, s.now().Sub(x.start)))
-	}
+	s.record(x, x.spendRecord(cheapStatus, s.now().Sub(x.start)))
 	s.releaseHolds(x, s.cascade.strong)
 	x.prevCost, x.cost, x.usage, x.fellFrom, x.errDetail = x.cost, 0, provider.Usage{}, "", ""
-	x.step, x.chain = spend.StepStrong, s.chainFor(s.cascade.strong)
+	x.step, x.chain = spend.StepStrong, s.chainFor(x, s.cascade.strong)
 	s.serve(x)
 }
 

@@ -51,6 +51,8 @@ type exchange struct {
 	prevCost  float64 // cost of the superseded cheap call
 	holds     [2]hold // budget reserved up front for the cascade's calls
 
+	ops opsState // rate-limit ticket and tokens used; see ops.go
+
 	// Upstream outcome.
 	model     string // the model that answered, or the last one tried
 	fellFrom  string // first model of the chain when another answered
@@ -80,6 +82,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	x := &exchange{w: w, r: r, ctx: ctx, start: s.now(), id: newRequestID(), keyID: keyIDFrom(r.Context())}
 	w.Header().Set("X-Request-Id", x.id)
+	defer s.settleLimits(x) // after finish has recorded every call
 	defer s.finish(x)
 
 	if err := s.parse(x); err != nil {
@@ -87,6 +90,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.plan(x); err != nil {
+		s.fail(x, err)
+		return
+	}
+	if err := s.admit(x); err != nil {
 		s.fail(x, err)
 		return
 	}
@@ -144,7 +151,7 @@ func (s *Server) plan(x *exchange) error {
 				"model %q does not exist; use \"router\", \"router-<threshold>\" or one of GET /v1/models", name)}
 		}
 		x.rule, x.reason = "direct", "model named in request"
-		x.chain = s.chainFor(name)
+		x.chain = s.chainFor(x, name)
 		return nil
 	}
 	threshold, has := s.threshold, s.hasThresh
@@ -200,7 +207,7 @@ func (s *Server) route(x *exchange, threshold float64, hasThreshold bool) error 
 	}
 	x.policy, x.rule, x.reason = in.Policy, d.Rule, d.Reason
 	s.metrics.decisions.WithLabelValues(x.policy, d.Model, d.Rule).Inc()
-	x.chain = s.chainFor(d.Model)
+	x.chain = s.chainFor(x, d.Model)
 	return nil
 }
 
@@ -228,13 +235,14 @@ func policyAt(d router.Decision, t float64) string {
 	return policy.Standard
 }
 
-// chainFor is model followed by its configured fallbacks.
-// Chains are built once in New; callers only read them.
-func (s *Server) chainFor(model string) []string {
-	if c, ok := s.chains[model]; ok {
-		return c
+// chainFor is model followed by its configured fallbacks that x's key
+// may use. Chains are built once in New; callers only read them.
+func (s *Server) chainFor(x *exchange, model string) []string {
+	c, ok := s.chains[model]
+	if !ok {
+		c = buildChain(model, s.cfg.Fallbacks[model])
 	}
-	return buildChain(model, s.cfg.Fallbacks[model])
+	return s.allowedChain(x.keyID, c)
 }
 
 func buildChain(model string, fb []string) []string {
@@ -302,9 +310,7 @@ func (s *Server) finish(x *exchange) {
 		status = x.errCode
 	}
 	s.releaseHolds(x, "")
-	if s.deps.Store != nil {
-		s.record(x, x.spendRecord(status, lat))
-	}
+	s.record(x, x.spendRecord(status, lat))
 	level := slog.LevelInfo
 	if x.status >= 500 {
 		level = slog.LevelWarn
@@ -365,6 +371,10 @@ type enqueuer interface {
 // record hands r to the store. The bound only matters when the store's
 // queue is full: a stuck database must not hold requests forever.
 func (s *Server) record(x *exchange, r spend.Record) {
+	s.account(x, &r)
+	if s.deps.Store == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), 5*time.Second)
 	defer cancel()
 	var err error

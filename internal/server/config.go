@@ -14,6 +14,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/policy"
+	"github.com/llmrouter/llmrouter/internal/ratelimit"
 	"github.com/llmrouter/llmrouter/internal/spend"
 )
 
@@ -43,11 +44,16 @@ type Config struct {
 	Spend     SpendConfig         `yaml:"spend"`
 	Retry     RetryConfig         `yaml:"retry"`
 	Limits    Limits              `yaml:"limits"`
+	// RateLimits caps requests and tokens per minute, per key and globally.
+	RateLimits ratelimit.Config `yaml:"rate_limits"`
 }
 
 // Auth lists the gateway keys, stored as SHA-256 hashes.
 type Auth struct {
 	Keys []KeyConfig `yaml:"keys"`
+	// AdminKeys open the dashboard (/ui) and the usage API (/v1/usage/);
+	// they cannot make chat requests, and client keys cannot read usage.
+	AdminKeys []KeyConfig `yaml:"admin_keys"`
 }
 
 // KeyConfig is one gateway key: an id used in logs, records and budgets,
@@ -55,6 +61,9 @@ type Auth struct {
 type KeyConfig struct {
 	ID     string `yaml:"id"`
 	SHA256 string `yaml:"sha256"`
+	// Models, when set, are the only catalogue models the key may use,
+	// directly or through "router" and "router-cascade".
+	Models []string `yaml:"models"`
 }
 
 // RouterConfig selects the trained router used for model "router".
@@ -80,6 +89,16 @@ type SpendConfig struct {
 	// to share budget counters across replicas. The URL may carry a
 	// password, so it is never written in the config file itself.
 	RedisURLEnv string `yaml:"redis_url_env"`
+	// PostgresURLEnv names the environment variable holding a
+	// postgres:// URL: replicas then share one spend store there, and
+	// SQLitePath is not used.
+	PostgresURLEnv string `yaml:"postgres_url_env"`
+	// Retention is how long raw records are kept (default 30d; 0: for
+	// ever); daily roll-ups are kept for ever.
+	Retention *Duration `yaml:"retention"`
+	// BaselineModel is the model savings are measured against (default
+	// policy_mapping.strong_model).
+	BaselineModel string `yaml:"baseline_model"`
 }
 
 // RetryConfig tunes retries of one model before falling back.
@@ -171,6 +190,7 @@ func (c *Config) applyDefaults() {
 	def(&l.ReadTimeout, 60*time.Second)
 	def(&l.IdleTimeout, 120*time.Second)
 	def(&l.ShutdownTimeout, 30*time.Second)
+	c.applyOpsDefaults()
 }
 
 // Catalogue returns the models section as a catalogue (the built-in one
@@ -231,6 +251,9 @@ func (c *Config) Validate() error {
 		if !c.Auth.hasID(id) && id != spend.Anonymous {
 			return fmt.Errorf("budgets.keys.%s: no auth key has this id", id)
 		}
+	}
+	if err := c.validateOps(cat); err != nil {
+		return err
 	}
 	return c.validateLimits()
 }

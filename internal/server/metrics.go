@@ -112,6 +112,10 @@ func endpointLabel(path string) string {
 		return path
 	case strings.HasPrefix(path, "/v1/models/"):
 		return "/v1/models"
+	case path == "/v1/usage" || strings.HasPrefix(path, "/v1/usage/"):
+		return "/v1/usage"
+	case path == "/ui" || strings.HasPrefix(path, "/ui/"):
+		return "/ui"
 	}
 	return "other"
 }

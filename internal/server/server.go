@@ -16,6 +16,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/provider"
+	"github.com/llmrouter/llmrouter/internal/ratelimit"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/spend"
 )
@@ -56,9 +57,12 @@ type Deps struct {
 	Mapper policy.Mapper
 	// Budgets enforces spend limits; nil means no budgets.
 	Budgets *spend.Budgets
-	// Store records every request; nil records nothing.
-	Store  spend.Store
-	Logger *slog.Logger
+	// Store records every request; nil records nothing. A store that is
+	// also a spend.Reporter serves the usage API and the dashboard.
+	Store spend.Store
+	// Limiter enforces rate limits; nil counts Config.RateLimits in memory.
+	Limiter *ratelimit.Limiter
+	Logger  *slog.Logger
 	// Now is the clock (tests); nil uses time.Now.
 	Now func() time.Time
 }
@@ -75,6 +79,7 @@ type Server struct {
 	threshold float64
 	hasThresh bool
 	cascade   cascadeSetup
+	ops       *ops
 	modelList []byte
 	chains    map[string][]string // model → model and its fallbacks
 	handler   http.Handler
@@ -110,6 +115,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	}
 	s.auth = newAuthenticator(cfg.Auth.Keys)
 	s.metrics = newMetrics()
+	s.ops = s.newOps(cfg, cat, deps.Limiter)
 	switch {
 	case cfg.Router.Threshold != nil:
 		s.threshold, s.hasThresh = *cfg.Router.Threshold, true
@@ -140,6 +146,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/models/{id...}", s.handleModel)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.opsRoutes(mux)
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.withAuth(mux)
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/provider"
@@ -15,7 +14,6 @@ import (
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/spend"
 	spendredis "github.com/llmrouter/llmrouter/internal/spend/redis"
-	"github.com/llmrouter/llmrouter/internal/spend/sqlite"
 )
 
 // OpenOptions are the outside world Open may touch.
@@ -79,14 +77,9 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 				"threshold", m.Cascade.Threshold(), "model_path", cfg.Router.ModelPath)
 		}
 	}
-	if dir := filepath.Dir(cfg.Spend.SQLitePath); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, nil, fmt.Errorf("spend.sqlite_path: %w", err)
-		}
-	}
-	store, err := sqlite.Open(ctx, cfg.Spend.SQLitePath, sqlite.Options{Logger: o.Logger})
+	store, err := OpenStore(ctx, cfg, o.Getenv, o.Logger)
 	if err != nil {
-		return nil, nil, fmt.Errorf("spend.sqlite_path: %w", err)
+		return nil, nil, err
 	}
 	closers = append(closers, store.Close)
 	deps.Store = store
@@ -102,6 +95,7 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 		}
 		closers = append(closers, rc.Close)
 		counter = rc
+		deps.Limiter = redisLimiter(cfg, rc)
 	}
 	if deps.Budgets, err = spend.NewBudgets(cfg.Budgets, counter); err != nil {
 		return nil, nil, err

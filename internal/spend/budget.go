@@ -370,3 +370,36 @@ func newID() (string, error) {
 	}
 	return hex.EncodeToString(buf[:]), nil
 }
+
+// BudgetUsage is one budget's state in the current period.
+type BudgetUsage struct {
+	// KeyID is the key, or "" for the global budget.
+	KeyID  string `json:"key_id"`
+	Period Period `json:"period"`
+	// LimitUSD is the cap; 0 means unlimited.
+	LimitUSD    float64 `json:"limit_usd"`
+	SpentUSD    float64 `json:"spent_usd"`
+	ReservedUSD float64 `json:"reserved_usd"`
+	// HeadroomUSD is LimitUSD - SpentUSD - ReservedUSD (0 when unlimited).
+	HeadroomUSD float64 `json:"headroom_usd"`
+}
+
+// Usage reports keyID's budget ("" for the global one) in the current
+// period, from the counters (in memory or Redis), so it includes requests
+// still in flight.
+func (b *Budgets) Usage(ctx context.Context, keyID string) (BudgetUsage, error) {
+	bs := b.buckets(keyID, b.now())
+	bk := bs[0]
+	if keyID == "" {
+		bk = bs[1]
+	}
+	spent, reserved, err := b.c.Usage(ctx, bk.Name)
+	if err != nil {
+		return BudgetUsage{}, fmt.Errorf("spend: read budget: %w", err)
+	}
+	u := BudgetUsage{KeyID: keyID, Period: b.cfg.Period, LimitUSD: USD(bk.Limit), SpentUSD: USD(spent), ReservedUSD: USD(reserved)}
+	if bk.Limit > 0 {
+		u.HeadroomUSD = USD(bk.Limit - spent - reserved)
+	}
+	return u, nil
+}

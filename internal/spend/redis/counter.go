@@ -226,3 +226,6 @@ func (c *Counter) Seed(ctx context.Context, b spend.Bucket, spent int64) error {
 }
 
 var _ spend.Counter = (*Counter)(nil)
+
+// Client is the Redis client, for the gateway's rate limits to share.
+func (c *Counter) Client() goredis.UniversalClient { return c.rdb }

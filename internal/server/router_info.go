@@ -1,0 +1,93 @@
+package server
+
+import (
+	"github.com/llmrouter/llmrouter/internal/cascade"
+	"github.com/llmrouter/llmrouter/internal/router"
+)
+
+// RouterInfo is GET /v1/usage/router: the loaded router model and how it
+// is calibrated, so a change in routing share can be read against a
+// change of model or threshold.
+type RouterInfo struct {
+	Loaded    bool   `json:"loaded"`
+	ModelPath string `json:"model_path,omitempty"`
+	Kind      string `json:"kind,omitempty"`
+	// Version identifies the weights: the first 12 hex digits of their
+	// SHA-256 (model.json's weights_sha256).
+	Version       string `json:"version,omitempty"`
+	FormatVersion int    `json:"format_version,omitempty"`
+	// Threshold is the one the gateway applies: router.threshold, else
+	// the model's calibrated one.
+	Threshold       *float64 `json:"threshold,omitempty"`
+	ThresholdSource string   `json:"threshold_source,omitempty"`
+	// StrongShare is the share of queries the calibrated threshold sends
+	// to the strong model, on the calibration data.
+	StrongShare  *float64     `json:"strong_share,omitempty"`
+	TrainingRows int          `json:"training_rows,omitempty"`
+	CheapModel   string       `json:"cheap_model"`
+	StrongModel  string       `json:"strong_model"`
+	Cascade      *CascadeInfo `json:"cascade,omitempty"`
+}
+
+// CascadeInfo is the cascade verifier's calibration.
+type CascadeInfo struct {
+	Version         string   `json:"version,omitempty"`
+	Threshold       float64  `json:"threshold"`
+	ThresholdSource string   `json:"threshold_source,omitempty"`
+	EscalationShare *float64 `json:"escalation_share,omitempty"`
+	SkipThreshold   *float64 `json:"skip_threshold,omitempty"`
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func (s *Server) routerInfo() RouterInfo {
+	info := RouterInfo{CheapModel: s.cascade.cheap, StrongModel: s.cascade.strong}
+	r := s.deps.Router
+	if r == nil {
+		return info
+	}
+	info.Loaded, info.ModelPath, info.Kind = true, s.cfg.Router.ModelPath, r.Name()
+	if s.hasThresh {
+		t := s.threshold
+		info.Threshold = &t
+		info.ThresholdSource = "calibrated into the model"
+		if s.cfg.Router.Threshold != nil {
+			info.ThresholdSource = "router.threshold in the config"
+		}
+	}
+	if m, ok := r.(*router.Model); ok {
+		info.Version, info.FormatVersion, info.TrainingRows = short(m.Meta.WeightsSHA256), m.Meta.FormatVersion, m.Meta.Data.SFTRows
+		if src := m.Meta.ThresholdSource; src != "" && s.cfg.Router.Threshold == nil {
+			info.ThresholdSource = src
+		}
+		if share := m.Meta.ThresholdStrongShare; share > 0 && s.cfg.Router.Threshold == nil {
+			info.StrongShare = &share
+		}
+	}
+	if v := s.cascade.v; v != nil {
+		c := &CascadeInfo{Threshold: s.cascade.threshold, ThresholdSource: "calibrated into the model"}
+		if s.cfg.Router.CascadeThreshold != nil {
+			c.ThresholdSource = "router.cascade_threshold in the config"
+		}
+		if skip, ok := v.SkipThreshold(); ok {
+			c.SkipThreshold = &skip
+		}
+		if cv, ok := v.(*cascade.Verifier); ok {
+			c.Version = short(cv.Meta.WeightsSHA256)
+			if s.cfg.Router.CascadeThreshold == nil {
+				share := cv.Meta.ThresholdShare
+				c.EscalationShare = &share
+				if cv.Meta.ThresholdSource != "" {
+					c.ThresholdSource = cv.Meta.ThresholdSource
+				}
+			}
+		}
+		info.Cascade = c
+	}
+	return info
+}

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/llmrouter/llmrouter/internal/ratelimit"
+	"github.com/llmrouter/llmrouter/internal/spend"
+	"github.com/llmrouter/llmrouter/internal/spend/postgres"
+	spendredis "github.com/llmrouter/llmrouter/internal/spend/redis"
+	"github.com/llmrouter/llmrouter/internal/spend/sqlite"
+)
+
+// Store is a spend store the gateway can run on: records, reports,
+// budget restore and pruning (sqlite.Store, postgres.Store).
+type Store interface {
+	spend.Store
+	spend.Reporter
+	spend.Totaler
+}
+
+// OpenStore opens the spend store cfg names: PostgreSQL when
+// spend.postgres_url_env is set, else the SQLite file at
+// spend.sqlite_path. Raw records older than spend.retention are pruned
+// in the background. getenv reads the PostgreSQL URL, which is never
+// logged or put in an error.
+func OpenStore(ctx context.Context, cfg *Config, getenv func(string) string, log *slog.Logger) (Store, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	ret := cfg.retention()
+	if env := cfg.Spend.PostgresURLEnv; env != "" {
+		url := getenv(env)
+		if url == "" {
+			return nil, fmt.Errorf("spend.postgres_url_env: environment variable %s is empty", env)
+		}
+		st, err := postgres.Open(ctx, url, postgres.Options{Logger: log, Retention: ret})
+		if err != nil {
+			return nil, fmt.Errorf("spend.postgres_url_env: %w", err)
+		}
+		log.Info("spend store: PostgreSQL", "store", st.Name(), "retention", ret.String())
+		return st, nil
+	}
+	if dir := filepath.Dir(cfg.Spend.SQLitePath); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("spend.sqlite_path: %w", err)
+		}
+	}
+	st, err := sqlite.Open(ctx, cfg.Spend.SQLitePath, sqlite.Options{Logger: log, Retention: ret})
+	if err != nil {
+		return nil, fmt.Errorf("spend.sqlite_path: %w", err)
+	}
+	return st, nil
+}
+
+// OpenReader opens cfg's spend store for reading ("llmrouter usage"): an
+// SQLite file must already exist, and nothing is pruned.
+func OpenReader(ctx context.Context, cfg *Config, getenv func(string) string, log *slog.Logger) (Store, string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if env := cfg.Spend.PostgresURLEnv; env != "" {
+		url := getenv(env)
+		if url == "" {
+			return nil, "", fmt.Errorf("spend.postgres_url_env: environment variable %s is empty", env)
+		}
+		st, err := postgres.Open(ctx, url, postgres.Options{Logger: log, MaxConns: 2})
+		if err != nil {
+			return nil, "", fmt.Errorf("spend.postgres_url_env: %w", err)
+		}
+		return st, st.Name(), nil
+	}
+	st, err := sqlite.Open(ctx, cfg.Spend.SQLitePath, sqlite.Options{Logger: log, MustExist: true})
+	if err != nil {
+		return nil, "", fmt.Errorf("spend.sqlite_path: %w", err)
+	}
+	return st, cfg.Spend.SQLitePath, nil
+}
+
+// redisLimiter counts cfg's rate limits in the budget's Redis, so they
+// hold across replicas; nil without limits.
+func redisLimiter(cfg *Config, rc *spendredis.Counter) *ratelimit.Limiter {
+	return ratelimit.New(cfg.RateLimits, ratelimit.NewRedis(rc.Client(), ""))
+}
+
+var (
+	_ Store = (*sqlite.Store)(nil)
+	_ Store = (*postgres.Store)(nil)
+)
