@@ -112,13 +112,15 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	routers, err := comparisonRouters(ctx, env, o, model)
-	if err != nil {
-		return err
-	}
-	runs, err := eval.RouteRows(ctx, routers, rows)
-	if err != nil {
-		return err
+	var runs []eval.RouterRun
+	if pairwise(model) {
+		routers, err := comparisonRouters(ctx, env, o, model)
+		if err != nil {
+			return err
+		}
+		if runs, err = eval.RouteRows(ctx, routers, rows); err != nil {
+			return err
+		}
 	}
 	cmp, err := eval.Evaluate(eval.QuestionsFromRows(rows), runs, eval.Options{
 		Benchmark: benchmarkOf(items), TestFile: o.testFile, Models: models,
@@ -126,7 +128,12 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cmp.Cascade, err = evaluateCascade(env, o, model, rows, runs[0], models); err != nil {
+	if len(runs) > 0 {
+		if cmp.Cascade, err = evaluateCascade(env, o, model, rows, runs[0], models); err != nil {
+			return err
+		}
+	}
+	if cmp.Multi, err = evaluateMulti(o, model, rows); err != nil {
 		return err
 	}
 	paths, err := report.WriteAll(o.outputDir, cmp)
@@ -175,6 +182,9 @@ func printEvalSummary(w io.Writer, cmp *eval.Comparison) {
 	}
 	if cmp.Cascade != nil {
 		printCascadeSummary(w, cmp.Cascade)
+	}
+	if cmp.Multi != nil {
+		printMultiEval(w, cmp.Multi)
 	}
 }
 

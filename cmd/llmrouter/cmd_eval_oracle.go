@@ -17,6 +17,7 @@ import (
 const evalOracleDir = "oracle_test"
 
 // answerTestSplit answers and grades every test question with both models
+// (every candidate of an N-model router)
 // through the oracle generator, the same providers, judge and price table
 // as the oracle stage, so each question carries both graded answers and the
 // router's accuracy is the chosen model's recorded result.
@@ -26,7 +27,13 @@ func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Mod
 	if err != nil {
 		return nil, models, err
 	}
-	roles, err := resolveRoles(cat, items, config.Roles{Cheap: o.cheap, Strong: o.strong, Judge: o.judge})
+	cheap, strong, list := o.cheap, o.strong, m.Candidates()
+	if len(list) > 0 {
+		// An N-model router is evaluated on every candidate, its recorded
+		// pair as the cheap and strong ones unless the flags say otherwise.
+		cheap, strong = orDefaultString(cheap, m.Meta.CheapModel), orDefaultString(strong, m.Meta.StrongModel)
+	}
+	roles, all, err := resolveModels(cat, items, config.Roles{Cheap: cheap, Strong: strong, Judge: o.judge}, list)
 	if err != nil {
 		return nil, models, err
 	}
@@ -43,7 +50,7 @@ func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Mod
 	if err != nil {
 		return nil, models, err
 	}
-	if err := checkRoleKeys(reg, roles); err != nil {
+	if err := checkRoleKeys(reg, roles, all...); err != nil {
 		return nil, models, err
 	}
 	j, err := buildJudge(reg, roles.Judge, items)
@@ -51,14 +58,14 @@ func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Mod
 		return nil, models, err
 	}
 	dir := filepath.Join(o.outputDir, evalOracleDir)
-	env.Log.Info("answering the test split with both models", "questions", len(items), "cheap", roles.Cheap,
-		"strong", roles.Strong, "judge", roles.Judge, "journal_dir", dir)
+	env.Log.Info("answering the test split with every model", "questions", len(items), "cheap", roles.Cheap,
+		"strong", roles.Strong, "models", len(all), "judge", roles.Judge, "journal_dir", dir)
 	conc := o.concurrency
 	if conc == 0 {
 		conc = 16
 	}
 	if _, err := oracle.Run(ctx, oracle.Config{
-		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Judge: j, JudgeName: roles.Judge,
+		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Models: all, Judge: j, JudgeName: roles.Judge,
 		Providers: reg, Matrix: matrix, OutputDir: dir, Concurrency: conc,
 		Logger: env.Log, Progress: env.Stderr, IsTTY: isTerminal(env.Stderr),
 	}); err != nil {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 
 	"github.com/llmrouter/llmrouter/internal/eval"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/policy/rulerouter"
 	"github.com/llmrouter/llmrouter/internal/router"
+	"github.com/llmrouter/llmrouter/internal/trainset"
 )
 
 // comparisonRouters returns the trained router first, then the requested
@@ -56,6 +58,12 @@ func fitBaseline(ctx context.Context, env *Env, o evalOptions, main *router.Mode
 	cfg.SFTPath, cfg.DPOPath = o.sftPath, ""
 	if cfg.SFTPath == "" {
 		cfg.SFTPath, cfg.DPOPath = main.Meta.Data.SFTFile, main.Meta.Data.DPOFile
+	}
+	if cfg.SFTPath == "" && main.Meta.Data.OutcomesFile != "" {
+		// An N-model router trained on prepare's outcomes file: the SFT
+		// file prepare wrote beside it.
+		dir := filepath.Dir(main.Meta.Data.OutcomesFile)
+		cfg.SFTPath, cfg.DPOPath = filepath.Join(dir, trainset.SFTFile), filepath.Join(dir, trainset.DPOFile)
 	}
 	if cfg.SFTPath == "" {
 		return nil, fmt.Errorf("%w: the %s baseline needs training data: pass --sft-data-path (the model records none)", errUsage, kind)

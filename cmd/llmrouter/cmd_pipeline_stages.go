@@ -163,6 +163,9 @@ func evalFigure(path string) string {
 	}
 	defer f.Close()
 	cmp, err := report.ReadJSON(f)
+	if err == nil && len(cmp.Routers) == 0 && cmp.Multi != nil {
+		return multiFigure(cmp.Multi)
+	}
 	if err != nil || len(cmp.Routers) == 0 {
 		return "comparison.json unreadable"
 	}

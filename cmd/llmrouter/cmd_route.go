@@ -38,6 +38,8 @@ type routeResult struct {
 	SkippedCheap bool       `json:"skipped_cheap,omitempty"`
 	Cheap        *routeCall `json:"cheap,omitempty"`
 	Strong       *routeCall `json:"strong,omitempty"`
+	// Calls are an N-model cascade's calls up the cost order.
+	Calls []routeCall `json:"calls,omitempty"`
 	// End-to-end only.
 	Answer       string  `json:"answer,omitempty"`
 	InputTokens  int     `json:"input_tokens,omitempty"`
@@ -164,6 +166,10 @@ func (r *routeRun) route(ctx context.Context, in routeInput) (routeResult, error
 		r.verifier.judge(&res, in.CheapAnswer)
 	}
 	switch {
+	case r.cascadeMode && len(d.Candidates) > 0:
+		if err := r.runMultiCascade(ctx, &res, d); err != nil {
+			return res, err
+		}
 	case r.cascadeMode:
 		if err := r.runCascade(ctx, &res); err != nil {
 			return res, err

@@ -19,6 +19,9 @@ type routeCall struct {
 	InputTokens  int     `json:"input_tokens"`
 	OutputTokens int     `json:"output_tokens"`
 	CostUSD      float64 `json:"cost_usd"`
+	// EscalateScore is the verifier's score of this answer (N-model
+	// cascades only).
+	EscalateScore *float64 `json:"escalate_score,omitempty"`
 }
 
 // answerFunc asks a catalogue model one query.

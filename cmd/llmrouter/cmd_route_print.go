@@ -48,6 +48,9 @@ func (p routePrinter) print(r routeResult) {
 	if r.Cheap != nil || r.Strong != nil {
 		p.printCalls(r)
 	}
+	for i, c := range r.Calls {
+		fmt.Fprintf(w, "call %d:        %s, escalate score %.4f\n", i+1, routeCallLine(&c), *c.EscalateScore)
+	}
 	if p.endToEnd {
 		fmt.Fprintf(w, "answer:        %s\ntokens:        %d in, %d out\ncost:          $%.6f\n", r.Answer, r.InputTokens, r.OutputTokens, r.CostUSD)
 	}

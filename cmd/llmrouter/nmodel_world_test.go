@@ -12,13 +12,14 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
 // A synthetic world for the N-model router: three upstream models with
 // different strengths by topic, questions whose text reveals the topic, and
-// numeric answers the rule judge grades. calc-mini is right on arithmetic,
-// hist-mini on history, big-pro (about 40 times dearer) on nine questions
+// numeric answers the rule judge grades. calc-mini is right on nineteen sums
+// in twenty, hist-mini on history, big-pro (about 40 times dearer) on nine questions
 // in ten of every topic, geography included, which neither mini knows.
 const (
 	worldCalc, worldHist, worldBig = "calc-mini", "hist-mini", "big-pro"
@@ -86,7 +87,9 @@ func worldGold(q string) int {
 func worldRight(model, q string) bool {
 	switch model {
 	case worldCalc:
-		return strings.HasPrefix(q, "Arithmetic:")
+		// Nineteen sums in twenty; a wrong sum shows a wrong equation,
+		// which the cascade's verifier can catch.
+		return strings.HasPrefix(q, "Arithmetic:") && worldHash("calc"+q)%20 != 0
 	case worldHist:
 		return strings.HasPrefix(q, "History:")
 	}
@@ -190,11 +193,48 @@ func TestNModelWorldEndToEnd(t *testing.T) {
 	t.Logf("calibrate: %s", strings.TrimSpace(out))
 	res := worldRoute(t, vars, "route", "--model-path", model, "--test-file", test, "--json", "--end-to-end", "--config", cfg)
 	worldCheck(t, res, "route at a cost target", true)
+	res = worldRoute(t, vars, "route", "--model-path", model, "--test-file", test, "--json", "--end-to-end", "--cascade", "--config", cfg)
+	worldCheck(t, res, "cascade at a cost target", false)
+	worldEval(t, vars, model, test, cfg, filepath.Join(root, "results"))
 	// The knob as a quality target: 95% of the best single model.
 	out = mustRunCmd(t, vars, "calibrate", "--model-path", model, "--target-quality", "0.95")
 	t.Logf("calibrate: %s", strings.TrimSpace(out))
 	res = worldRoute(t, vars, "route", "--model-path", model, "--test-file", test, "--json")
 	worldCheck(t, res, "route at a quality target", false)
+}
+
+// worldEval checks eval's N-model section: every model a point, the
+// router matching big-pro's accuracy for at most 40% of its cost.
+func worldEval(t *testing.T, vars map[string]string, model, test, cfg, out string) {
+	t.Helper()
+	stdout := mustRunCmd(t, vars, "eval", "--model-path", model, "--test-file", test, "--output-dir", out, "--config", cfg)
+	t.Logf("eval:\n%s", stdout)
+	f, err := os.Open(filepath.Join(out, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmp, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cmp.Multi
+	if s == nil || len(s.Singles) != 3 || len(s.Curve) == 0 || len(cmp.Routers) != 0 {
+		t.Fatalf("comparison.json: multi section %+v, %d two-model routers", s, len(cmp.Routers))
+	}
+	h := s.Headline
+	if h.BestSingle != worldBig || !h.CostToMatchBestShare.Valid() || h.CostToMatchBestShare > 0.4 || !(h.AreaVsFrontier > 0) {
+		t.Errorf("headline %+v: want big-pro matched at <= 40%% of its cost and a positive area", h)
+	}
+	if s.Router.Shares[worldCalc] < 0.3 || s.Router.Shares[worldHist] < 0.3 || s.Router.Shares[worldBig] < 0.1 {
+		t.Errorf("router shares %v: want every model used", s.Router.Shares)
+	}
+	if s.Cascade == nil || !(s.Cascade.MeanCalls >= 1) || s.Cascade.Result.Accuracy < s.Router.Accuracy {
+		t.Errorf("cost-ordered cascade %+v: want one, at least as accurate as the router (%v)", s.Cascade, s.Router.Accuracy)
+	}
+	if !(s.Router.Accuracy > s.RandomSameCost.Accuracy) || !(s.Oracle.Accuracy >= s.Router.Accuracy) {
+		t.Errorf("router %v, random at the same cost %v, oracle %v", s.Router.Accuracy, s.RandomSameCost.Accuracy, s.Oracle.Accuracy)
+	}
 }
 
 // worldRouted is one line of route --json --end-to-end.

@@ -130,6 +130,8 @@ type Comparison struct {
 	// Cascade is present when the model has a cascade verifier and the
 	// test answers are real texts it can read.
 	Cascade *CascadeSection `json:"cascade,omitempty"`
+	// Multi is present for an N-model router.
+	Multi *MultiSection `json:"multi,omitempty"`
 }
 
 // Options carries descriptive fields copied into the comparison.

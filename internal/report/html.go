@@ -19,6 +19,12 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"usd":  usd,
 	"thin": thin,
 	"ms":   ms,
+	"share": func(m map[string]eval.Float, k string) string {
+		if v, ok := m[k]; ok {
+			return pct(v)
+		}
+		return "—"
+	},
 }).Parse(htmlTemplate))
 
 // view is what the template renders; charts are pre-built, escaped SVG.
@@ -31,6 +37,9 @@ type view struct {
 	// The cascade section's charts, empty without one.
 	CascadeShareChart template.HTML
 	CascadeCostChart  template.HTML
+	// The N-model section's chart and rows, empty without one.
+	MultiChart template.HTML
+	MultiRows  []eval.MultiPoint
 }
 
 // WriteHTML writes the self-contained report: no scripts, no external
@@ -50,6 +59,9 @@ func WriteHTML(w io.Writer, cmp *eval.Comparison) error {
 		lines, marks, func(s series) []float64 { return s.cost }, func(m marker) float64 { return m.cost }, dollarLabels)
 	if cmp.Cascade != nil {
 		v.CascadeShareChart, v.CascadeCostChart = cascadeCharts(cmp.Cascade)
+	}
+	if cmp.Multi != nil {
+		v.MultiChart, v.MultiRows = multiChart(cmp.Multi), multiRows(cmp.Multi)
 	}
 	if err := tmpl.Execute(w, v); err != nil {
 		return fmt.Errorf("render report.html: %w", err)

@@ -27,6 +27,15 @@ func WritePNG(w io.Writer, cmp *eval.Comparison) error {
 		return fmt.Errorf("curve.png: %w", err)
 	}
 	plots := []*plot.Plot{p}
+	if cmp.Multi != nil {
+		ml, mm := multiChartData(cmp.Multi)
+		mp, err := linePlot("N-model router: "+cmp.Benchmark, "cost per query (USD)",
+			ml, mm, func(s series) []float64 { return s.cost }, func(m marker) float64 { return m.cost }, dollarLabels)
+		if err != nil {
+			return fmt.Errorf("curve.png: %w", err)
+		}
+		plots = append(plots, mp)
+	}
 	if cmp.Cascade != nil {
 		cl, cm := cascadeChartData(cmp.Cascade)
 		cp, err := linePlot("Cascade vs router: "+cmp.Benchmark, "cost per query (USD)",

@@ -38,6 +38,18 @@
 // p95_ms}; hybrid {results: [{name, skip_share_target, skip_threshold,
 // skip_share, at_threshold, apgr, strong_share_at_95,
 // cost_per_query_at_95_usd, cost_savings_at_95, curve}], helps, verdict}.
+//
+// multi, present only for an N-model router, is additive too: models;
+// singles, single_frontier, oracle, router, random_same_cost and curve
+// (the router at t = 0 … 1), each point {name, t, accuracy,
+// cost_per_query_usd, shares: model → share}; headline {best_single,
+// best_single_accuracy, best_single_cost_per_query_usd,
+// cost_per_query_to_match_best_usd, cost_to_match_best_share,
+// cheapest_single, accuracy_at_cheapest_cost, area_vs_single_frontier};
+// cascade {verifier, result, mean_calls, escalated_share, first_shares}
+// when the answers are real texts. With more than two candidates, routers
+// is empty: the two-model sections describe the cheap/strong pair's
+// baselines only.
 package report
 
 import (

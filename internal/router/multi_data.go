@@ -18,6 +18,9 @@ type mexample struct {
 	correct      []float64
 	in, out      []float64
 	cost         []float64
+	// answer holds the answer texts, for the cascade verifier ("" where
+	// only an outcome was recorded).
+	answer []string
 }
 
 // multiData is the N-model router's training data.
@@ -79,7 +82,7 @@ func parseOutcome(r trl.OutcomeRow, index map[string]int) (mexample, error) {
 		return mexample{}, fmt.Errorf("%d results, want one per model (%d)", len(r.Results), n)
 	}
 	e := mexample{query: r.Query, topic: r.Topic, correct: make([]float64, n),
-		in: make([]float64, n), out: make([]float64, n), cost: make([]float64, n)}
+		in: make([]float64, n), out: make([]float64, n), cost: make([]float64, n), answer: make([]string, n)}
 	got := make([]bool, n)
 	for _, res := range r.Results {
 		k, ok := index[res.Model]
@@ -98,6 +101,7 @@ func parseOutcome(r trl.OutcomeRow, index map[string]int) (mexample, error) {
 			e.correct[k] = 1
 		}
 		e.in[k], e.out[k], e.cost[k] = float64(res.InputTokens), float64(res.OutputTokens), res.CostUSD
+		e.answer[k] = res.Answer
 	}
 	return e, nil
 }

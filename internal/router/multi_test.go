@@ -180,3 +180,33 @@ func TestMultiTrainErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCascadeStartAndNext(t *testing.T) {
+	est := []Estimate{{"a", 0.6, 1}, {"b", 0.2, 2}, {"c", 0.9, 10}}
+	tests := []struct {
+		name string
+		got  int
+		want int
+	}{
+		// a is plausible and cheapest, though at t=0 the router picks c.
+		{"start at the cheapest plausible", CascadeStart(est, 0, 10, nil), 0},
+		{"start at the router's choice when cheaper", CascadeStart([]Estimate{{"a", 0.3, 1}, {"c", 0.9, 10}}, 0.9, 10, nil), 0},
+		{"start at the router's choice when none is plausible", CascadeStart([]Estimate{{"a", 0.1, 1}, {"c", 0.4, 10}}, 0.1, 10, nil), 1},
+		{"a confident answer is kept", CascadeNext(est, 0, 0.95, 0.1, 10, nil, nil), -1},
+		{"a doubtful answer goes up to c", CascadeNext(est, 0, 0.1, 0.1, 10, nil, nil), 2},
+		{"not to b, no better than the answer", CascadeNext(est, 0, 0.3, 0.1, 10, []bool{true, false, true}, nil), -1},
+		{"at t=1 never up", CascadeNext(est, 0, 0, 1, 10, nil, nil), -1},
+		{"never down the cost order", CascadeNext(est, 2, 0, 0, 10, nil, nil), -1},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, tc.got, tc.want)
+		}
+	}
+	if p := Posterior(0.8, 0.3, 0.3); math.Abs(p-0.8) > 1e-9 {
+		t.Errorf("a verifier at its base rate moved the prior: %v", p)
+	}
+	if p := Posterior(0.8, 0.95, 0.3); p > 0.3 {
+		t.Errorf("a confident escalate score left P(correct) at %v", p)
+	}
+}

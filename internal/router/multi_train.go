@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/cascade"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/quality"
@@ -49,11 +50,19 @@ func trainMulti(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	fitEx, valEx := splitMulti(data.examples, cfg.Hyper.ValidationFraction, cfg.Seed)
 	validate := cfg.Hyper.ValidationFraction > 0 && len(valEx) >= minValidation && len(fitEx) > 0
 	var (
-		wg    sync.WaitGroup
-		vfit  *multiFitted
-		verr  error
-		vtime time.Duration
+		wg     sync.WaitGroup
+		vfit   *multiFitted
+		verr   error
+		vtime  time.Duration
+		casc   *cascade.Verifier
+		cstage Stage
+		cerr   error
 	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		casc, cstage, cerr = trainMultiCascade(ctx, cfg, data.examples, cands)
+	}()
 	if validate {
 		wg.Add(1)
 		go func() {
@@ -65,7 +74,7 @@ func trainMulti(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	}
 	f, err := multiFit(ctx, cfg, cloneExamples(data.examples), n)
 	wg.Wait()
-	if err = errors.Join(verr, err); err != nil {
+	if err = errors.Join(verr, err, cerr); err != nil {
 		return nil, nil, err
 	}
 	stages = append(stages, f.stages...)
@@ -92,7 +101,8 @@ func trainMulti(ctx context.Context, cfg TrainConfig) (*Model, []Stage, error) {
 	if err := finishMulti(ctx, final, chooser, curveEx, source, cfg.TargetQuality); err != nil {
 		return nil, nil, err
 	}
-	stages = append(stages, Stage{Name: "total", Duration: time.Since(start), Detail: fmt.Sprintf("%d candidates, probabilities %s", n, mm.ProbKind)})
+	final.Cascade = casc
+	stages = append(stages, cstage, Stage{Name: "total", Duration: time.Since(start), Detail: fmt.Sprintf("%d candidates, probabilities %s", n, mm.ProbKind)})
 	return final, stages, nil
 }
 
