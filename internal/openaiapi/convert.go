@@ -34,7 +34,7 @@ func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error)
 		Extra:            passThrough(r),
 	}
 	for i, m := range r.Messages {
-		pm := provider.Message{Role: m.Role, Content: m.Content.Text, Name: m.Name, ToolCallID: m.ToolCallID,
+		pm := provider.Message{Role: m.Role, Content: m.Text(), Name: m.Name, ToolCallID: m.ToolCallID,
 			Signature: m.ExtraContent.Signature()}
 		if m.Role == "developer" {
 			pm.Role = "system" // OpenAI's newer name for the same thing
@@ -115,7 +115,7 @@ func passThrough(r *ChatRequest) map[string]json.RawMessage {
 func LastUserText(r *ChatRequest) string {
 	for i := len(r.Messages) - 1; i >= 0; i-- {
 		if r.Messages[i].Role == "user" {
-			return r.Messages[i].Content.Text
+			return r.Messages[i].Text()
 		}
 	}
 	return ""
@@ -125,8 +125,9 @@ func LastUserText(r *ChatRequest) string {
 // line with its role, for routers told to score the whole conversation.
 func ConversationText(r *ChatRequest) string {
 	var sb strings.Builder
-	for _, m := range r.Messages {
-		if m.Content.Text == "" || m.Role == "tool" {
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if m.Text() == "" || m.Role == "tool" {
 			continue
 		}
 		if sb.Len() > 0 {
@@ -134,7 +135,7 @@ func ConversationText(r *ChatRequest) string {
 		}
 		sb.WriteString(m.Role)
 		sb.WriteString(": ")
-		sb.WriteString(m.Content.Text)
+		sb.WriteString(m.Text())
 	}
 	return sb.String()
 }
@@ -143,8 +144,9 @@ func ConversationText(r *ChatRequest) string {
 // to bound the prompt's token count before the call.
 func PromptBytes(r *ChatRequest) int {
 	n := 0
-	for _, m := range r.Messages {
-		n += len(m.Content.Text) + len(m.Name)
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		n += len(m.Text()) + len(m.Name)
 		for _, c := range m.ToolCalls {
 			n += len(c.Function.Name) + len(c.Function.Arguments)
 		}
@@ -179,7 +181,7 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 		msg.Content = &text
 	}
 	msg.ToolCalls = toToolCalls(resp.ToolCalls, false, 0)
-	msg.ExtraContent = signatureExtra(resp.Signature)
+	msg.ExtraContent = SignatureExtra(resp.Signature)
 	finish := resp.FinishReason
 	if finish == "" {
 		finish = "stop"
@@ -201,7 +203,7 @@ func toToolCalls(calls []provider.ToolCall, indexed bool, first int) []ToolCall 
 	out := make([]ToolCall, len(calls))
 	for i, c := range calls {
 		out[i] = ToolCall{ID: c.ID, Type: "function", Function: FunctionCall{Name: c.Name, Arguments: c.Arguments},
-			ExtraContent: signatureExtra(c.Signature)}
+			ExtraContent: SignatureExtra(c.Signature)}
 		if indexed {
 			idx := first + i
 			out[i].Index = &idx
@@ -246,13 +248,13 @@ func (e *ChunkEncoder) Chunk(c provider.Chunk) ChatCompletionChunk {
 		for i, tc := range c.ToolCalls {
 			idx := e.indexOf(tc.ID)
 			d.ToolCalls[i] = ToolCall{Index: &idx, ID: tc.ID, Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments},
-				ExtraContent: signatureExtra(tc.Signature)}
+				ExtraContent: SignatureExtra(tc.Signature)}
 			if tc.ID != "" {
 				d.ToolCalls[i].Type = "function"
 			}
 		}
 	}
-	d.ExtraContent = signatureExtra(c.Signature)
+	d.ExtraContent = SignatureExtra(c.Signature)
 	choice := ChunkChoice{Delta: d}
 	if c.FinishReason != "" {
 		fr := c.FinishReason

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/provider"
@@ -51,8 +53,8 @@ func TestCompletionEncodingMatchesReflection(t *testing.T) {
 			Usage: &Usage{PromptTokens: -1, CompletionTokensDetails: &CompletionTokensDetails{ReasoningTokens: 7}, CostUSD: new(1e-9)}}},
 		{"nan cost", ChatCompletion{Usage: &Usage{CostUSD: &nan}}},
 		{"extra content shapes", ChatCompletion{Choices: []Choice{{Message: ResponseMessage{ExtraContent: &ExtraContent{},
-			ToolCalls: []ToolCall{{ExtraContent: &ExtraContent{Google: &GoogleExtra{}}}, {ExtraContent: signatureExtra("<sig>&\u2028")}}}},
-			{Message: ResponseMessage{ExtraContent: signatureExtra("Cq0B+/==")}}}}},
+			ToolCalls: []ToolCall{{ExtraContent: &ExtraContent{Google: &GoogleExtra{}}}, {ExtraContent: SignatureExtra("<sig>&\u2028")}}}},
+			{Message: ResponseMessage{ExtraContent: SignatureExtra("Cq0B+/==")}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { assertSameCompletion(t, &tc.c) })
@@ -98,5 +100,24 @@ func BenchmarkAppendResponse(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// structFieldNames are the JSON names of ChatRequest's fields, read from
+// its tags, so ownedFields cannot drift from the struct unnoticed.
+func structFieldNames() map[string]bool {
+	names := map[string]bool{}
+	rt := reflect.TypeFor[ChatRequest]()
+	for i := range rt.NumField() {
+		if name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); name != "-" {
+			names[name] = true
+		}
+	}
+	return names
+}
+
+func TestOwnedFieldsMatchStruct(t *testing.T) {
+	if want := structFieldNames(); !reflect.DeepEqual(ownedFields, want) {
+		t.Fatalf("ownedFields = %v\nChatRequest's fields = %v", ownedFields, want)
 	}
 }

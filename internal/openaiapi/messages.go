@@ -103,7 +103,7 @@ func parseMessage(i int, raw json.RawMessage, m *Message) error {
 	switch {
 	case m.Role == "tool" && m.ToolCallID == "":
 		return invalid(path()+".tool_call_id", "is required on tool messages")
-	case m.Content.Null && !(m.Role == "assistant" && len(m.ToolCalls) > 0):
+	case m.Content == nil && !(m.Role == "assistant" && len(m.ToolCalls) > 0):
 		return invalid(path()+".content", "is required on %s messages", m.Role)
 	}
 	return nil
@@ -121,78 +121,81 @@ func decodeStringAt(path func() string, suffix string, v json.RawMessage, dst *s
 
 // parseContentAt is parseContent for path()+".content", built only when
 // the content is not a string or null.
-func parseContentAt(path func() string, v json.RawMessage) (Content, error) {
+func parseContentAt(path func() string, v json.RawMessage) (*string, error) {
 	if v == nil || isNull(v) {
-		return Content{Null: true}, nil
+		return nil, nil
 	}
 	if s, ok := plainString(v); ok {
-		return Content{Text: s}, nil
+		return &s, nil
 	}
 	if s, ok := fastString(v); ok {
-		return Content{Text: s}, nil
+		return &s, nil
 	}
 	return parseContent(path()+".content", v)
 }
 
-// parseContent accepts a string, null, or an array of text parts. Other
-// part types (images, audio, files) are refused: the providers' neutral
-// request carries text only, and dropping them silently would change the
-// question the client asked.
-func parseContent(path string, v json.RawMessage) (Content, error) {
+// parseContent accepts a string, null (nil), or an array of text parts,
+// which it joins. Other part types (images, audio, files) are refused: the
+// providers' neutral request carries text only, and dropping them silently
+// would change the question the client asked.
+func parseContent(path string, v json.RawMessage) (*string, error) {
 	if v == nil || isNull(v) {
-		return Content{Null: true}, nil
+		return nil, nil
 	}
 	switch kind(v) {
 	case "a string":
 		if s, ok := plainString(v); ok {
-			return Content{Text: s}, nil
+			return &s, nil
 		}
 		if s, ok := fastString(v); ok {
-			return Content{Text: s}, nil
+			return &s, nil
 		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
-			return Content{}, invalid(path, "%s", jsonErrText(err))
+			return nil, invalid(path, "%s", jsonErrText(err))
 		}
-		return Content{Text: s}, nil
+		return &s, nil
 	case "an array":
 	default:
-		return Content{}, invalid(path, "must be a string or an array of content parts, got %s", kind(v))
+		return nil, invalid(path, "must be a string or an array of content parts, got %s", kind(v))
 	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(v, &raws); err != nil {
-		return Content{}, invalid(path, "%s", jsonErrText(err))
+		return nil, invalid(path, "%s", jsonErrText(err))
 	}
-	c := Content{Parts: make([]ContentPart, len(raws))}
 	var sb strings.Builder
 	for i, raw := range raws {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		if kind(raw) != "an object" {
-			return Content{}, invalid(p, "must be a content part object, got %s", kind(raw))
+		var part ContentPart
+		if err := parseContentPart(fmt.Sprintf("%s[%d]", path, i), raw, &part); err != nil {
+			return nil, err
 		}
-		var part struct {
-			Type json.RawMessage `json:"type"`
-			Text json.RawMessage `json:"text"`
-		}
-		if err := json.Unmarshal(raw, &part); err != nil {
-			return Content{}, invalid(p, "%s", jsonErrText(err))
-		}
-		if err := decodeString(p+".type", part.Type, &c.Parts[i].Type); err != nil {
-			return Content{}, err
-		}
-		if c.Parts[i].Type != "text" {
-			return Content{}, invalid(p+".type", "content part type %q is not supported by this gateway (only \"text\")", c.Parts[i].Type)
-		}
-		if part.Text == nil {
-			return Content{}, invalid(p+".text", "is required on text parts")
-		}
-		if err := decodeString(p+".text", part.Text, &c.Parts[i].Text); err != nil {
-			return Content{}, err
-		}
-		sb.WriteString(c.Parts[i].Text)
+		sb.WriteString(part.Text)
 	}
-	c.Text = sb.String()
-	return c, nil
+	text := sb.String()
+	return &text, nil
+}
+
+func parseContentPart(p string, raw json.RawMessage, out *ContentPart) error {
+	if kind(raw) != "an object" {
+		return invalid(p, "must be a content part object, got %s", kind(raw))
+	}
+	var part struct {
+		Type json.RawMessage `json:"type"`
+		Text json.RawMessage `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &part); err != nil {
+		return invalid(p, "%s", jsonErrText(err))
+	}
+	if err := decodeString(p+".type", part.Type, &out.Type); err != nil {
+		return err
+	}
+	if out.Type != "text" {
+		return invalid(p+".type", "content part type %q is not supported by this gateway (only \"text\")", out.Type)
+	}
+	if part.Text == nil {
+		return invalid(p+".text", "is required on text parts")
+	}
+	return decodeString(p+".text", part.Text, &out.Text)
 }
 
 func parseToolCalls(path string, v json.RawMessage) ([]ToolCall, error) {

@@ -149,8 +149,8 @@ func (r *ChatRequest) validate(fields rawFields) error {
 	if len(r.Messages) == 0 {
 		return invalid("messages", "must contain at least one message")
 	}
-	if r.N != nil && *r.N != 1 {
-		return invalid("n", "only n=1 is supported, got %d", *r.N)
+	if r.N > 1 {
+		return invalid("n", "only n=1 is supported, got %d", r.N)
 	}
 	if r.StreamOptions != nil && !r.Stream {
 		return invalid("stream_options", "is only allowed when stream is true")
@@ -212,13 +212,10 @@ func (r *ChatRequest) hasTool(name string) bool {
 
 // MaxOutputTokens returns max_completion_tokens, else max_tokens, else 0.
 func (r *ChatRequest) MaxOutputTokens() int {
-	if r.MaxCompletionTokens != nil {
-		return *r.MaxCompletionTokens
+	if r.MaxCompletionTokens > 0 {
+		return r.MaxCompletionTokens
 	}
-	if r.MaxTokens != nil {
-		return *r.MaxTokens
-	}
-	return 0
+	return r.MaxTokens
 }
 
 // IncludeUsage reports whether a stream should end with a usage chunk.
@@ -340,18 +337,18 @@ func decodeInt64(field string, v json.RawMessage) (*int64, error) {
 	return &n, nil
 }
 
-func decodePositiveInt(field string, v json.RawMessage) (*int, error) {
+// decodePositiveInt reads a count of at least 1, so that 0 can mean absent.
+func decodePositiveInt(field string, v json.RawMessage) (int, error) {
 	f, ok := fastFloat(v)
 	if !ok {
 		if err := json.Unmarshal(v, &f); err != nil {
-			return nil, invalid(field, "must be an integer, got %s", kind(v))
+			return 0, invalid(field, "must be an integer, got %s", kind(v))
 		}
 	}
 	if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
-		return nil, invalid(field, "must be a positive integer, got %s", strconv.FormatFloat(f, 'g', -1, 64))
+		return 0, invalid(field, "must be a positive integer, got %s", strconv.FormatFloat(f, 'g', -1, 64))
 	}
-	n := int(f)
-	return &n, nil
+	return int(f), nil
 }
 
 func parseStop(v json.RawMessage) ([]string, error) {

@@ -1,6 +1,11 @@
-// Package openaiapi holds the OpenAI chat-completions wire types and pure
-// converters between them and provider-neutral requests and responses. It
-// does no HTTP: the server package owns transport, this package owns shape.
+// Package openaiapi is the one OpenAI chat-completions wire schema of the
+// project: its types, their JSON encoding and decoding, and pure
+// converters between them and provider-neutral requests and responses.
+// The gateway parses clients' requests and writes its answers with it; the
+// OpenAI-compatible provider (internal/provider/openai) builds its upstream
+// requests and reads upstream answers with it. It does no HTTP and imports
+// neither of them: the server owns transport, the provider its upstream
+// policy, this package owns shape.
 //
 // Requests are parsed field by field so that every error names the field a
 // client got wrong, and fields this gateway does not know are kept verbatim
@@ -28,27 +33,37 @@ import (
 	"encoding/json"
 )
 
-// ChatRequest is a POST /v1/chat/completions body.
+// ChatRequest is a POST /chat/completions body: what a client sends the
+// gateway and what the OpenAI-compatible client sends upstream. Fields are
+// in the order the upstream body has always had them.
 type ChatRequest struct {
-	Model               string          `json:"model"`
-	Messages            []Message       `json:"messages"`
-	Stream              bool            `json:"stream,omitempty"`
-	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
-	Temperature         *float64        `json:"temperature,omitempty"`
-	TopP                *float64        `json:"top_p,omitempty"`
-	MaxTokens           *int            `json:"max_tokens,omitempty"`
-	MaxCompletionTokens *int            `json:"max_completion_tokens,omitempty"`
+	Model       string    `json:"model"`
+	Messages    []Message `json:"messages"`
+	Temperature *float64  `json:"temperature,omitempty"`
+	TopP        *float64  `json:"top_p,omitempty"`
+	MaxTokens   int       `json:"max_tokens,omitempty"`
+	// MaxCompletionTokens is the newer bound; OpenAI's reasoning models
+	// accept only it.
+	MaxCompletionTokens int             `json:"max_completion_tokens,omitempty"`
 	Stop                []string        `json:"stop,omitempty"`
-	N                   *int            `json:"n,omitempty"`
+	N                   int             `json:"n,omitempty"`
 	Tools               []Tool          `json:"tools,omitempty"`
 	ToolChoice          *ToolChoice     `json:"tool_choice,omitempty"`
-	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
-	User                string          `json:"user,omitempty"`
+	Stream              bool            `json:"stream,omitempty"`
+	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
 	Seed                *int64          `json:"seed,omitempty"`
 	PresencePenalty     *float64        `json:"presence_penalty,omitempty"`
 	FrequencyPenalty    *float64        `json:"frequency_penalty,omitempty"`
+	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
 	ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
-	// Extra holds every top-level field not listed above, verbatim.
+	// User is the client's end-user id. It is not encoded with the struct:
+	// ToProvider forwards it among the pass-through fields, which is where
+	// OpenAI-compatible upstreams receive it.
+	User string `json:"-"`
+	// Extra holds every other top-level field, verbatim. Encoded, it
+	// follows the fields above in key order, and a key naming one of
+	// them is never sent, so a client cannot override what the gateway
+	// owns.
 	Extra map[string]json.RawMessage `json:"-"`
 }
 
@@ -57,41 +72,30 @@ type StreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
 
-// Message is one element of messages.
+// Message is one element of messages. Content is nil for null or absent
+// content (an assistant turn that only calls tools); a client's array of
+// text parts arrives joined into one string.
 type Message struct {
-	Role       string     `json:"role"`
-	Content    Content    `json:"content"`
-	Name       string     `json:"name,omitempty"`
+	Role       string     `json:"role,omitempty"`
+	Content    *string    `json:"content"`
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"`
-	// ExtraContent is read on assistant messages only: it carries the
-	// text signature a Gemini answer came with (see ExtraContent).
+	Name       string     `json:"name,omitempty"`
+	// ExtraContent carries the text signature of a Gemini answer (see
+	// ExtraContent); the gateway reads it on assistant turns only.
 	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
 }
 
-// Content is a message's content: a string, an array of parts, or null.
-type Content struct {
-	// Text is the string form, or the concatenated text parts.
-	Text string
-	// Parts is set when the client sent an array.
-	Parts []ContentPart
-	// Null is true when content was absent or JSON null.
-	Null bool
-}
-
-// MarshalJSON writes the form the client used.
-func (c Content) MarshalJSON() ([]byte, error) {
-	switch {
-	case c.Parts != nil:
-		return json.Marshal(c.Parts)
-	case c.Null:
-		return []byte("null"), nil
+// Text is the message's content, "" when it has none.
+func (m *Message) Text() string {
+	if m.Content == nil {
+		return ""
 	}
-	return json.Marshal(c.Text)
+	return *m.Content
 }
 
 // ContentPart is one element of an array content. Only "text" parts are
-// converted; other types are kept so the error can name them.
+// accepted; the type of any other is named in the error.
 type ContentPart struct {
 	Type string `json:"type"`
 	Text string `json:"text"`
@@ -103,7 +107,8 @@ type Tool struct {
 	Function FunctionDecl `json:"function"`
 }
 
-// FunctionDecl declares a callable function.
+// FunctionDecl declares a callable function. Strict is accepted from
+// clients but not forwarded: the neutral request has no place for it.
 type FunctionDecl struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
@@ -111,8 +116,8 @@ type FunctionDecl struct {
 	Strict      *bool           `json:"strict,omitempty"`
 }
 
-// ToolCall is an assistant's call of a function. Index is set only in
-// streamed deltas, where OpenAI clients use it to stitch fragments.
+// ToolCall is a call in a message, or a fragment of one in a stream
+// delta, where Index tells OpenAI clients which call it continues.
 type ToolCall struct {
 	Index    *int         `json:"index,omitempty"`
 	ID       string       `json:"id,omitempty"`
@@ -138,9 +143,9 @@ type GoogleExtra struct {
 	ThoughtSignature string `json:"thought_signature,omitempty"`
 }
 
-// signatureExtra wraps a thought signature; nil when there is none, so
-// answers of other upstreams keep OpenAI's exact shape.
-func signatureExtra(sig string) *ExtraContent {
+// SignatureExtra wraps a thought signature; nil when there is none, so
+// that messages without one keep OpenAI's exact shape.
+func SignatureExtra(sig string) *ExtraContent {
 	if sig == "" {
 		return nil
 	}
@@ -227,6 +232,30 @@ type CompletionTokensDetails struct {
 	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
+// ChatResponse is a completion or one stream chunk as an OpenAI-compatible
+// server sends it, read into one shape: a choice carries a message or a
+// delta. The gateway's own answers are ChatCompletion and
+// ChatCompletionChunk, whose encodings are exact.
+type ChatResponse struct {
+	ID      string           `json:"id,omitempty"`
+	Object  string           `json:"object,omitempty"`
+	Created int64            `json:"created,omitempty"`
+	Model   string           `json:"model,omitempty"`
+	Choices []ResponseChoice `json:"choices"`
+	Usage   *Usage           `json:"usage,omitempty"`
+	// Error is set when a server reports an error inside a 200 or a stream.
+	Error json.RawMessage `json:"error,omitempty"`
+}
+
+// ResponseChoice is one answer of a ChatResponse: Message in completions,
+// Delta in chunks.
+type ResponseChoice struct {
+	Index        int      `json:"index"`
+	Message      *Message `json:"message,omitempty"`
+	Delta        *Message `json:"delta,omitempty"`
+	FinishReason string   `json:"finish_reason,omitempty"`
+}
+
 // ChatCompletionChunk is one streamed event.
 type ChatCompletionChunk struct {
 	ID      string        `json:"id"`
@@ -279,24 +308,4 @@ type ModelInfo struct {
 	Object  string `json:"object"`
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
-}
-
-// MarshalJSON writes the known fields and every Extra field, so a parsed
-// request can be re-sent upstream without losing what the gateway ignored.
-func (r *ChatRequest) MarshalJSON() ([]byte, error) {
-	type plain ChatRequest // no methods: avoids recursion
-	known, err := json.Marshal((*plain)(r))
-	if err != nil || len(r.Extra) == 0 {
-		return known, err
-	}
-	var merged map[string]json.RawMessage
-	if err := json.Unmarshal(known, &merged); err != nil {
-		return nil, err
-	}
-	for k, v := range r.Extra {
-		if _, clash := merged[k]; !clash {
-			merged[k] = v
-		}
-	}
-	return json.Marshal(merged)
 }

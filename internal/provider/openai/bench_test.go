@@ -9,6 +9,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/llmrouter/llmrouter/internal/openaiapi"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
@@ -58,8 +59,8 @@ func BenchmarkDecodeResponse(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				var w ChatResponse
-				if err := decodeResponse(body, &w); err != nil {
+				var w openaiapi.ChatResponse
+				if err := openaiapi.DecodeResponse(body, &w); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := FromWire(&w); err != nil {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/openaiapi"
 )
 
 // FuzzDecode feeds arbitrary bodies through the response and error decoders.
@@ -21,7 +23,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"choices":[{"message":{"content":null,"tool_calls":[{"function":{"arguments":""}}]}}],"usage":{"completion_tokens":3,"completion_tokens_details":{"reasoning_tokens":9}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_ = ParseError(body)
-		var w ChatResponse
+		var w openaiapi.ChatResponse
 		if json.Unmarshal(body, &w) != nil {
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/openaiapi"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/upstream"
 )
@@ -178,8 +179,8 @@ func (c *Client) Complete(ctx context.Context, req *provider.Request) (*provider
 	if err != nil {
 		return nil, err
 	}
-	var w ChatResponse
-	if err := decodeResponse(body, &w); err != nil {
+	var w openaiapi.ChatResponse
+	if err := openaiapi.DecodeResponse(body, &w); err != nil {
 		return nil, call.Malformed(err)
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" {
@@ -239,7 +240,7 @@ type stream struct {
 	// sig is the answer's text signature (Gemini's OpenAI-compatible
 	// endpoint sends it on a delta); it goes out on the final chunk.
 	sig   string
-	usage *Usage
+	usage *openaiapi.Usage
 	done  bool
 	err   error
 }
@@ -282,8 +283,8 @@ func (s *stream) Recv() (provider.Chunk, error) {
 }
 
 func (s *stream) event(typ, data string) (provider.Chunk, bool, error) {
-	var w ChatResponse
-	if err := decodeResponseIn([]byte(data), data, &w); err != nil {
+	var w openaiapi.ChatResponse
+	if err := openaiapi.DecodeEvent(data, &w); err != nil {
 		return provider.Chunk{}, false, s.call.Malformed(err)
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" {
@@ -318,7 +319,7 @@ func (s *stream) event(typ, data string) (provider.Chunk, bool, error) {
 	return provider.Chunk{Text: *ch.Delta.Content}, true, nil
 }
 
-func (s *stream) addCallDelta(tc ToolCall) {
+func (s *stream) addCallDelta(tc openaiapi.ToolCall) {
 	idx := s.next
 	switch {
 	case tc.Index != nil:
@@ -382,3 +383,16 @@ func (s *stream) final() provider.Chunk {
 }
 
 func (s *stream) Close() error { return s.es.Close() }
+
+// optionsSizeHint bounds what the rarer parts of req add to its body:
+// a response schema and pass-through fields.
+func optionsSizeHint(req *provider.Request) int {
+	n := 0
+	if req.ResponseFormat != nil {
+		n += 64 + len(req.ResponseFormat.JSONSchema)
+	}
+	for k, v := range req.Extra {
+		n += 4 + len(k) + len(v)
+	}
+	return n
+}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/openaiapi"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	pt "github.com/llmrouter/llmrouter/internal/provider/providertest"
 )
@@ -186,7 +187,7 @@ func TestStream(t *testing.T) {
 	if last.FinishReason != "stop" || last.Usage == nil || *last.Usage != (provider.Usage{InputTokens: 14, OutputTokens: 8}) {
 		t.Errorf("final = %+v", last)
 	}
-	var body ChatRequest
+	var body openaiapi.ChatRequest
 	if err := json.Unmarshal(u.Request(0).Body, &body); err != nil {
 		t.Fatal(err)
 	}

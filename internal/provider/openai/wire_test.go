@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/openaiapi"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/upstream"
 )
@@ -79,7 +80,7 @@ func TestFromWireGolden(t *testing.T) {
 		}
 		n++
 		t.Run(filepath.Base(in), func(t *testing.T) {
-			var w ChatResponse
+			var w openaiapi.ChatResponse
 			if err := json.Unmarshal(mustRead(t, in), &w); err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +142,7 @@ func TestParseError(t *testing.T) {
 }
 
 func TestUsageOf(t *testing.T) {
-	u := UsageOf(&Usage{PromptTokens: 47, CompletionTokens: 404, CompletionTokensDetails: &CompletionTokensDetails{ReasoningTokens: 384}})
+	u := UsageOf(&openaiapi.Usage{PromptTokens: 47, CompletionTokens: 404, CompletionTokensDetails: &openaiapi.CompletionTokensDetails{ReasoningTokens: 384}})
 	if u.InputTokens != 47 || u.OutputTokens != 20 || u.ThinkingTokens != 384 || u.BilledOutput() != 404 {
 		t.Fatalf("got %+v", u)
 	}

@@ -1,4 +1,4 @@
-package openai
+package openaiapi
 
 import (
 	"encoding/json"
@@ -8,19 +8,24 @@ import (
 	"github.com/llmrouter/llmrouter/internal/wirejson"
 )
 
-// decodeResponse decodes a completion or stream chunk body into w, as
+// DecodeResponse decodes a completion or stream chunk body into w, as
 // json.Unmarshal would. Bodies of the usual shape are read by a
 // reflection-free decoder (the upstream decode was the largest JSON cost
 // of a gateway call); anything it does not handle (invalid JSON, a type
-// mismatch, a duplicate or case-folded key, a number that is not a plain
-// integer) goes to json.Unmarshal, so results and error texts are the
-// standard library's.
-func decodeResponse(body []byte, w *ChatResponse) error {
+// mismatch, a duplicate or case-folded key, a number outside the plain
+// forms) goes to json.Unmarshal, so results and error texts are the
+// standard library's. w keeps no reference to body.
+func DecodeResponse(body []byte, w *ChatResponse) error {
 	return decodeResponseIn(body, "", w)
 }
 
-// decodeResponseIn is decodeResponse for a body also held as a string
-// (stream events are), which strings in w may then share.
+// DecodeEvent is DecodeResponse for a stream event's data, whose strings
+// w may share instead of copying them.
+func DecodeEvent(data string, w *ChatResponse) error {
+	return decodeResponseIn([]byte(data), data, w)
+}
+
+// decodeResponseIn is DecodeResponse for a body also held as a string.
 func decodeResponseIn(body []byte, doc string, w *ChatResponse) error {
 	d := respDecoder{b: body, doc: doc}
 	if d.response(w) {
@@ -58,10 +63,10 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 		case 4:
 			return d.array(func(empty bool) bool {
 				if empty {
-					w.Choices = []Choice{}
+					w.Choices = []ResponseChoice{}
 					return true
 				}
-				w.Choices = append(w.Choices, Choice{})
+				w.Choices = append(w.Choices, ResponseChoice{})
 				return d.choice(&w.Choices[len(w.Choices)-1])
 			})
 		case 5:
@@ -88,7 +93,7 @@ var (
 	extraFields    = []string{"google"}
 	googleFields   = []string{"thought_signature"}
 	functionFields = []string{"name", "arguments"}
-	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens", "completion_tokens_details"}
+	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens", "completion_tokens_details", "cost_usd"}
 	detailFields   = []string{"reasoning_tokens"}
 )
 
@@ -123,7 +128,7 @@ func (d *respDecoder) member(k []byte, names []string, seen *uint32) int {
 	return unknownField
 }
 
-func (d *respDecoder) choice(c *Choice) bool {
+func (d *respDecoder) choice(c *ResponseChoice) bool {
 	if d.null() {
 		return true
 	}
@@ -145,8 +150,8 @@ func (d *respDecoder) choice(c *Choice) bool {
 	})
 }
 
-func (d *respDecoder) message(dst **ChatMessage) bool {
-	m := &ChatMessage{}
+func (d *respDecoder) message(dst **Message) bool {
+	m := &Message{}
 	*dst = m
 	var seen uint32
 	return d.object(func(k []byte) bool {
@@ -283,6 +288,12 @@ func (d *respDecoder) usage(dst **Usage) bool {
 				}
 				return false
 			})
+		case 4:
+			if d.null() {
+				return true
+			}
+			u.CostUSD = new(float64)
+			return d.float(u.CostUSD)
 		case unknownField:
 			return d.skip()
 		}
@@ -430,6 +441,20 @@ func (d *respDecoder) int(dst *int) bool {
 		*dst = int(n)
 	}
 	return ok
+}
+
+// float reads a number as encoding/json stores it in a float64; one out
+// of range is left to encoding/json, which rejects it.
+func (d *respDecoder) float(dst *float64) bool {
+	start := d.i
+	end, ok := wirejson.ScanNumber(d.b, start)
+	if !ok {
+		return false
+	}
+	d.i = end
+	f, err := strconv.ParseFloat(string(d.b[start:end]), 64)
+	*dst = f
+	return err == nil
 }
 
 func (d *respDecoder) int64(dst *int64) bool {
