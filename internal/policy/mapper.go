@@ -23,6 +23,10 @@ type Input struct {
 	// The gateway sets it for "router-<threshold>" and calibrated models.
 	HasThreshold bool
 	Threshold    float64
+	// Model is an N-model router's choice; when set, the static step maps
+	// to it (rule "learned") instead of the policy table or the threshold,
+	// and ModelReason says why. The override rules still apply first.
+	Model, ModelReason string
 	// PromptTokens is the prompt size; 0 means "estimate from Query".
 	PromptTokens int
 	// Spent and Budget are USD. Budget 0 means "use the configured
@@ -33,8 +37,8 @@ type Input struct {
 // Decision is the chosen model and why.
 type Decision struct {
 	Model string `json:"model"`
-	// Rule is the rule that decided: static, threshold, budget_cap,
-	// cost_aware, keyword, math, length or context_window.
+	// Rule is the rule that decided: static, threshold, learned,
+	// budget_cap, cost_aware, keyword, math, length or context_window.
 	Rule string `json:"rule"`
 	// Reason is one human line, e.g. "keyword override: code".
 	Reason string `json:"reason"`
@@ -50,6 +54,7 @@ const (
 	RuleMath          = "math"
 	RuleLength        = "length"
 	RuleContextWindow = "context_window"
+	RuleLearned       = "learned"
 )
 
 // Mapper turns a routed request into a model. Implementations are immutable
@@ -143,8 +148,12 @@ func build(cfg Config) (*rules, error) {
 
 // ---- the individual rules; each returns ok=false when it does not apply.
 
-// static maps the policy (or score vs threshold) to a model. Always applies.
+// static maps the policy (or score vs threshold, or an N-model router's
+// own choice) to a model. Always applies.
 func (r *rules) static(in Input) Decision {
+	if in.Model != "" {
+		return Decision{in.Model, RuleLearned, in.ModelReason}
+	}
 	if in.HasThreshold {
 		if in.Score >= in.Threshold {
 			return Decision{r.cfg.StrongModel, RuleThreshold, fmt.Sprintf("score %.3f >= threshold %.3f", in.Score, in.Threshold)}

@@ -185,6 +185,7 @@ func (s *Server) route(x *exchange, threshold float64, hasThreshold bool) error 
 			in.Policy = policyAt(d, threshold)
 			in.HasThreshold, in.Threshold = true, threshold
 		}
+		s.learnedChoice(d, threshold, &in)
 	}
 	if s.deps.Budgets != nil {
 		// Cost-aware rules need the spend so far; a counter outage must not

@@ -78,6 +78,9 @@ type RouterConfig struct {
 	// CascadeThreshold overrides the cascade verifier's escalation
 	// threshold for model "router-cascade" when set.
 	CascadeThreshold *float64 `yaml:"cascade_threshold"`
+	// Candidates lists the models an N-model router may choose from (a
+	// subset of those it was trained on); empty: all of them.
+	Candidates []string `yaml:"candidates"`
 }
 
 // SpendConfig says where spend is recorded and budgets are counted.
@@ -240,6 +243,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := policy.New(c.PolicyMapping, cat); err != nil {
 		return fmt.Errorf("policy_mapping: %w", err)
+	}
+	if err := c.validateCandidates(cat); err != nil {
+		return err
 	}
 	if err := c.validateFallbacks(cat); err != nil {
 		return err

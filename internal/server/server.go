@@ -79,6 +79,7 @@ type Server struct {
 	threshold float64
 	hasThresh bool
 	cascade   cascadeSetup
+	cands     candidateSetup
 	ops       *ops
 	modelList []byte
 	chains    map[string][]string // model → model and its fallbacks
@@ -129,6 +130,9 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 		s.chains[name] = buildChain(name, cfg.Fallbacks[name])
 	}
 	s.cascade = newCascadeSetup(cfg, deps.Cascade)
+	if s.cands, err = newCandidateSetup(cfg, cat, deps.Router); err != nil {
+		return nil, err
+	}
 	if s.modelList, err = modelListJSON(cat, s.now(), s.cascade.v != nil && deps.Router != nil); err != nil {
 		return nil, err
 	}
