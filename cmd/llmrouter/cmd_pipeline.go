@@ -24,6 +24,9 @@ type pipelineOptions struct {
 	benchLimit, evalLimit, sftEpochs, dpoEpochs      int
 	concurrency                                      int
 	kind, modelName, routers                         string
+	// models is --models, passed to the oracle; more than two train the
+	// N-model router.
+	models string
 }
 
 // stage is one step of the pipeline: a subcommand called in-process with
@@ -162,7 +165,7 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	}
 	o.modelName = strings.TrimSpace(env.Getenv("MODEL_NAME"))
 	o.kind = router.KindClassifier
-	if slices.Contains([]string{router.KindClassifier, router.KindKNN, router.KindRandom}, o.modelName) {
+	if slices.Contains([]string{router.KindClassifier, router.KindKNN, router.KindRandom, router.KindMulti}, o.modelName) {
 		o.kind = o.modelName
 	}
 	fs := newFlagSet(env, "pipeline", "[--benchmark mmlu|gsm8k|recorded|simpleqa] [--data-dir DIR] [--model-dir DIR] [--results-dir DIR] [--force]")
@@ -183,8 +186,16 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	fs.IntVar(&o.dpoEpochs, "dpo-epochs", o.dpoEpochs, "DPO epochs (env DPO_EPOCHS)")
 	fs.StringVar(&o.routers, "routers", "classifier,random,rules", "routers eval compares with the trained one (add knn for the similarity-weighted kNN; it costs minutes on the full MMLU split)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "upstream calls in flight for oracle and eval (0 = their default)")
+	fs.StringVar(&o.models, "models", "", "every model the oracle answers with, comma-separated (default: the benchmark's cheap and strong models); more than two train the N-model router")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
+	}
+	list, err := parseModelList("--models", o.models)
+	if err != nil {
+		return o, err
+	}
+	if len(list) > 2 {
+		o.kind = router.KindMulti
 	}
 	if !slices.Contains([]string{"mmlu", "gsm8k", "recorded", "simpleqa"}, o.benchmark) {
 		return o, fmt.Errorf("%w: --benchmark %q: want mmlu, gsm8k, recorded or simpleqa", errUsage, o.benchmark)

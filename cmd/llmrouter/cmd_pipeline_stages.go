@@ -57,6 +57,21 @@ func pipelineStages(o pipelineOptions, roles config.Roles) []stage {
 		download = append(download, "--offline")
 	}
 	results := []string{filepath.Join(o.resultsDir, report.JSONFile), filepath.Join(o.resultsDir, report.HTMLFile), filepath.Join(o.resultsDir, report.PNGFile)}
+	oracleArgs, trainArgs, trainInputs := []string{}, []string{}, []string{p.sft, p.dpo}
+	calibrateArgs := []string{"--strong-share", ftoa(o.strongShare)}
+	if o.models != "" {
+		oracleArgs = []string{"--models", o.models}
+	}
+	if o.kind == router.KindMulti {
+		// The N-model router learns from the outcomes file, costs its
+		// candidates at the catalogue's prices and is calibrated by its
+		// own knob.
+		trainInputs = append(trainInputs, p.outcomes)
+		if o.config != "" {
+			trainArgs = []string{"--config", o.config}
+		}
+		calibrateArgs = []string{"--target-quality", "0.95"}
+	}
 	return []stage{
 		{
 			name: "download", run: runDownload,
@@ -72,7 +87,7 @@ func pipelineStages(o pipelineOptions, roles config.Roles) []stage {
 		},
 		{
 			name: "oracle", run: runOracle,
-			args:   append([]string{"--input-file", p.train, "--output-dir", p.oracleDir, "--limit", itoa(o.benchLimit)}, common...),
+			args:   append(append([]string{"--input-file", p.train, "--output-dir", p.oracleDir, "--limit", itoa(o.benchLimit)}, common...), oracleArgs...),
 			inputs: []string{p.train}, outputs: []string{p.oracle, p.summary}, checked: []string{p.oracle},
 			figure: func() string { return fmt.Sprintf("%d graded train questions", countLines(p.oracle)) },
 		},
@@ -84,16 +99,16 @@ func pipelineStages(o pipelineOptions, roles config.Roles) []stage {
 		},
 		{
 			name: "train", run: runTrain,
-			args: []string{"--sft-data-path", p.sft, "--dpo-data-path", p.dpo, "--sft-epochs", itoa(o.sftEpochs),
+			args: append([]string{"--sft-data-path", p.sft, "--dpo-data-path", p.dpo, "--sft-epochs", itoa(o.sftEpochs),
 				"--dpo-epochs", itoa(o.dpoEpochs), "--output", o.modelDir, "--kind", o.kind, "--seed", strconv.FormatUint(o.seed, 10),
-				"--cheap-model", roles.Cheap, "--strong-model", roles.Strong},
+				"--cheap-model", roles.Cheap, "--strong-model", roles.Strong}, trainArgs...),
 			// calibrate rewrites model.json, so only the weights are checked.
-			inputs: []string{p.sft, p.dpo}, outputs: []string{p.modelMeta, p.modelWeights}, checked: []string{p.modelWeights},
+			inputs: trainInputs, outputs: []string{p.modelMeta, p.modelWeights}, checked: []string{p.modelWeights},
 			figure: func() string { return trainFigure(p.modelMeta) },
 		},
 		{
 			name: "calibrate", run: runCalibrate,
-			args:   []string{"--model-path", o.modelDir, "--strong-share", ftoa(o.strongShare)},
+			args:   append([]string{"--model-path", o.modelDir}, calibrateArgs...),
 			inputs: []string{p.modelWeights}, outputs: []string{p.modelMeta}, checked: []string{p.modelMeta},
 			figure: func() string { return calibrateFigure(p.modelMeta) },
 		},
@@ -152,6 +167,9 @@ func calibrateFigure(metaPath string) string {
 	m, err := readMeta(metaPath)
 	if err != nil {
 		return "model.json unreadable"
+	}
+	if m.Multi != nil {
+		return fmt.Sprintf("knob t %.3f for %s (%.0f%% beyond the cheapest model)", m.Threshold, m.Multi.Target, m.ThresholdStrongShare*100)
 	}
 	return fmt.Sprintf("threshold %.4f for strong share %.0f%%", m.Threshold, m.ThresholdStrongShare*100)
 }
