@@ -31,12 +31,19 @@ type opsOpts struct {
 	pgURL    string // PostgreSQL spend store instead of SQLite
 	redisURL string // shared budgets and rate limits
 	extra    string // appended to the config
+	// cheap and strong name the two models: by default flash at $1000
+	// and mini at $3000/$6000 per 1M tokens, so every token shows in costs.
+	cheap, strong string
+	prices        [4]float64 // cheap in and out, strong in and out
 }
 
 // startOps serves a gateway built by Open in front of fake with two
 // client keys (team-a, team-b) and an admin key.
 func startOps(t *testing.T, fake *upstreamfake.Server, o opsOpts) *real {
 	t.Helper()
+	if o.cheap == "" {
+		o.cheap, o.strong, o.prices = "flash", "mini", [4]float64{1000, 1000, 3000, 6000}
+	}
 	sqlitePath := filepath.Join(t.TempDir(), "spend.db")
 	db := sqlitePath // the file checkSecrets scans
 	env := map[string]string{"TEST_GEMINI_KEY": geminiKey, "TEST_OPENAI_KEY": openaiKey}
@@ -55,12 +62,13 @@ auth:
   keys: [{id: team-a, sha256: %s}, {id: team-b, sha256: %s}]
   admin_keys: [{id: ops, sha256: %s}]
 models:
-  flash: {provider: gemini, upstream_model: gemini-2.5-flash, base_url: %s, api_key_env: TEST_GEMINI_KEY, price: {input: 1000, output: 1000}}
-  mini: {provider: openai, upstream_model: gpt-4o-mini, base_url: %s, api_key_env: TEST_OPENAI_KEY, price: {input: 3000, output: 6000}}
-policy_mapping: {cheap_model: flash, strong_model: mini}
+  %s: {provider: gemini, upstream_model: gemini-2.5-flash, base_url: %s, api_key_env: TEST_GEMINI_KEY, price: {input: %v, output: %v}}
+  %s: {provider: openai, upstream_model: gpt-4o-mini, base_url: %s, api_key_env: TEST_OPENAI_KEY, price: {input: %v, output: %v}}
+policy_mapping: {cheap_model: %s, strong_model: %s}
 spend: {sqlite_path: %s%s}
 retry: {max_attempts: 2, base_delay: 1ms, max_delay: 2ms}
-%s`, HashKey(keyA), HashKey(keyB), HashKey(adminKey), fake.GeminiBase, fake.OpenAIBase, sqlitePath, spendExtra, o.extra)
+%s`, HashKey(keyA), HashKey(keyB), HashKey(adminKey), o.cheap, fake.GeminiBase, o.prices[0], o.prices[1],
+		o.strong, fake.OpenAIBase, o.prices[2], o.prices[3], o.cheap, o.strong, sqlitePath, spendExtra, o.extra)
 	cfg, err := ParseConfig([]byte(yaml), "ops-e2e.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +162,8 @@ func traffic(t *testing.T, n int, gws ...*real) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			key := []string{keyA, keyB}[i%2]
-			model := []string{"flash", "mini", "router"}[i%3]
+			pm := gws[0].srv.cfg.PolicyMapping
+			model := []string{pm.CheapModel, pm.StrongModel, "router"}[i%3]
 			body := fmt.Sprintf(`{"model":%q,"max_tokens":50,"messages":[{"role":"user","content":"question %d"}]}`, model, i)
 			if i%4 == 0 {
 				body = fmt.Sprintf(`{"model":%q,"stream":true,"stream_options":{"include_usage":true},"max_tokens":50,"messages":[{"role":"user","content":"question %d"}]}`, model, i)

@@ -16,6 +16,8 @@ function usd(v) {
   const s = "$" + (a >= 100 ? a.toFixed(2) : a.toFixed(6));
   return v < 0 ? "-" + s : s;
 }
+// short money for budgets: cents above a dollar.
+const usdShort = (v) => (Math.abs(v) >= 1 ? (v < 0 ? "-$" : "$") + Math.abs(v).toFixed(2) : usd(v));
 const pct = (v) => (v * 100).toFixed(1) + "%";
 const int = (n) => String(n);
 const ms = (v) => (v == null ? "–" : v.toFixed(1) + " ms");
@@ -170,11 +172,19 @@ function fillPeriods(rows, g) {
   return out;
 }
 
+// niceMax is the top of an axis of four equal steps of 1, 2 or 5 x 10^k.
 function niceMax(v) {
   if (!(v > 0)) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  const step = v / 4, p = Math.pow(10, Math.floor(Math.log10(step)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= step) return 4 * m * p;
+  return 40 * p;
+}
+// tick formats an axis value with as many decimals as its step needs.
+function tick(v, ymax) {
+  const step = ymax / 4;
+  let d = 0;
+  while (d < 8 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-6) d++;
+  return v.toFixed(d);
 }
 
 // frame draws the axes of a W x H chart and returns its plot geometry.
@@ -219,7 +229,7 @@ function costChart(box, rows) {
   box.replaceChildren();
   const svg = sv("svg", { role: "img", "aria-label": "spend and baseline cost per period" });
   const ymax = niceMax(Math.max(...rows.map((r) => Math.max(r.cost_usd, r.baseline_cost_usd))));
-  const g = frame(svg, rows, ymax, (v) => "$" + (ymax >= 10 ? v.toFixed(0) : ymax >= 0.1 ? v.toFixed(2) : v.toPrecision(2)));
+  const g = frame(svg, rows, ymax, (v) => "$" + tick(v, ymax));
   rows.forEach((r, i) => {
     const x = g.x0 + i * g.bw, w = Math.max(g.bw * 0.38, 0.5);
     for (const [v, color, dx, name] of [[r.cost_usd, COLOR.cost, 0.1, "spend"], [r.baseline_cost_usd, COLOR.base, 0.52, "baseline (est.)"]]) {
@@ -239,7 +249,7 @@ function errorChart(box, rows) {
   box.replaceChildren();
   const svg = sv("svg", { role: "img", "aria-label": "requests and error rate per period" });
   const ymax = niceMax(Math.max(...rows.map((r) => r.requests)));
-  const g = frame(svg, rows, ymax, (v) => v.toFixed(0));
+  const g = frame(svg, rows, ymax, (v) => tick(v, ymax));
   const rates = rows.map((r) => (r.requests ? r.errors / r.requests : 0));
   const rmax = niceMax(Math.max(...rates, 0.01));
   let path = "";
@@ -269,7 +279,7 @@ function shares(box, rows, kind) {
   if (!rows.length) return empty(box, "no requests in this range");
   const list = el("div", { class: "rows" });
   for (const r of rows) {
-    shareRow(list, r.group || "(none)", r.request_share, `${pct(r.request_share)} · ${int(r.requests)} req · ${usd(r.cost_usd)}`, `share-${kind}-${r.group}`);
+    shareRow(list, r.group || (kind === "policy" ? "(not routed)" : "(none)"), r.request_share, `${pct(r.request_share)} · ${int(r.requests)} req · ${usd(r.cost_usd)}`, `share-${kind}-${r.group}`);
   }
   box.replaceChildren(list);
 }
@@ -300,7 +310,7 @@ function budgets(box, b) {
         track.append(f);
       }
     }
-    const num = u.limit_usd > 0 ? `${usd(u.headroom_usd)} left of ${usd(u.limit_usd)} ${b.period}` : `no limit · ${usd(u.spent_usd)} spent`;
+    const num = u.limit_usd > 0 ? `${usdShort(u.headroom_usd)} left of ${usdShort(u.limit_usd)} ${b.period}` : `no limit · ${usdShort(u.spent_usd)} spent`;
     list.append(el("span", {}, u.key_id), track, el("span", { class: "num", "data-testid": "budget-" + u.key_id }, num));
   }
   box.replaceChildren(list);
