@@ -27,10 +27,10 @@ func usageDB(t *testing.T) string {
 	}
 	d := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
 	recs := []spend.Record{
-		{Time: d, KeyID: "k_aaaa", Model: "gemini-2.5-pro", Policy: "Complex_Query", Rule: "keyword", InputTokens: 1200, OutputTokens: 800, ThinkingTokens: 400, CostUSD: 0.0135, Status: "ok"},
-		{Time: d.Add(time.Hour), KeyID: "k_aaaa", Model: "gemini-2.5-flash", Policy: "Standard_Query", Rule: "static", InputTokens: 50, OutputTokens: 20, CostUSD: 0.000065, Status: "ok"},
-		{Time: d.Add(26 * time.Hour), KeyID: "k_bbbb", Model: "gemini-2.5-flash", Policy: "Standard_Query", Rule: "static", InputTokens: 80, CostUSD: 0.000024, Status: "upstream_unavailable"},
-		{Time: d.Add(50 * time.Hour), Model: "gemini-2.5-pro", Policy: "Ambiguous_Query", Rule: "math", InputTokens: 300, OutputTokens: 1500, CostUSD: 0.015375, Status: "ok"},
+		{Time: d, KeyID: "k_aaaa", Model: "gemini-2.5-pro", Policy: "Complex_Query", Rule: "keyword", InputTokens: 1200, OutputTokens: 800, ThinkingTokens: 400, CostUSD: 0.0135, BaselineCostUSD: 0.0135, Status: "ok"},
+		{Time: d.Add(time.Hour), KeyID: "k_aaaa", Model: "gemini-2.5-flash", Policy: "Standard_Query", Rule: "static", InputTokens: 50, OutputTokens: 20, CostUSD: 0.000065, BaselineCostUSD: 0.0002625, Status: "ok"},
+		{Time: d.Add(26 * time.Hour), KeyID: "k_bbbb", Model: "gemini-2.5-flash", Policy: "Standard_Query", Rule: "static", InputTokens: 80, CostUSD: 0.000024, BaselineCostUSD: 0.0001, Status: "upstream_unavailable"},
+		{Time: d.Add(50 * time.Hour), Model: "gemini-2.5-pro", Policy: "Ambiguous_Query", Rule: "math", InputTokens: 300, OutputTokens: 1500, CostUSD: 0.015375, BaselineCostUSD: 0.015375, Status: "ok"},
 	}
 	for _, r := range recs {
 		if err := s.Record(context.Background(), r); err != nil {
@@ -138,9 +138,10 @@ func TestUsageCascade(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	// Each call's baseline is its tokens on the strong model: $0.001.
 	rec := func(id, model, outcome, step string, cost float64) spend.Record {
 		return spend.Record{Time: d, RequestID: id, KeyID: "k_aaaa", Model: model, Policy: "Standard_Query", Rule: "cascade",
-			InputTokens: 100, OutputTokens: 50, CostUSD: cost, Status: "ok", Cascade: outcome, CascadeStep: step}
+			InputTokens: 100, OutputTokens: 50, CostUSD: cost, BaselineCostUSD: 0.001, Status: "ok", Cascade: outcome, CascadeStep: step}
 	}
 	plain := rec("p1", "gemini-2.5-flash", "", "", 0.0001)
 	plain.Rule = "threshold"

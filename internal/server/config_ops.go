@@ -65,8 +65,9 @@ func (c *Config) retention() time.Duration {
 	return time.Duration(*c.Spend.Retention)
 }
 
-// baselineModel is the model savings are measured against.
-func (c *Config) baselineModel() string {
+// BaselineModel is the model savings are measured against: spend.baseline_model,
+// else policy_mapping.strong_model.
+func (c *Config) BaselineModel() string {
 	switch {
 	case c.Spend.BaselineModel != "":
 		return c.Spend.BaselineModel
@@ -115,7 +116,7 @@ func (c *Config) validateOps(cat *config.Catalogue) error {
 	} else if r > 0 && r < 2*24*time.Hour {
 		return fmt.Errorf("spend.retention: must be at least 2d (hourly reports need whole days of raw records), got %v", r)
 	}
-	if m := c.baselineModel(); !hasModel(cat, m) {
+	if m := c.BaselineModel(); !hasModel(cat, m) {
 		return fmt.Errorf("spend.baseline_model: unknown model %q (known: %s)", m, strings.Join(cat.Names(), ", "))
 	}
 	return nil

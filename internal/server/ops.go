@@ -38,7 +38,7 @@ type opsState struct {
 }
 
 func (s *Server) newOps(cfg *Config, cat *config.Catalogue, limiter *ratelimit.Limiter) *ops {
-	o := &ops{admin: newAuthenticator(cfg.Auth.AdminKeys), baseline: cfg.baselineModel(), limiter: limiter, allow: map[string][]string{}}
+	o := &ops{admin: newAuthenticator(cfg.Auth.AdminKeys), baseline: cfg.BaselineModel(), limiter: limiter, allow: map[string][]string{}}
 	o.baselinePrice = cat.Models[o.baseline].Price
 	if o.limiter == nil {
 		o.limiter = ratelimit.New(cfg.RateLimits, ratelimit.NewMemory())

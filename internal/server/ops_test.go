@@ -260,8 +260,8 @@ func TestOpsConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.retention() != 45*24*time.Hour || cfg.baselineModel() != "strong" {
-		t.Errorf("retention %v baseline %q", cfg.retention(), cfg.baselineModel())
+	if cfg.retention() != 45*24*time.Hour || cfg.BaselineModel() != "strong" {
+		t.Errorf("retention %v baseline %q", cfg.retention(), cfg.BaselineModel())
 	}
 	cfg, err = ParseConfig([]byte(baseYAML), "ops.yaml")
 	if err != nil || cfg.retention() != DefaultRetention {
