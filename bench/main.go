@@ -1,8 +1,9 @@
 // Command bench measures llmrouter's speed, scale and routing quality and
 // writes BENCHMARKS.md: router decision latency, training cost and scaling,
 // oracle throughput against a rate-limited fake upstream, gateway overhead
-// under open-loop load, and routing quality on the recorded MMLU and GSM8K
-// test splits, with a cost–quality SVG.
+// under open-loop load, cascade overhead, the JSON steps of a request, and
+// routing quality on the recorded MMLU and GSM8K test splits, with a
+// cost–quality SVG.
 //
 //	go run ./bench                    # full run, about 5 minutes on 2 cores
 //	go run ./bench -smoke -out /tmp/b.md
@@ -30,12 +31,13 @@ import (
 )
 
 // sectionNames in report order.
-var sectionNames = []string{"latency", "training", "oracle", "gateway", "cascade", "quality"}
+var sectionNames = []string{"latency", "training", "oracle", "gateway", "cascade", "json", "quality"}
 
 // sectionTitles are the sections' headings, which -merge finds them by.
 var sectionTitles = map[string]string{
 	"latency": "Router decision latency", "training": "Training cost and scaling", "oracle": "Oracle generation throughput",
-	"gateway": "Gateway overhead", "cascade": "Cascade routing overhead", "quality": "Routing quality",
+	"gateway": "Gateway overhead", "cascade": "Cascade routing overhead", "json": "JSON encoding and decoding",
+	"quality": "Routing quality",
 }
 
 // options configure one benchmark run.
@@ -147,7 +149,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 	}
 	funcs := map[string]func(context.Context) (*Section, error){
 		"latency": b.latency, "training": b.training, "oracle": b.oracleThroughput,
-		"gateway": b.gateway, "cascade": b.cascade, "quality": b.quality,
+		"gateway": b.gateway, "cascade": b.cascade, "json": b.jsonSection, "quality": b.quality,
 	}
 	for _, name := range sectionNames {
 		if !slices.Contains(o.sections, name) {
