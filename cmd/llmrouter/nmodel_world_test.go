@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/report"
+	"github.com/llmrouter/llmrouter/internal/server"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
@@ -165,7 +169,7 @@ func mustRunCmd(t *testing.T, vars map[string]string, args ...string) string {
 
 // The N-model learner end to end on the synthetic world: the real oracle
 // --models through the production OpenAI client, then prepare, train,
-// calibrate and route on held-out questions.
+// calibrate, route, eval and serve on held-out questions.
 func TestNModelWorldEndToEnd(t *testing.T) {
 	root, cfg, train, test, vars := worldSetup(t)
 	gen, tdir, model := filepath.Join(root, "generated"), filepath.Join(root, "training"), filepath.Join(root, "model")
@@ -201,6 +205,56 @@ func TestNModelWorldEndToEnd(t *testing.T) {
 	t.Logf("calibrate: %s", strings.TrimSpace(out))
 	res = worldRoute(t, vars, "route", "--model-path", model, "--test-file", test, "--json")
 	worldCheck(t, res, "route at a quality target", false)
+	worldServe(t, vars, cfg, model, root)
+}
+
+// worldServe runs the gateway as serve builds it (server.Open: the
+// provider registry, the saved router) over the fake upstreams, and asks
+// it one question of each topic through model "router".
+func worldServe(t *testing.T, vars map[string]string, catalog, model, root string) {
+	t.Helper()
+	models, err := os.ReadFile(catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := string(models) + fmt.Sprintf(`router:
+  model_path: %q
+  candidates: [%s, %s, %s]
+policy_mapping:
+  cheap_model: %s
+  strong_model: %s
+  math: {disabled: true}
+spend:
+  sqlite_path: %q
+`, model, worldCalc, worldHist, worldBig, worldCalc, worldBig, filepath.Join(root, "spend.db"))
+	cfg, err := server.ParseConfig([]byte(yaml), "router.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, closeFn, err := server.Open(context.Background(), cfg, server.OpenOptions{Getenv: func(k string) string { return vars[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	tests := []struct{ model, query, want string }{
+		{"router", "Arithmetic: what is 120 plus 33?", worldCalc},
+		{"router", "History: in which year did the council of Vorkel first meet?", worldHist},
+		{"router", "Geography: how many provinces does the kingdom of Belnak have?", worldBig},
+		{"router-1", "Geography: how many provinces does the kingdom of Belnak have?", worldCalc},
+	}
+	for _, tc := range tests {
+		body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":%q}]}`, tc.model, tc.query)
+		resp, err := http.Post(ts.URL+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Router-Model"); resp.StatusCode != 200 || got != tc.want || resp.Header.Get("X-Router-Rule") != "learned" {
+			t.Errorf("serve %s %q: status %d, model %s (%s), want %s", tc.model, tc.query, resp.StatusCode, got, resp.Header.Get("X-Router-Reason"), tc.want)
+		}
+	}
 }
 
 // worldEval checks eval's N-model section: every model a point, the
