@@ -222,8 +222,10 @@ func TestKubernetesConfigMapLoads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Spend.RedisURLEnv != "LLMROUTER_REDIS_URL" || cfg.Spend.SQLitePath != "/data/spend.db" {
-				t.Errorf("spend settings %+v", cfg.Spend)
+			// One spend store for every replica, budgets and limits in Redis.
+			if cfg.Spend.RedisURLEnv != "LLMROUTER_REDIS_URL" || cfg.Spend.PostgresURLEnv != "LLMROUTER_POSTGRES_URL" ||
+				len(cfg.Auth.AdminKeys) != 1 || !cfg.RateLimits.Enabled() {
+				t.Errorf("spend settings %+v, admin keys %v, rate limits %+v", cfg.Spend, cfg.Auth.AdminKeys, cfg.RateLimits)
 			}
 		}
 	}
