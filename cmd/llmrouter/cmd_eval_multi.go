@@ -40,9 +40,9 @@ func evaluateMulti(o evalOptions, m *router.Model, rows []oracle.Row) (*eval.Mul
 // operating point with its shares.
 func printMultiEval(w io.Writer, s *eval.MultiSection) {
 	h := s.Headline
-	fmt.Fprintf(w, "N-model router over %d models: best single %s %s at %s per query\n", len(s.Models), h.BestSingle, fpct(h.BestSingleAccuracy), fusd(h.BestSingleCostPerQuery))
+	fmt.Fprintf(w, "N-model router over %d models: best single %s %s at %s per query\n", len(s.Models), h.BestSingle, fpct(h.BestSingleAccuracy), fusdSig(h.BestSingleCostPerQuery))
 	fmt.Fprintf(w, "  cost to match it: %s per query (%s of its cost); accuracy at the cheapest model's (%s) cost: %s; area vs the single-model frontier: %s\n",
-		fusd(h.CostToMatchBest), fpct(h.CostToMatchBestShare), h.CheapestSingle, fpct(h.AccuracyAtCheapestCost), fnum(h.AreaVsFrontier))
+		fusdSig(h.CostToMatchBest), fpct(h.CostToMatchBestShare), h.CheapestSingle, fpct(h.AccuracyAtCheapestCost), fnum(h.AreaVsFrontier))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "name\tt\taccuracy\tcost/query\t")
 	for _, m := range s.Models {
@@ -57,7 +57,7 @@ func printMultiEval(w io.Writer, s *eval.MultiSection) {
 	}
 	rows = append(append(rows, s.Singles...), s.Oracle)
 	for _, p := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", p.Name, fnum(p.T), fpct(p.Accuracy), fusd(p.CostPerQuery))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", p.Name, fnum(p.T), fpct(p.Accuracy), fusdSig(p.CostPerQuery))
 		for _, m := range s.Models {
 			v, ok := p.Shares[m]
 			if !ok {
@@ -79,4 +79,13 @@ func multiFigure(s *eval.MultiSection) string {
 	h := s.Headline
 	return fmt.Sprintf("%s: accuracy %s at %s/query; matches %s (%s) at %s of its cost; area vs frontier %s",
 		s.Router.Name, fpct(s.Router.Accuracy), fusd(s.Router.CostPerQuery), h.BestSingle, fpct(h.BestSingleAccuracy), fpct(h.CostToMatchBestShare), fnum(h.AreaVsFrontier))
+}
+
+// fusdSig prints a cost with three significant digits: the cheapest
+// models cost well under the five decimals fusd shows.
+func fusdSig(f eval.Float) string {
+	if !f.Valid() {
+		return "—"
+	}
+	return fmt.Sprintf("$%.3g", float64(f))
 }
