@@ -31,13 +31,13 @@ import (
 )
 
 // sectionNames in report order.
-var sectionNames = []string{"latency", "training", "oracle", "gateway", "cascade", "json", "quality"}
+var sectionNames = []string{"latency", "training", "oracle", "gateway", "cascade", "json", "quality", "operations"}
 
 // sectionTitles are the sections' headings, which -merge finds them by.
 var sectionTitles = map[string]string{
 	"latency": "Router decision latency", "training": "Training cost and scaling", "oracle": "Oracle generation throughput",
 	"gateway": "Gateway overhead", "cascade": "Cascade routing overhead", "json": "JSON encoding and decoding",
-	"quality": "Routing quality",
+	"quality": "Routing quality", "operations": "Operations: usage API and rate limits",
 }
 
 // options configure one benchmark run.
@@ -150,6 +150,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 	funcs := map[string]func(context.Context) (*Section, error){
 		"latency": b.latency, "training": b.training, "oracle": b.oracleThroughput,
 		"gateway": b.gateway, "cascade": b.cascade, "json": b.jsonSection, "quality": b.quality,
+		"operations": b.operations,
 	}
 	for _, name := range sectionNames {
 		if !slices.Contains(o.sections, name) {
