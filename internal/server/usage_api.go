@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
@@ -296,21 +298,26 @@ func (s *Server) dashboard(ctx context.Context, f usageFilter, granularity strin
 	} else if granularity != "" && granularity != "day" {
 		return nil, apierr.New(apierr.Invalid, "granularity %q: want day or hour", granularity)
 	}
-	var err error
-	if d.Summary, err = s.summary(ctx, f); err != nil {
-		return nil, err
+	// The reports are independent reads: run them at once, so the page
+	// waits for the slowest, not the sum (both stores read concurrently).
+	var wg sync.WaitGroup
+	errs := make([]error, 7)
+	run := func(i int, f func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f() }()
 	}
-	for _, g := range []struct {
+	run(0, func() (err error) { d.Summary, err = s.summary(ctx, f); return })
+	for i, g := range []struct {
 		dst   *Groups
 		by    spend.GroupBy
 		limit int
 	}{{&d.Series, series, 0}, {&d.ByModel, spend.ByModel, 0}, {&d.ByPolicy, spend.ByPolicy, 0},
 		{&d.ByCascade, spend.ByCascade, 0}, {&d.TopKeys, spend.ByKey, 10}} {
-		if *g.dst, err = s.groups(ctx, f, g.by, g.limit); err != nil {
-			return nil, err
-		}
+		run(1+i, func() (err error) { *g.dst, err = s.groups(ctx, f, g.by, g.limit); return })
 	}
-	if d.Budgets, err = s.budgets(ctx, f.KeyID); err != nil {
+	run(6, func() (err error) { d.Budgets, err = s.budgets(ctx, f.KeyID); return })
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return d, nil
