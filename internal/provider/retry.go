@@ -77,10 +77,6 @@ func WithRetry(p Provider, o RetryOptions) Provider {
 	return &retrying{p: p, o: o, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))}
 }
 
-// Unwrap returns the wrapped provider, so optional interfaces (Embedder)
-// can still be found.
-func (r *retrying) Unwrap() Provider { return r.p }
-
 func (r *retrying) Complete(ctx context.Context, req *Request) (*Response, error) {
 	var resp *Response
 	err := r.do(ctx, req, "complete", func() error {

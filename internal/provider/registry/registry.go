@@ -164,11 +164,7 @@ func (r *Registry) build(name string, m config.Model) (provider.Provider, error)
 	default:
 		return nil, fmt.Errorf("model %s: provider %q is not one of gemini, openai, replay", name, m.Provider)
 	}
-	pp := pinned{p: provider.WithRetry(p, r.opts.Retry), model: m.UpstreamModel}
-	if e, ok := provider.AsModelEmbedder(p); ok {
-		return pinnedEmbedder{pinned: pp, e: e}, nil
-	}
-	return pp, nil
+	return pinned{p: provider.WithRetry(p, r.opts.Retry), model: m.UpstreamModel}, nil
 }
 
 // apiKey resolves a model's key: api_key_env (default GEMINI_API_KEY for
@@ -234,20 +230,4 @@ func (p pinned) Complete(ctx context.Context, req *provider.Request) (*provider.
 
 func (p pinned) Stream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
 	return p.p.Stream(ctx, p.with(req))
-}
-
-// Unwrap exposes the wrapped provider to provider.AsEmbedder and friends.
-func (p pinned) Unwrap() provider.Provider { return p.p }
-
-// pinnedEmbedder is a pinned provider whose client can also embed (gemini,
-// openai), so provider.AsEmbedder finds it only where embedding works.
-// Embeddings are not retried: callers batch them and can retry a batch.
-type pinnedEmbedder struct {
-	pinned
-	e provider.ModelEmbedder
-}
-
-// Embed embeds texts with the model's upstream id.
-func (p pinnedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	return p.e.EmbedModel(ctx, p.model, texts)
 }

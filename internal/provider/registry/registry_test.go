@@ -219,34 +219,3 @@ func TestRejectedNotRetried(t *testing.T) {
 		t.Errorf("message = %q", err.Error())
 	}
 }
-
-func TestEmbedders(t *testing.T) {
-	u := pt.NewUpstream(t, pt.Reply{Body: []byte(`{"embeddings":[{"values":[0.1,0.2]},{"values":[0.3,0.4]}]}`)})
-	cat := catalogue(t)
-	cat.Models["gemini-embedding-001"] = config.Model{Provider: "gemini"}
-	r := New(cat, Options{Getenv: envOf(map[string]string{"GEMINI_API_KEY": "k", "GEMINI_BASE_URL": u.URL}), HTTPClient: u.Client(),
-		Recorded: func() ([]dataset.RecordedItem, error) { return recorded, nil }})
-	p, _, err := r.Get("gemini-embedding-001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, ok := provider.AsEmbedder(p)
-	if !ok {
-		t.Fatal("gemini model is not an Embedder")
-	}
-	vecs, err := e.Embed(context.Background(), []string{"a", "b"})
-	if err != nil || len(vecs) != 2 || vecs[1][1] != 0.4 {
-		t.Fatalf("vecs %v err %v", vecs, err)
-	}
-	if got := u.Request(0); got.Path != "/v1beta/models/gemini-embedding-001:batchEmbedContents" ||
-		!strings.Contains(string(got.Body), `"model":"models/gemini-embedding-001"`) {
-		t.Errorf("request %s %s", got.Path, got.Body)
-	}
-	rp, _, err := r.Get("mixtral-8x7b-instruct")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := provider.AsEmbedder(rp); ok {
-		t.Error("replay model claims to embed")
-	}
-}
