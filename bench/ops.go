@@ -76,9 +76,9 @@ func (b *bench) operations(ctx context.Context) (*Section, error) {
 	}
 	s.Intro = fmt.Sprintf("The usage API (`GET /v1/usage/...`), which the dashboard at `/ui` draws, reads the spend store's hourly and daily roll-ups, "+
 		"which each batch of records updates in the same transaction as its raw rows; only the minutes at the very edges of a range come from raw rows. "+
-		"Here a store is filled with %d records spread over the last 30 days through the gateway's own batching writer, "+
+		"Here a store is filled with %s records spread over the last 30 days through the gateway's own batching writer, "+
 		"then each request is served in process (no network) %d times; the last column times one `GROUP BY` over the raw rows for comparison, "+
-		"which is what one breakdown would cost without roll-ups. The dashboard makes one API call, which runs six such reports.", n, reps)
+		"which is what one breakdown would cost without roll-ups. The dashboard makes one API call, which runs six such reports at once.", count(n), reps)
 	recs := opsRecords(n, time.Now(), 1)
 	t := Table{Caption: "Usage API latency on a store of " + count(n) + " records (median / p95)",
 		Header: []string{"store", "fill (records/s)", "dashboard, 7 days by day", "dashboard, 30 days by hour", "dashboard, 7 days, one key and model", "summary, all time", "one GROUP BY over raw rows"}}
