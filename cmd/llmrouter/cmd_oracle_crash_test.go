@@ -50,6 +50,12 @@ func crashAnswer(req *fake.Request) fake.Reply {
 	}
 	var n int
 	fmt.Sscanf(q, "What is the capital of country %d?", &n)
+	if req.Model == crashLite {
+		if n%2 == 0 {
+			return fake.Reply{Text: "Lite answer: I don't know"}
+		}
+		return fake.Reply{Text: fmt.Sprintf("Lite answer: City %d", n)}
+	}
 	if req.Model == "gemini-2.5-pro" {
 		if n%5 == 0 {
 			return fake.Reply{Text: "Strong answer: Nowhere", ThinkingTokens: 7}
@@ -62,6 +68,9 @@ func crashAnswer(req *fake.Request) fake.Reply {
 	return fake.Reply{Text: fmt.Sprintf("Cheap answer: City %d", n)}
 }
 
+// crashLite is the third model of the N-model crash test.
+const crashLite = "gemini-2.5-flash-lite"
+
 type callID struct{ id, kind, side string }
 
 // classify maps a call the fake saw to the oracle call it was.
@@ -70,14 +79,20 @@ func classify(c fake.Call) callID {
 	if _, rest, ok := strings.Cut(q, "Question:\n"); ok {
 		problem, _, _ := strings.Cut(rest, "\n\nGold target:")
 		side := oracle.SideStrong
-		if strings.Contains(q, "Answer to grade:\nCheap answer") {
+		switch {
+		case strings.Contains(q, "Answer to grade:\nCheap answer"):
 			side = oracle.SideCheap
+		case strings.Contains(q, "Answer to grade:\nLite answer"):
+			side = oracle.SideModel(crashLite)
 		}
 		return callID{problemID(problem), oracle.KindGrade, side}
 	}
 	side := oracle.SideCheap
-	if c.Model == "gemini-2.5-pro" {
+	switch c.Model {
+	case "gemini-2.5-pro":
 		side = oracle.SideStrong
+	case crashLite:
+		side = oracle.SideModel(crashLite)
 	}
 	return callID{problemID(q), oracle.KindAnswer, side}
 }
@@ -113,11 +128,26 @@ func persisted(t *testing.T, path string) map[callID]bool {
 	return out
 }
 
-func TestOracleSurvivesSIGKILL(t *testing.T) {
+func TestOracleSurvivesSIGKILL(t *testing.T) { oracleSIGKILL(t, false) }
+
+// With a third model, the journal's N-model sides resume as the pair's do.
+func TestOracleThreeModelsSurviveSIGKILL(t *testing.T) { oracleSIGKILL(t, true) }
+
+func oracleSIGKILL(t *testing.T, three bool) {
 	if testing.Short() {
 		t.Skip("spawns subprocesses")
 	}
 	dir := t.TempDir()
+	models := 2
+	var extra []string
+	if three {
+		models = 3
+		cfg := filepath.Join(dir, "models.yaml")
+		if err := os.WriteFile(cfg, []byte("models:\n  "+crashLite+": {provider: gemini, price: {input: 0.1, output: 0.4}}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		extra = []string{"--config", cfg, "--models", "gemini-2.5-flash," + crashLite + ",gemini-2.5-pro"}
+	}
 	in := filepath.Join(dir, "items.jsonl")
 	var items []dataset.Item
 	for n := range 40 {
@@ -136,6 +166,7 @@ func TestOracleSurvivesSIGKILL(t *testing.T) {
 	oracleRun := func(out string) *exec.Cmd {
 		args := []string{"oracle", "--input-file", in, "--output-dir", out, "--concurrency", "4",
 			"--cheap-model", "gemini-2.5-flash", "--strong-model", "gemini-2.5-pro", "--judge-model", "gemini-2.5-flash"}
+		args = append(args, extra...)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestOracleCrashChild$")
 		cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\x1f"),
 			"GEMINI_API_KEY=test-key", "GEMINI_BASE_URL="+srv.URL, "LLMROUTER_LOG_LEVEL=error")
@@ -148,8 +179,8 @@ func TestOracleSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
 	refCalls := len(srv.Calls())
-	if refCalls != 4*len(items) {
-		t.Fatalf("reference run made %d calls, want %d", refCalls, 4*len(items))
+	if refCalls != 2*models*len(items) {
+		t.Fatalf("reference run made %d calls, want %d", refCalls, 2*models*len(items))
 	}
 
 	out := filepath.Join(dir, "crash")
@@ -217,8 +248,15 @@ func TestOracleSurvivesSIGKILL(t *testing.T) {
 	}
 	for i := range rows {
 		// Wall-clock latency is the one field that differs between runs.
-		rows[i].Cheap.LatencyMS, rows[i].Strong.LatencyMS = 0, 0
-		refRows[i].Cheap.LatencyMS, refRows[i].Strong.LatencyMS = 0, 0
+		for _, r := range []*oracle.Row{&rows[i], &refRows[i]} {
+			r.Cheap.LatencyMS, r.Strong.LatencyMS = 0, 0
+			for k := range r.Results {
+				r.Results[k].LatencyMS = 0
+			}
+		}
+		if got := len(rows[i].ModelResults()); got != models {
+			t.Fatalf("row %d has %d results, want %d", i, got, models)
+		}
 		a, _ := json.Marshal(rows[i])
 		b, _ := json.Marshal(refRows[i])
 		if !bytes.Equal(a, b) {
