@@ -299,9 +299,14 @@ func (m *Model) predictMulti(query string, p *Prediction) {
 	for k, c := range m.Meta.Multi.Candidates {
 		est[k] = Estimate{Model: c.Model, PCorrect: pr[k], CostUSD: c.CostUSD}
 	}
-	p.Score = EscalationScore(est[:n], m.Meta.Multi.CostScale, nil)
+	m.fillPrediction(est[:n], p)
+}
+
+// fillPrediction sets the two-model view of an N-model estimate.
+func (m *Model) fillPrediction(est []Estimate, p *Prediction) {
+	p.Score = EscalationScore(est, m.Meta.Multi.CostScale, nil)
 	ci, si := m.pairIndex()
-	pc, ps := pr[ci], pr[si]
+	pc, ps := est[ci].PCorrect, est[si].PCorrect
 	p.Policy[polStandard], p.Policy[polComplex], p.Policy[polAmbiguous] = pc, (1-pc)*ps, (1-pc)*(1-ps)
 	p.Outcome[cellBothRight], p.Outcome[cellCheapOnly] = pc*ps, pc*(1-ps)
 	p.Outcome[cellStrongOnly], p.Outcome[cellBothWrong] = (1-pc)*ps, (1-pc)*(1-ps)
@@ -339,7 +344,7 @@ func (m *Model) pairIndex() (cheap, strong int) {
 func (m *Model) decideMulti(query string, t float64) Decision {
 	est := m.Estimates(query)
 	var p Prediction
-	m.predictMulti(query, &p)
+	m.fillPrediction(est, &p)
 	d := Decide(p, t)
 	k := Choose(est, t, m.Meta.Multi.CostScale, nil)
 	d.Candidates, d.Model = est, est[k].Model
