@@ -43,7 +43,7 @@ func multiRows(n int, seed uint64) []trl.OutcomeRow {
 	return rows
 }
 
-func trainMultiModel(t *testing.T, rows []trl.OutcomeRow) *Model {
+func trainMultiModel(t testing.TB, rows []trl.OutcomeRow) *Model {
 	t.Helper()
 	cfg := DefaultTrainConfig()
 	cfg.Kind, cfg.Outcomes = KindMulti, rows
