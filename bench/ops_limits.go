@@ -213,4 +213,3 @@ func (instant) Complete(context.Context, *provider.Request) (*provider.Response,
 func (instant) Stream(context.Context, *provider.Request) (provider.Stream, error) {
 	return nil, errors.New("the rate-limit bench does not stream")
 }
-
