@@ -19,27 +19,14 @@ import (
 // DefaultBaseURL is the public Gemini API endpoint.
 const DefaultBaseURL = "https://generativelanguage.googleapis.com"
 
-// Config configures a Client. Only APIKey is required.
-type Config struct {
-	// BaseURL is the API root without /v1beta (default DefaultBaseURL).
-	BaseURL string
-	APIKey  string
-	// HTTPClient defaults to upstream.NewHTTPClient().
-	HTTPClient *http.Client
-	// Timeout bounds one non-streamed call (default 5 minutes: thinking
-	// models can take long on hard prompts).
-	Timeout time.Duration
-	// StreamIdleTimeout ends a stream that sent nothing for this long
-	// (default 2 minutes).
-	StreamIdleTimeout time.Duration
-	// MaxBodyBytes bounds a response body or one stream event (default 32 MiB).
-	MaxBodyBytes int64
-	Logger       *slog.Logger
-}
+// Config configures a Client. Only APIKey is required. BaseURL is the API
+// root without /v1beta (default DefaultBaseURL); every other field and
+// its default is upstream.Config's.
+type Config upstream.Config
 
 // Client calls the Gemini REST API. It is safe for concurrent use.
 type Client struct {
-	cfg Config
+	cfg upstream.Config
 	hc  *http.Client
 	log *slog.Logger
 }
@@ -48,33 +35,17 @@ var _ provider.Provider = (*Client)(nil)
 
 // New returns a client; zero Config fields get defaults.
 func New(cfg Config) *Client {
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
+	c := upstream.Config(cfg).WithDefaults("gemini")
+	if c.BaseURL == "" {
+		c.BaseURL = DefaultBaseURL
 	}
 	// Accept a base given with the version path, as users copy it from docs.
-	cfg.BaseURL = strings.TrimSuffix(strings.TrimRight(cfg.BaseURL, "/"), "/v1beta")
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 5 * time.Minute
-	}
-	if cfg.StreamIdleTimeout <= 0 {
-		cfg.StreamIdleTimeout = 2 * time.Minute
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = upstream.MaxBodyBytes
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = upstream.NewHTTPClient()
-	}
-	lg := cfg.Logger
-	if lg == nil {
-		lg = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, hc: hc, log: lg}
+	c.BaseURL = strings.TrimSuffix(strings.TrimRight(c.BaseURL, "/"), "/v1beta")
+	return &Client{cfg: c, hc: c.HTTPClient, log: c.Logger}
 }
 
 func (c *Client) call(req *provider.Request) upstream.Call {
-	return upstream.Call{Provider: "gemini", Model: req.Model, Secrets: []string{c.cfg.APIKey}}
+	return upstream.Call{Provider: c.cfg.Name, Model: req.Model, Secrets: []string{c.cfg.APIKey}}
 }
 
 func (c *Client) newRequest(ctx context.Context, req *provider.Request, method string) (*http.Request, error) {
@@ -87,20 +58,20 @@ func (c *Client) newRequest(ctx context.Context, req *provider.Request, method s
 		// upstream answered, or the client dropped them): it works, with
 		// less of the model's earlier reasoning to go on.
 		c.log.LogAttrs(ctx, slog.LevelDebug, "function calls sent with placeholder thought signatures",
-			slog.String("provider", "gemini"), slog.String("model", req.Model), slog.Int("calls", placeheld))
+			slog.String("provider", c.cfg.Name), slog.String("model", req.Model), slog.Int("calls", placeheld))
 	}
 	body, err := json.Marshal(w)
 	if err != nil {
-		return nil, apierr.Wrap(apierr.Internal, err, "gemini: encode request")
+		return nil, apierr.Wrap(apierr.Internal, err, "%s: encode request", c.cfg.Name)
 	}
 	model := strings.TrimPrefix(req.Model, "models/")
 	if model == "" {
-		return nil, apierr.New(apierr.Invalid, "gemini: request has no model")
+		return nil, apierr.New(apierr.Invalid, "%s: request has no model", c.cfg.Name)
 	}
 	u := c.cfg.BaseURL + "/v1beta/models/" + url.PathEscape(model) + ":" + method
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return nil, apierr.Wrap(apierr.Invalid, err, "gemini: base URL %q", c.cfg.BaseURL)
+		return nil, apierr.Wrap(apierr.Invalid, err, "%s: base URL %q", c.cfg.Name, c.cfg.BaseURL)
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("x-goog-api-key", c.cfg.APIKey)
@@ -145,7 +116,7 @@ func (c *Client) Complete(ctx context.Context, req *provider.Request) (*provider
 		out.Usage = provider.EstimateUsage(req, out.Text, out.ToolCalls)
 		out.Usage.Missing = true
 		c.log.LogAttrs(ctx, slog.LevelWarn, "upstream sent no usageMetadata; tokens estimated",
-			slog.String("provider", "gemini"), slog.String("model", req.Model))
+			slog.String("provider", c.cfg.Name), slog.String("model", req.Model))
 	}
 	return out, nil
 }
@@ -251,7 +222,7 @@ func (s *stream) final() (provider.Chunk, error) {
 	if s.finish == "" && !s.blocked {
 		// A clean EOF without finishReason means the upstream cut us off.
 		s.err = &apierr.Error{Code: apierr.UpstreamUnavailable,
-			Msg: "gemini: " + s.req.Model + ": stream ended without finishReason", Err: io.ErrUnexpectedEOF}
+			Msg: s.call.Provider + ": " + s.req.Model + ": stream ended without finishReason", Err: io.ErrUnexpectedEOF}
 		return provider.Chunk{}, s.err
 	}
 	s.done = true
@@ -265,7 +236,7 @@ func (s *stream) final() (provider.Chunk, error) {
 		u = provider.EstimateUsage(s.req, s.ans.text.String(), calls)
 		u.Missing = true
 		s.log.LogAttrs(s.ctx, slog.LevelWarn, "upstream stream sent no usageMetadata; tokens estimated",
-			slog.String("provider", "gemini"), slog.String("model", s.req.Model))
+			slog.String("provider", s.call.Provider), slog.String("model", s.req.Model))
 	}
 	return provider.Chunk{ToolCalls: calls, FinishReason: reason, Usage: &u, Signature: sig}, nil
 }

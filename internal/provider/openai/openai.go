@@ -20,26 +20,14 @@ import (
 )
 
 // Config configures a Client. BaseURL is required (e.g.
-// https://api.openai.com/v1, http://localhost:11434/v1).
-type Config struct {
-	BaseURL string
-	// APIKey is sent as a Bearer token; empty runs keyless (local servers).
-	APIKey string
-	// Name prefixes error messages (default "openai").
-	Name       string
-	HTTPClient *http.Client
-	// Timeout bounds one non-streamed call (default 5 minutes).
-	Timeout time.Duration
-	// StreamIdleTimeout ends a stream silent for this long (default 2 minutes).
-	StreamIdleTimeout time.Duration
-	// MaxBodyBytes bounds a body or one stream event (default 32 MiB).
-	MaxBodyBytes int64
-	Logger       *slog.Logger
-}
+// https://api.openai.com/v1, http://localhost:11434/v1); an empty APIKey
+// runs keyless (local servers). Every other field and its default is
+// upstream.Config's.
+type Config upstream.Config
 
 // Client calls an OpenAI-compatible server. It is safe for concurrent use.
 type Client struct {
-	cfg Config
+	cfg upstream.Config
 	hc  *http.Client
 	log *slog.Logger
 }
@@ -48,28 +36,9 @@ var _ provider.Provider = (*Client)(nil)
 
 // New returns a client; zero Config fields get defaults.
 func New(cfg Config) *Client {
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.Name == "" {
-		cfg.Name = "openai"
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 5 * time.Minute
-	}
-	if cfg.StreamIdleTimeout <= 0 {
-		cfg.StreamIdleTimeout = 2 * time.Minute
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = upstream.MaxBodyBytes
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = upstream.NewHTTPClient()
-	}
-	lg := cfg.Logger
-	if lg == nil {
-		lg = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, hc: hc, log: lg}
+	c := upstream.Config(cfg).WithDefaults("openai")
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return &Client{cfg: c, hc: c.HTTPClient, log: c.Logger}
 }
 
 func (c *Client) call(req *provider.Request) upstream.Call {

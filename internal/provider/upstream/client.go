@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -44,4 +45,56 @@ var sharedTransport = sync.OnceValue(func() *http.Transport {
 // watchdog (see Watchdog).
 func NewHTTPClient() *http.Client {
 	return &http.Client{Transport: sharedTransport()}
+}
+
+// Config configures a provider client. The providers' Config types are
+// defined as this one, so that the settings they share and their defaults
+// live in one place.
+type Config struct {
+	// BaseURL is the API root; each provider documents its form and
+	// default.
+	BaseURL string
+	// APIKey authenticates the client; OpenAI-compatible servers run
+	// keyless when it is empty.
+	APIKey string
+	// Name prefixes error messages and labels logs (default: the
+	// provider's name).
+	Name string
+	// HTTPClient defaults to NewHTTPClient().
+	HTTPClient *http.Client
+	// Timeout bounds one non-streamed call (default 5 minutes: thinking
+	// models can take long on hard prompts).
+	Timeout time.Duration
+	// StreamIdleTimeout ends a stream that sent nothing for this long
+	// (default 2 minutes).
+	StreamIdleTimeout time.Duration
+	// MaxBodyBytes bounds a response body or one stream event (default
+	// MaxBodyBytes, 32 MiB).
+	MaxBodyBytes int64
+	// Logger defaults to one that discards.
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with every zero field set to its default; name
+// is the provider's.
+func (c Config) WithDefaults(name string) Config {
+	if c.Name == "" {
+		c.Name = name
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = NewHTTPClient()
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 5 * time.Minute
+	}
+	if c.StreamIdleTimeout <= 0 {
+		c.StreamIdleTimeout = 2 * time.Minute
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = MaxBodyBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
 }
