@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -212,5 +213,22 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if New(Config{}, NewMemory()) != nil {
 		t.Error("a config without limits built a limiter")
+	}
+}
+
+// TestRedisOutage: without its counters the limiter refuses, as budget
+// reservations do, rather than let requests through unlimited.
+func TestRedisOutage(t *testing.T) {
+	mr := miniredis.RunT(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: mr.Addr(), MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	defer rdb.Close()
+	l := New(Config{PerKey: Limit{RequestsPerMinute: 10}}, NewRedis(rdb, ""))
+	if _, err := l.Admit(context.Background(), "a", 1); err != nil {
+		t.Fatal(err)
+	}
+	mr.Close()
+	_, err := l.Admit(context.Background(), "a", 1)
+	if apierr.CodeOf(err) != apierr.Internal || !strings.Contains(err.Error(), "rate limit counters unavailable") {
+		t.Fatalf("Admit with Redis down: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/spend"
+	"github.com/llmrouter/llmrouter/internal/spend/spendsql"
 	"github.com/llmrouter/llmrouter/internal/spend/spendtest"
 )
 
@@ -32,7 +33,7 @@ func TestReportsMatchRecords(t *testing.T) {
 
 func TestRetentionKeepsTotals(t *testing.T) {
 	s := open(t, spendtest.PostgresURL(t), Options{Retention: 5 * 24 * time.Hour, PruneInterval: time.Hour})
-	recs := spendtest.Records(3000, 2)
+	recs := spendtest.Records(1500, 2)
 	spendtest.Write(t, s, recs)
 	spendtest.RunPrune(t, s, recs)
 }
@@ -120,4 +121,11 @@ func TestMigrationVersion(t *testing.T) {
 	if _, err := Open(context.Background(), url, Options{}); err == nil || !strings.Contains(err.Error(), "newer than this llmrouter") {
 		t.Fatalf("opening a newer schema: %v", err)
 	}
+}
+
+func TestPruneWhileWriting(t *testing.T) {
+	s := open(t, spendtest.PostgresURL(t), Options{Retention: 5 * 24 * time.Hour, Prune: spendsql.PruneOptions{Batch: 100, Pause: 30 * time.Millisecond}})
+	old := spendtest.Records(1500, 6)
+	spendtest.Write(t, s, old)
+	spendtest.RunPruneWhileWriting(t, s, old)
 }

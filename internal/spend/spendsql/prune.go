@@ -31,13 +31,13 @@ func Prune(ctx context.Context, c Conn, d Dialect, horizon int64, o PruneOptions
 	if o.Pause <= 0 {
 		o.Pause = 10 * time.Millisecond
 	}
-	if _, err := c.Exec(ctx, d.Bind("UPDATE spend_meta SET value = ? WHERE name = 'pruned_before' AND value < ?"), horizon, horizon); err != nil {
+	if _, err := exec(ctx, c, d.Bind("UPDATE spend_meta SET value = ? WHERE name = 'pruned_before' AND value < ?"), horizon, horizon); err != nil {
 		return 0, fmt.Errorf("raise pruned_before: %w", err)
 	}
 	var total int64
 	del := d.Bind("DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE ts_ms < ? LIMIT ?)")
 	for {
-		n, err := c.Exec(ctx, del, horizon, o.Batch)
+		n, err := exec(ctx, c, del, horizon, o.Batch)
 		if err != nil {
 			return total, fmt.Errorf("prune raw records: %w", err)
 		}
@@ -49,8 +49,9 @@ func Prune(ctx context.Context, c Conn, d Dialect, horizon int64, o PruneOptions
 			return total, err
 		}
 	}
-	// Hourly rows have no id; an hour holds one row per key, model, policy
-	// and outcome seen in it, a small batch, so they go an hour at a time.
+	// Hourly rows have no id; a day holds 24 rows per key, model, policy
+	// and outcome seen in it, a few thousand at most, so they go a day at
+	// a time.
 	first := d.Bind("SELECT MIN(t) FROM " + HourTable + " WHERE t < ?")
 	delHour := d.Bind("DELETE FROM " + HourTable + " WHERE t >= ? AND t < ?")
 	for {
@@ -61,7 +62,7 @@ func Prune(ctx context.Context, c Conn, d Dialect, horizon int64, o PruneOptions
 		if !ok {
 			return total, nil
 		}
-		n, err := c.Exec(ctx, delHour, t, min(t+HourMS, horizon))
+		n, err := exec(ctx, c, delHour, t, min(floorTo(t, DayMS)+DayMS, horizon))
 		if err != nil {
 			return total, fmt.Errorf("prune hourly roll-ups: %w", err)
 		}
@@ -70,6 +71,24 @@ func Prune(ctx context.Context, c Conn, d Dialect, horizon int64, o PruneOptions
 			return total, err
 		}
 	}
+}
+
+// exec runs one prune statement, retrying a few times: the pruner yields
+// to the writer, and on a busy database a statement may find the write
+// lock taken for longer than the driver waits (SQLITE_BUSY). The next
+// run retries anything still failing.
+func exec(ctx context.Context, c Conn, q string, args ...any) (int64, error) {
+	var err error
+	for try := range 5 {
+		var n int64
+		if n, err = c.Exec(ctx, q, args...); err == nil {
+			return n, nil
+		}
+		if serr := sleep(ctx, time.Duration(100<<try)*time.Millisecond); serr != nil {
+			return 0, serr
+		}
+	}
+	return 0, err
 }
 
 func minT(ctx context.Context, c Conn, q string, horizon int64) (int64, bool, error) {

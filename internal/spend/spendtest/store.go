@@ -275,3 +275,58 @@ func RunPrune(t *testing.T, s ReportStore, recs []spend.Record) {
 		t.Errorf("SpentSince after prune: $%.9f over %d keys, want $%.9f over 3", total, len(byKey), all.CostUSD)
 	}
 }
+
+// RunPruneWhileWriting prunes s (holding old, ten days from Day0; its
+// prune batches should be small) while new records are written: writes
+// keep committing while the prune runs, every write succeeds, and the
+// totals after are old's plus the new ones.
+func RunPruneWhileWriting(t *testing.T, s ReportStore, old []spend.Record) {
+	t.Helper()
+	ctx := context.Background()
+	now := Day0.Add(10 * 24 * time.Hour)
+	fresh := Records(60, 9)
+	for i := range fresh {
+		fresh[i].Time = now.Add(-time.Duration(i) * time.Second)
+		fresh[i].RequestID = fmt.Sprint("fresh-", i)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Prune(ctx, now)
+		done <- err
+	}()
+	during, pruning := 0, true
+	var pruneErr error
+	for _, r := range fresh {
+		if err := s.Record(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if pruning {
+			select {
+			case pruneErr = <-done:
+				pruning = false
+			default:
+				during++
+			}
+		}
+	}
+	if pruning {
+		pruneErr = <-done
+	}
+	if pruneErr != nil {
+		t.Fatal(pruneErr)
+	}
+	// A prune holding the writer for its whole run would let none commit.
+	if during < 3 {
+		t.Errorf("only %d records committed while the prune ran: it held the writer", during)
+	}
+	all := append(append([]spend.Record{}, old...), fresh...)
+	for _, g := range []spend.GroupBy{spend.ByKey, spend.ByModel, spend.ByDay} {
+		rep, err := s.Report(ctx, spend.Query{GroupBy: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := Format(rep.Rows), Format(Expect(all, spend.Query{GroupBy: g})); got != want {
+			t.Errorf("by %s after pruning while writing:\n%s\nwant\n%s", g, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/spend/spendsql"
 	"github.com/llmrouter/llmrouter/internal/spend/spendtest"
 )
 
@@ -23,7 +24,19 @@ func TestRetentionKeepsTotals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	recs := spendtest.Records(3000, 2)
+	recs := spendtest.Records(1500, 2)
 	spendtest.Write(t, s, recs)
 	spendtest.RunPrune(t, s, recs)
+}
+
+func TestPruneWhileWriting(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "spend.db"),
+		Options{Retention: 5 * 24 * time.Hour, Prune: spendsql.PruneOptions{Batch: 100, Pause: 30 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	old := spendtest.Records(1500, 6)
+	spendtest.Write(t, s, old)
+	spendtest.RunPruneWhileWriting(t, s, old)
 }
