@@ -50,7 +50,9 @@ func (s *Server) begin(x *exchange, name string, i int) (*attempt, error) {
 		}
 	}
 	req := *x.preq
-	req.Model = upstreamModel(name, m)
+	// Upstreams return the entry as Catalogue.Lookup does: UpstreamModel
+	// is filled in, with the catalogue name when the config names none.
+	req.Model = m.UpstreamModel
 	a.req = &req
 	return a, nil
 }
@@ -103,32 +105,41 @@ func (s *Server) serveComplete(x *exchange) {
 	s.respond(x, resp)
 }
 
-// complete asks the models of x.chain in turn until one answers, and
-// charges its answer.
-func (s *Server) complete(x *exchange) (*provider.Response, error) {
+// tryChain begins an attempt with each model of x.chain in turn and
+// hands it to try, until try succeeds or fallBack says to stop; it
+// returns the last error. A failed attempt's reservation is released.
+func (s *Server) tryChain(x *exchange, try func(*attempt) error) error {
 	var last error
 	for i, name := range x.chain {
 		a, err := s.begin(x, name, i)
-		if err != nil {
-			last = err
-			if !s.fallBack(x, err) {
-				break
+		if err == nil {
+			if err = try(a); err == nil {
+				return nil
 			}
-			continue
-		}
-		resp, err := a.p.Complete(x.ctx, a.req)
-		if err != nil {
 			s.failed(x, a, err)
-			last = err
-			if !s.fallBack(x, err) {
-				break
-			}
-			continue
 		}
-		s.settle(x, a, resp.Usage, "")
-		return resp, nil
+		last = err
+		if !s.fallBack(x, err) {
+			break
+		}
 	}
-	return nil, last
+	return last
+}
+
+// complete asks the models of x.chain in turn until one answers, and
+// charges its answer.
+func (s *Server) complete(x *exchange) (*provider.Response, error) {
+	var resp *provider.Response
+	err := s.tryChain(x, func(a *attempt) error {
+		r, err := a.p.Complete(x.ctx, a.req)
+		if err != nil {
+			return err
+		}
+		s.settle(x, a, r.Usage, "")
+		resp = r
+		return nil
+	})
+	return resp, err
 }
 
 func (s *Server) respond(x *exchange, resp *provider.Response) {

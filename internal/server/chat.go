@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
-	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/openaiapi"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/provider"
@@ -249,14 +248,6 @@ func (s *Server) chainFor(x *exchange, model string) []string {
 func buildChain(model string, fb []string) []string {
 	chain := make([]string, 0, 1+len(fb))
 	return append(append(chain, model), fb...)
-}
-
-// upstreamModel is the id sent upstream for a catalogue entry.
-func upstreamModel(name string, m config.Model) string {
-	if m.UpstreamModel != "" {
-		return m.UpstreamModel
-	}
-	return name
 }
 
 // reservePrompt bounds the prompt's tokens from its size: about one token

@@ -15,29 +15,22 @@ import (
 // chunk; until then nothing is written, so a failed model falls back
 // invisibly. After it, failures end the stream with an error event.
 func (s *Server) serveStream(x *exchange) {
-	var last error
-	for i, name := range x.chain {
-		a, err := s.begin(x, name, i)
-		if err != nil {
-			last = err
-			if !s.fallBack(x, err) {
-				break
-			}
-			continue
-		}
-		st, first, err := s.open(x, a)
-		if err != nil {
-			s.failed(x, a, err)
-			last = err
-			if !s.fallBack(x, err) {
-				break
-			}
-			continue
-		}
-		s.pump(x, a, st, first)
+	var (
+		opened *attempt
+		st     provider.Stream
+		first  provider.Chunk
+	)
+	err := s.tryChain(x, func(a *attempt) error {
+		var err error
+		st, first, err = s.open(x, a)
+		opened = a
+		return err
+	})
+	if err != nil {
+		s.fail(x, err)
 		return
 	}
-	s.fail(x, last)
+	s.pump(x, opened, st, first)
 }
 
 // open starts the upstream stream and waits for its first chunk.
