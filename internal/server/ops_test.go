@@ -268,3 +268,24 @@ func TestOpsConfigDefaults(t *testing.T) {
 		t.Errorf("default retention %v, %v", cfg.retention(), err)
 	}
 }
+
+// TestBaselineCascadeCountedOnce: an escalated cascade writes two records
+// under one request id; the baseline metric counts the request once.
+func TestBaselineCascadeCountedOnce(t *testing.T) {
+	g := startGW(t, opsYAML, withProviders(allProviders()), withRouter(&fakeRouter{score: 0.1, threshold: 0.5}),
+		withCascade(&fakeVerifier{score: 0.9, threshold: 0.5, skip: -1}))
+	status, h, body := g.post("/v1/chat/completions", chatBody("router-cascade"), bearerHdr(keyA)...)
+	if status != 200 || h.Get("X-Router-Cascade") != "escalated" {
+		t.Fatalf("%d %v %s", status, h, body)
+	}
+	recs := g.waitRecords(2)
+	for _, r := range recs {
+		if math.Abs(r.BaselineCostUSD-0.002) > 1e-12 {
+			t.Errorf("record %s/%s baseline %v, want its own tokens at strong's prices", r.Cascade, r.CascadeStep, r.BaselineCostUSD)
+		}
+	}
+	_, _, m := g.get("/metrics", bearerHdr(keyA)...)
+	if !strings.Contains(m, `llmrouter_baseline_cost_usd_total{baseline_model="strong"} 0.002`+"\n") {
+		t.Errorf("baseline counted more than once:\n%s", grepLines(m, "baseline"))
+	}
+}
