@@ -319,11 +319,14 @@ func TestRateLimitTwoReplicas(t *testing.T) {
 	extra := "rate_limits: {per_key: {requests_per_minute: 120}}\n"
 	a := startOps(t, fake, opsOpts{redisURL: redis, extra: extra})
 	b := startOps(t, fake, opsOpts{redisURL: redis, extra: extra})
+	start := time.Now()
 	codes := paced(t, 200, 2*time.Second, a, b)
 	// A window boundary inside the run lets the new window admit its
-	// fraction of the limit (2 s of 60 s: 4 more).
-	if codes[200] < 120 || codes[200] > 124 || codes[200]+codes[429] != 400 {
-		t.Errorf("statuses %v: want 120 to 124 accepted of 400, the rest 429", codes)
+	// fraction of the limit: 2 s of 60 s, 4 more (more if the machine
+	// stretched the run).
+	most := 120 + int(120*time.Since(start).Seconds()/60)
+	if codes[200] < 120 || codes[200] > most || codes[200]+codes[429] != 400 {
+		t.Errorf("statuses %v: want 120 to %d accepted of 400, the rest 429", codes, most)
 	}
 	if st := fakeStats(t, fake); st.Calls != codes[200] {
 		t.Errorf("%d upstream calls for %d accepted requests", st.Calls, codes[200])
