@@ -137,12 +137,12 @@ func textDeltaEvent(sse string) (string, error) {
 }
 
 // jsonSteps are the gateway's JSON steps on fx, each with the code the
-// gateway runs and the two libraries doing the same job on the same Go
-// types. For the request parse, the libraries only decode (no
-// validation, no field-naming errors): a lower bound for a parser built
-// on them.
+// gateway runs and the libraries doing the same job on the same Go types.
+// For the request parse, the libraries only decode (no validation, no
+// field-naming errors): a lower bound for a parser built on them. The
+// encoders are encoding/json's (ChatRequest.MarshalJSON adds only the
+// pass-through fields, which this request has none of).
 func jsonSteps(fx *jsonFixtures) []jsonStep {
-	var answerBuf []byte
 	upstreamSize := len(mustMarshal(fx.upstream))
 	return []jsonStep{
 		{key: "parse-request", label: "client request → ChatRequest (parse and validate)", size: len(fx.request),
@@ -152,10 +152,9 @@ func jsonSteps(fx *jsonFixtures) []jsonStep {
 				implV2:   func() error { return jsonv2.Unmarshal(fx.request, new(openaiapi.ChatRequest), v1Options) },
 			}},
 		{key: "encode-upstream-request", label: "ChatRequest → upstream request body", size: upstreamSize,
-			built: implHand, perRequest: true, ops: map[string]func() error{
-				implHand: func() error { _, err := fx.upstream.AppendJSON(make([]byte, 0, upstreamSize+256)); return err },
-				implStd:  func() error { _, err := json.Marshal((*plainRequest)(fx.upstream)); return err },
-				implV2:   func() error { _, err := jsonv2.Marshal((*plainRequest)(fx.upstream), v1Options); return err },
+			built: implStd, perRequest: true, ops: map[string]func() error{
+				implStd: func() error { _, err := fx.upstream.MarshalJSON(); return err },
+				implV2:  func() error { _, err := jsonv2.Marshal((*plainRequest)(fx.upstream), v1Options); return err },
 			}},
 		decodeStep("decode-reply", "upstream answer → ChatResponse (recorded OpenAI reply)", fx.reply, false),
 		decodeStep("decode-long-reply", "upstream answer → ChatResponse (longer multi-line answer)", fx.longReply, true),
@@ -166,12 +165,7 @@ func jsonSteps(fx *jsonFixtures) []jsonStep {
 				implV2:   func() error { return jsonv2.Unmarshal([]byte(fx.event), new(openaiapi.ChatResponse), v1Options) },
 			}},
 		{key: "encode-answer", label: "ChatCompletion → the gateway's answer", size: len(mustMarshal(fx.answer)),
-			built: implHand, perRequest: true, ops: map[string]func() error{
-				implHand: func() error {
-					var err error
-					answerBuf, err = fx.answer.AppendJSON(answerBuf[:0]) // the server reuses its buffers
-					return err
-				},
+			built: implStd, perRequest: true, ops: map[string]func() error{
 				implStd: func() error { _, err := json.Marshal(fx.answer); return err },
 				implV2:  func() error { _, err := jsonv2.Marshal(fx.answer, v1Options); return err },
 			}},

@@ -24,7 +24,7 @@ func TestSignatureRoundTrip(t *testing.T) {
 		FinishReason: "tool_calls",
 		Signature:    "EjQKMgtext",
 	}
-	body, err := FromResponse("chatcmpl-1", "gemini-3-flash", 1, answer, nil).AppendJSON(nil)
+	body, err := json.Marshal(FromResponse("chatcmpl-1", "gemini-3-flash", 1, answer, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestStreamSignatures(t *testing.T) {
 // shape, so clients of other upstreams see no new field.
 func TestSignatureFreeShape(t *testing.T) {
 	resp := &provider.Response{Text: "hi", ToolCalls: []provider.ToolCall{{ID: "a", Name: "f", Arguments: "{}"}}}
-	body, err := FromResponse("id", "m", 0, resp, nil).AppendJSON(nil)
+	body, err := json.Marshal(FromResponse("id", "m", 0, resp, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

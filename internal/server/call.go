@@ -1,11 +1,11 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
@@ -144,16 +144,7 @@ func (s *Server) complete(x *exchange) (*provider.Response, error) {
 
 func (s *Server) respond(x *exchange, resp *provider.Response) {
 	cost := x.totalCost()
-	bp := respPool.Get().(*[]byte)
-	body, err := openaiapi.FromResponse(x.id, x.model, x.start.Unix(), resp, &cost).AppendJSON((*bp)[:0])
-	defer func() {
-		// Write does not keep its argument, so the array can serve the
-		// next response, unless an outsized answer grew it.
-		if cap(body) <= 1<<20 {
-			*bp = body[:0]
-			respPool.Put(bp)
-		}
-	}()
+	body, err := json.Marshal(openaiapi.FromResponse(x.id, x.model, x.start.Unix(), resp, &cost))
 	if err != nil {
 		s.fail(x, apierr.Wrap(apierr.Internal, err, "could not encode the response"))
 		return
@@ -163,8 +154,6 @@ func (s *Server) respond(x *exchange, resp *provider.Response) {
 	x.status = http.StatusOK
 	writeRaw(x.w, http.StatusOK, body)
 }
-
-var respPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // routerHeaders say what the gateway decided. Values are made ASCII: the
 // reasons may carry arrows or user text, and header bytes above 0x7f are

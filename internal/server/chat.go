@@ -63,7 +63,7 @@ type exchange struct {
 	errDetail string
 }
 
-// bodyPool recycles request body buffers (responses use respPool).
+// bodyPool recycles request body buffers.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // putBody returns buf to the pool, emptied, unless an outsized body grew it.

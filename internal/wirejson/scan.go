@@ -1,10 +1,12 @@
-// Package wirejson holds reflection-free JSON primitives for the wire hot
-// paths of both the gateway and its upstream clients: a validating scanner, string decoding and string/number encoding that
-// accept and produce exactly what encoding/json does (same grammar, same
-// escaping of HTML characters, U+2028/U+2029 and invalid UTF-8, same depth
-// limit), without reflection. Callers use them on the shapes they know and
-// fall back to encoding/json for everything else, so error messages and
-// corner cases stay those of the standard library.
+// Package wirejson holds the reflection-free JSON primitives of the
+// hand-written decoders on the wire hot paths (the gateway's request
+// parser and the decoder of upstream answers): a validating scanner and
+// string decoding that accept exactly what encoding/json does (same
+// grammar, same depth limit, invalid UTF-8 and lone surrogates decoded to
+// U+FFFD). Callers use them on the shapes they know and fall back to
+// encoding/json for everything else, so error messages and corner cases
+// stay those of the standard library. Encoding is encoding/json's; see
+// BENCHMARKS.md, "JSON encoding and decoding", for why.
 package wirejson
 
 import (

@@ -73,30 +73,11 @@ func (c *Client) encodeRequest(req *provider.Request, stream bool) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	body, err := w.AppendJSON(make([]byte, 0, encodedSizeHint(req)))
+	body, err := w.MarshalJSON()
 	if err != nil {
 		return nil, apierr.Wrap(apierr.Internal, err, "%s: encode request", c.cfg.Name)
 	}
 	return body, nil
-}
-
-// encodedSizeHint is a little over the usual size of req's body, so that
-// encoding it allocates once.
-func encodedSizeHint(req *provider.Request) int {
-	n := 160 + len(req.Model)
-	for _, m := range req.Messages {
-		n += 40 + len(m.Content) + len(m.Content)/16 + len(m.Name) + len(m.ToolCallID) + len(m.Signature)
-		for _, tc := range m.ToolCalls {
-			n += 80 + len(tc.ID) + len(tc.Name) + len(tc.Arguments) + len(tc.Arguments)/8 + len(tc.Signature)
-		}
-	}
-	for _, t := range req.Tools {
-		n += 64 + len(t.Name) + len(t.Description) + len(t.Parameters)
-	}
-	for _, s := range req.Stop {
-		n += 4 + len(s)
-	}
-	return n + optionsSizeHint(req)
 }
 
 // inBandError maps an "error" object found in a 200 body or a stream event.
@@ -352,16 +333,3 @@ func (s *stream) final() provider.Chunk {
 }
 
 func (s *stream) Close() error { return s.es.Close() }
-
-// optionsSizeHint bounds what the rarer parts of req add to its body:
-// a response schema and pass-through fields.
-func optionsSizeHint(req *provider.Request) int {
-	n := 0
-	if req.ResponseFormat != nil {
-		n += 64 + len(req.ResponseFormat.JSONSchema)
-	}
-	for k, v := range req.Extra {
-		n += 4 + len(k) + len(v)
-	}
-	return n
-}
