@@ -16,6 +16,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/trainset"
 )
 
@@ -118,7 +119,7 @@ func gradeItems(ctx context.Context, items []dataset.Item, dir string, log *slog
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	reg := registry.New(cat, registry.Options{Getenv: func(string) string { return "" }, Logger: log})
+	reg := registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: func(string) string { return "" }, Logger: log})
 	_, err = oracle.Run(ctx, oracle.Config{
 		Items: items, Cheap: roles.Cheap, Strong: roles.Strong,
 		Judge: judge.Rule(judge.NewRecordedTable(all)), JudgeName: "rule",

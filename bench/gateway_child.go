@@ -13,6 +13,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/server"
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -106,7 +107,7 @@ func childGateway(ctx context.Context, dec *json.Decoder, emit func(any) error) 
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	reg := registry.New(cat, registry.Options{Getenv: fakeGetenv, Logger: log, Retry: provider.RetryOptions{
+	reg := registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: fakeGetenv, Logger: log, Retry: provider.RetryOptions{
 		MaxAttempts: cfg.Retry.MaxAttempts, BaseDelay: cfg.Retry.BaseDelay, MaxDelay: cfg.Retry.MaxDelay}})
 	deps := server.Deps{Upstreams: reg, Logger: log}
 	if cfg.Router.ModelPath != "" {

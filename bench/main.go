@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 )
 
@@ -193,7 +194,7 @@ func writeReport(rep *Report, o options) error {
 	if err := os.MkdirAll(filepath.Dir(absPath(o.out)), 0o755); err != nil {
 		return err
 	}
-	if err := dataset.WriteFileAtomic(o.out, func(w io.Writer) error {
+	if err := atomicfile.Write(o.out, func(w io.Writer) error {
 		_, err := io.WriteString(w, sb.String())
 		return err
 	}); err != nil {

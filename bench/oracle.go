@@ -16,6 +16,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
@@ -86,7 +87,7 @@ func childOracle(ctx context.Context, dec *json.Decoder, emit func(any) error) e
 	if err != nil {
 		return err
 	}
-	reg := registry.New(cat, registry.Options{Getenv: fakeGetenv})
+	reg := registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: fakeGetenv})
 	t := time.Now()
 	_, err = oracle.Run(ctx, oracle.Config{
 		Items: req.Items, Cheap: "fake-flash", Strong: "fake-pro",

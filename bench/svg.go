@@ -7,7 +7,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 	"github.com/llmrouter/llmrouter/internal/eval"
 )
 
@@ -39,7 +39,7 @@ func writeCurvesSVG(path string, results []qualityResult) error {
 	}
 	drawLegend(&b, names, 20+marginL, panelH+marginT+50)
 	b.WriteString("</svg>\n")
-	return dataset.WriteFileAtomic(path, func(wr io.Writer) error {
+	return atomicfile.Write(path, func(wr io.Writer) error {
 		_, err := wr.Write([]byte(b.String()))
 		return err
 	})

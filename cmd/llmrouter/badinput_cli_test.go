@@ -10,6 +10,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 )
 
 // useRealRegistry wires the oracle and route commands to the real provider
@@ -18,7 +19,7 @@ func useRealRegistry(t *testing.T) {
 	t.Helper()
 	old := newModelRegistry
 	newModelRegistry = func(cat *config.Catalogue, getenv func(string) string) (modelRegistry, error) {
-		return registry.New(cat, registry.Options{Getenv: getenv}), nil
+		return registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: getenv}), nil
 	}
 	t.Cleanup(func() { newModelRegistry = old })
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
@@ -31,7 +31,7 @@ func trainMultiCmd(t *testing.T) string {
 		}})
 	}
 	path := filepath.Join(dir, "outcomes_train.jsonl")
-	if err := dataset.WriteJSONLAtomic(path, rows); err != nil {
+	if err := jsonl.WriteAtomic(path, rows); err != nil {
 		t.Fatal(err)
 	}
 	model := filepath.Join(dir, "model")

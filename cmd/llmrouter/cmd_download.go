@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 )
 
 func runDownload(ctx context.Context, env *Env, args []string) error {
@@ -37,7 +38,7 @@ func runDownload(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	path := filepath.Join(*outDir, *bench+".jsonl")
-	if err := dataset.WriteJSONLAtomic(path, items); err != nil {
+	if err := jsonl.WriteAtomic(path, items); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %d %s items to %s (source: %s)\n", len(items), *bench, path, source)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	fake "github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
@@ -154,7 +155,7 @@ func oracleSIGKILL(t *testing.T, three bool) {
 		items = append(items, dataset.Item{ID: fmt.Sprintf("c-%02d", n), Problem: fmt.Sprintf("What is the capital of country %d?", n),
 			Answer: fmt.Sprintf("City %d", n), Benchmark: "custom"})
 	}
-	if err := dataset.WriteJSONLAtomic(in, items); err != nil {
+	if err := jsonl.WriteAtomic(in, items); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := fake.Start("", fake.WithAnswer(crashAnswer), fake.WithLatency(40*time.Millisecond))
@@ -263,7 +264,7 @@ func oracleSIGKILL(t *testing.T, three bool) {
 			t.Fatalf("row %d differs from the uninterrupted run:\n%s\n%s", i, a, b)
 		}
 	}
-	if _, err := dataset.ReadJSONL[oracle.CallRecord](journal); err != nil {
+	if _, err := jsonl.Read[oracle.CallRecord](journal); err != nil {
 		t.Fatalf("journal is not valid JSONL after the crashes: %v", err)
 	}
 	var sum oracle.Summary

@@ -13,9 +13,11 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	fake "github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
@@ -49,7 +51,7 @@ func useFastRetryRegistry(t *testing.T) {
 	t.Helper()
 	old := newModelRegistry
 	newModelRegistry = func(cat *config.Catalogue, getenv func(string) string) (modelRegistry, error) {
-		return registry.New(cat, registry.Options{Getenv: getenv, Timeout: 5 * time.Second,
+		return registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: getenv, Timeout: 5 * time.Second,
 			Retry: provider.RetryOptions{Seed: 1, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}}), nil
 	}
 	t.Cleanup(func() { newModelRegistry = old })
@@ -63,7 +65,7 @@ func capitalItems(t *testing.T, dir string, n int) string {
 			Answer: fmt.Sprintf("City %d", i), Benchmark: "custom"})
 	}
 	p := filepath.Join(dir, "items.jsonl")
-	if err := dataset.WriteJSONLAtomic(p, items); err != nil {
+	if err := jsonl.WriteAtomic(p, items); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -126,7 +128,7 @@ func TestOracleThroughUpstreamFaults(t *testing.T) {
 	}
 	// Every answer the fake served (was paid for) is in the journal exactly
 	// once, across the failed run and the resume.
-	recs, err := dataset.ReadJSONL[oracle.CallRecord](filepath.Join(out, oracle.JournalFile))
+	recs, err := jsonl.Read[oracle.CallRecord](filepath.Join(out, oracle.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}

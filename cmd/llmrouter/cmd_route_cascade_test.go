@@ -9,6 +9,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
@@ -160,7 +161,7 @@ func useCountingRegistry(t *testing.T) map[string]int {
 	calls := map[string]int{}
 	old := newModelRegistry
 	newModelRegistry = func(cat *config.Catalogue, getenv func(string) string) (modelRegistry, error) {
-		return &countingRegistry{registry.New(cat, registry.Options{Getenv: getenv}), calls}, nil
+		return &countingRegistry{registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: getenv}), calls}, nil
 	}
 	t.Cleanup(func() { newModelRegistry = old })
 	return calls

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
@@ -68,7 +68,7 @@ func readRouteInputs(path string) ([]routeInput, error) {
 	}
 	defer f.Close()
 	var in []routeInput
-	err = dataset.EachJSONLine(f, path, func(line int, raw []byte) error {
+	err = jsonl.EachLine(f, path, func(line int, raw []byte) error {
 		x, err := parseRouteInput(raw)
 		if err != nil {
 			return fmt.Errorf("%s:%d: %w", path, line, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/logbuf"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/server"
 )
 
@@ -49,7 +50,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	logw := logbuf.New(env.Stderr, *cfg.LogFlushInterval, 64<<10) // LoadConfig set the default
 	defer logw.Close()
 	log := newLogger(logw, format, env.Getenv("LLMROUTER_LOG_LEVEL"))
-	srv, closeFn, err := server.Open(ctx, cfg, server.OpenOptions{Getenv: env.Getenv, Logger: log})
+	srv, closeFn, err := server.Open(ctx, cfg, server.OpenOptions{Getenv: env.Getenv, Logger: log, Replay: replay.Lazy(replay.Options{})})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 )
 
 func runSplit(_ context.Context, env *Env, args []string) error {
@@ -39,10 +40,10 @@ func runSplit(_ context.Context, env *Env, args []string) error {
 	name := strings.TrimSuffix(filepath.Base(*in), ".jsonl")
 	trainPath := filepath.Join(*outDir, name+"_train.jsonl")
 	testPath := filepath.Join(*outDir, name+"_test.jsonl")
-	if err := dataset.WriteJSONLAtomic(trainPath, train); err != nil {
+	if err := jsonl.WriteAtomic(trainPath, train); err != nil {
 		return err
 	}
-	if err := dataset.WriteJSONLAtomic(testPath, test); err != nil {
+	if err := jsonl.WriteAtomic(testPath, test); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "split %d questions (%d duplicates dropped): %d train → %s, %d test → %s\n",

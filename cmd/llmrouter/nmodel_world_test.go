@@ -14,7 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmrouter/llmrouter/internal/solution"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/server"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
@@ -149,10 +151,10 @@ func worldSetup(t *testing.T) (root, cfg, train, test string, vars map[string]st
 			t.Fatal(err)
 		}
 	}
-	if err := dataset.WriteJSONLAtomic(train, worldItems(400, 1, "train")); err != nil {
+	if err := jsonl.WriteAtomic(train, worldItems(400, 1, "train")); err != nil {
 		t.Fatal(err)
 	}
-	if err := dataset.WriteJSONLAtomic(test, worldItems(200, 2, "test")); err != nil {
+	if err := jsonl.WriteAtomic(test, worldItems(200, 2, "test")); err != nil {
 		t.Fatal(err)
 	}
 	return root, cfg, train, test, map[string]string{"WORLD_KEY": worldKey}
@@ -339,7 +341,7 @@ func worldCheck(t *testing.T, res []worldRouted, what string, topics bool) {
 		right, c := worldRight(r.Model, r.Query), worldCost(r.Model, r.Query)
 		if r.Answer != "" {
 			// End to end: the answer and the cost are the real ones.
-			got, ok := dataset.FinalNumber(r.Answer)
+			got, ok := solution.FinalNumber(r.Answer)
 			right, c = ok && got == fmt.Sprint(worldGold(r.Query)), r.CostUSD
 		}
 		if right {

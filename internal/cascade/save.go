@@ -15,7 +15,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 	"github.com/llmrouter/llmrouter/internal/features"
 )
 
@@ -57,7 +57,7 @@ func SaveMeta(dir string, v *Verifier) error {
 }
 
 func writeFile(path string, data []byte) error {
-	if err := dataset.WriteFileAtomic(path, func(w io.Writer) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/solution"
 )
 
 // Signals are what an answer shows about its own reliability, computed from
@@ -114,7 +114,7 @@ func Analyze(query, answer string) Signals {
 		}
 		s.QueryNumbersUsed = float64(used) / float64(len(qnums))
 	}
-	if f, ok := dataset.FinalNumber(answer); ok {
+	if f, ok := solution.FinalNumber(answer); ok {
 		s.HasFinal = true
 		if v, err := strconv.ParseFloat(f, 64); err == nil {
 			s.FinalFraction = v != math.Trunc(v)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 )
 
 // BenchmarkDecodeRecorded measures the one-time cost of Recorded().
@@ -13,7 +15,7 @@ func BenchmarkDecodeRecorded(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := DecodeJSONL[RecordedItem](zr, "recorded"); err != nil {
+		if _, err := jsonl.Decode[RecordedItem](zr, "recorded"); err != nil {
 			b.Fatal(err)
 		}
 	}

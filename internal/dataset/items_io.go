@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 )
 
 // ReadItems reads a benchmark or split JSONL file of Items, checking each
@@ -19,7 +21,7 @@ func ReadItems(path string) ([]Item, error) {
 	defer f.Close()
 	var items []Item
 	firstLine := map[string]int{}
-	err = EachJSONLine(f, path, func(line int, raw []byte) error {
+	err = jsonl.EachLine(f, path, func(line int, raw []byte) error {
 		it, err := decodeItem(raw)
 		if err != nil {
 			return fmt.Errorf("%s:%d: %w", path, line, err)

@@ -6,6 +6,9 @@ import (
 	_ "embed"
 	"fmt"
 	"sync"
+
+	"github.com/llmrouter/llmrouter/internal/jsonl"
+	"github.com/llmrouter/llmrouter/internal/solution"
 )
 
 //go:embed embedded/recorded.jsonl.gz
@@ -16,7 +19,7 @@ var recorded = sync.OnceValues(func() ([]RecordedItem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded recorded data: %w", err)
 	}
-	items, err := DecodeJSONL[RecordedItem](zr, "embedded/recorded.jsonl")
+	items, err := jsonl.Decode[RecordedItem](zr, "embedded/recorded.jsonl")
 	if err != nil {
 		return nil, err
 	}
@@ -85,14 +88,14 @@ func GoldFromResponses(r RecordedItem) string {
 	cands := []cand{{r.StrongResponse, r.StrongCorrect}, {r.CheapResponse, r.CheapCorrect}}
 	for _, c := range cands {
 		if c.ok && bytes.Contains([]byte(c.text), []byte("####")) {
-			if n, ok := FinalNumber(c.text); ok {
+			if n, ok := solution.FinalNumber(c.text); ok {
 				return n
 			}
 		}
 	}
 	for _, c := range cands {
 		if c.ok {
-			if n, ok := FinalNumber(c.text); ok {
+			if n, ok := solution.FinalNumber(c.text); ok {
 				return n
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/llmrouter/llmrouter/internal/pyliteral"
 )
 
 // SimpleQAURL is the official location of OpenAI's SimpleQA test set.
@@ -132,7 +134,7 @@ func simpleQAItem(rec []string, col map[string]int, index int) (Item, error) {
 	if meta == "" {
 		return it, nil
 	}
-	v, err := ParsePyLiteral(meta)
+	v, err := pyliteral.Parse(meta)
 	if err != nil {
 		return Item{}, fmt.Errorf("metadata: %w", err)
 	}

@@ -6,8 +6,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/solution"
 )
 
 // Choice grades a multiple-choice answer: the letter A–D the answer chose
@@ -51,7 +51,7 @@ func (Numeric) Grade(_ context.Context, q Question, answer string) (Verdict, err
 	if !ok {
 		return undecided("gold is not a number"), nil
 	}
-	got, ok := dataset.FinalNumber(answer)
+	got, ok := solution.FinalNumber(answer)
 	if !ok {
 		return Verdict{Grade: grade.NotAttempted, Method: MethodNumeric}, nil
 	}

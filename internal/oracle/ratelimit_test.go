@@ -14,9 +14,11 @@ import (
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/syncbuf"
 	fake "github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
@@ -64,7 +66,7 @@ func realRegistry(t *testing.T, srv *fake.Server) *registry.Registry {
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 256}
 	t.Cleanup(tr.CloseIdleConnections)
-	return registry.New(cat, registry.Options{
+	return registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}),
 		Getenv:     func(k string) string { return map[string]string{rlKeyEnv: "k"}[k] },
 		HTTPClient: &http.Client{Transport: tr},
 		Timeout:    10 * time.Second,
@@ -101,7 +103,7 @@ func TestRunRidesOutSustainedRateLimit(t *testing.T) {
 	}
 	st := srv.Stats()
 
-	rows, err := dataset.ReadJSONL[Row](filepath.Join(dir, DatasetFile))
+	rows, err := jsonl.Read[Row](filepath.Join(dir, DatasetFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestRunRidesOutSustainedRateLimit(t *testing.T) {
 	if st.Calls != st.Served+limited {
 		t.Fatalf("fake calls %d != served %d + rate limited %d (faults %v)", st.Calls, st.Served, limited, st.ByFault)
 	}
-	journal, err := dataset.ReadJSONL[CallRecord](filepath.Join(dir, JournalFile))
+	journal, err := jsonl.Read[CallRecord](filepath.Join(dir, JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}

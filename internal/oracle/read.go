@@ -6,8 +6,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/policy"
 )
 
@@ -21,7 +21,7 @@ func ReadDataset(path string) ([]Row, error) {
 	defer f.Close()
 	var rows []Row
 	seen := map[string]int{}
-	err = dataset.EachJSONLine(f, path, func(line int, raw []byte) error {
+	err = jsonl.EachLine(f, path, func(line int, raw []byte) error {
 		var r Row
 		if err := json.Unmarshal(raw, &r); err != nil {
 			return fmt.Errorf("%s:%d: invalid JSON: %w", path, line, err)

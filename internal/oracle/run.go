@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
@@ -139,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	// A run killed while writing its outputs leaves temp files; this run
 	// owns the directory and rewrites them.
 	for _, f := range []string{DatasetFile, SummaryFile} {
-		if err := dataset.RemoveStaleTemps(filepath.Join(r.cfg.OutputDir, f)); err != nil {
+		if err := atomicfile.RemoveStaleTemps(filepath.Join(r.cfg.OutputDir, f)); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/policy"
 )
@@ -43,7 +44,7 @@ func TestRunLabelsEveryQuestion(t *testing.T) {
 	items := testItems(42)
 	sum := mustRun(t, baseConfig(t, up, items, dir))
 
-	rows, err := dataset.ReadJSONL[Row](filepath.Join(dir, DatasetFile))
+	rows, err := jsonl.Read[Row](filepath.Join(dir, DatasetFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func TestResumeAfterTruncatedJournalLine(t *testing.T) {
 		t.Fatal("resumed dataset differs from an uninterrupted run")
 	}
 	// The journal is valid JSONL again: every line parses.
-	if _, err := dataset.ReadJSONL[CallRecord](jpath); err != nil {
+	if _, err := jsonl.Read[CallRecord](jpath); err != nil {
 		t.Fatalf("journal after resume: %v", err)
 	}
 }

@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 )
 
 // Skipped is an item left out after a per-item error (--skip-errors).
@@ -201,10 +202,10 @@ func (m *ModelSummary) finish() {
 }
 
 func writeOutputs(dir string, rows []Row, sum *Summary) error {
-	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, DatasetFile), rows); err != nil {
+	if err := jsonl.WriteAtomic(filepath.Join(dir, DatasetFile), rows); err != nil {
 		return fmt.Errorf("write oracle dataset: %w", err)
 	}
-	err := dataset.WriteFileAtomic(filepath.Join(dir, SummaryFile), func(w io.Writer) error {
+	err := atomicfile.Write(filepath.Join(dir, SummaryFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
@@ -57,7 +58,7 @@ func writeCrashItems(t *testing.T, dir string) (string, []dataset.Item) {
 			Answer: fmt.Sprintf("the %s society of %c%c", []string{"lantern", "harbour", "orchard"}[i%3], 'A'+i%26, 'a'+i/26)}
 	}
 	p := filepath.Join(dir, "questions.jsonl")
-	if err := dataset.WriteJSONLAtomic(p, items); err != nil {
+	if err := jsonl.WriteAtomic(p, items); err != nil {
 		t.Fatal(err)
 	}
 	return p, items

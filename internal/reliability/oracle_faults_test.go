@@ -18,6 +18,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
+	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/provider/upstream"
 	fk "github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
@@ -151,7 +152,7 @@ func runOracleFault(t *testing.T, tc oracleFaultCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := registry.New(cat, registry.Options{
+	reg := registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}),
 		Getenv: func(k string) string {
 			return map[string]string{"GEMINI_API_KEY": "test-key", "GEMINI_BASE_URL": srv.URL}[k]
 		},

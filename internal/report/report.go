@@ -58,7 +58,7 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 	"github.com/llmrouter/llmrouter/internal/eval"
 )
 
@@ -79,7 +79,7 @@ func WriteAll(dir string, cmp *eval.Comparison) ([]string, error) {
 	var paths []string
 	for _, w := range writers {
 		p := filepath.Join(dir, w.name)
-		if err := dataset.WriteFileAtomic(p, func(out io.Writer) error { return w.write(out, cmp) }); err != nil {
+		if err := atomicfile.Write(p, func(out io.Writer) error { return w.write(out, cmp) }); err != nil {
 			return paths, fmt.Errorf("report: %w", err)
 		}
 		paths = append(paths, p)

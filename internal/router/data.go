@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
@@ -73,7 +73,7 @@ func readRows[T any](path string, rows []T) ([]T, string, error) {
 		if raw, err = os.ReadFile(path); err != nil {
 			return nil, "", fmt.Errorf("read training data: %w", err)
 		}
-		if rows, err = dataset.DecodeJSONL[T](bytes.NewReader(raw), path); err != nil {
+		if rows, err = jsonl.Decode[T](bytes.NewReader(raw), path); err != nil {
 			return nil, "", err
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
 
@@ -34,10 +34,10 @@ func TestWriteFixtures(t *testing.T) {
 			dpo = append(dpo, r)
 		}
 	}
-	if err := dataset.WriteJSONLAtomic(fixtureSFT, sft); err != nil {
+	if err := jsonl.WriteAtomic(fixtureSFT, sft); err != nil {
 		t.Fatal(err)
 	}
-	if err := dataset.WriteJSONLAtomic(fixtureDPO, dpo); err != nil {
+	if err := jsonl.WriteAtomic(fixtureDPO, dpo); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -50,10 +50,10 @@ func TestWriteRecordedTraining(t *testing.T) {
 		t.Skip("set LLMROUTER_WRITE_RECORDED=DIR")
 	}
 	d := mustRecorded(t)
-	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, "sft_train.jsonl"), d.sft); err != nil {
+	if err := jsonl.WriteAtomic(filepath.Join(dir, "sft_train.jsonl"), d.sft); err != nil {
 		t.Fatal(err)
 	}
-	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, "dpo_train.jsonl"), d.dpo); err != nil {
+	if err := jsonl.WriteAtomic(filepath.Join(dir, "dpo_train.jsonl"), d.dpo); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 )
 
 // ReadQueries reads a batch of queries for route and calibrate. A .jsonl
@@ -41,7 +41,7 @@ func ReadQueries(path string) ([]string, error) {
 
 func jsonlQueries(r io.Reader, name string) ([]string, error) {
 	var qs []string
-	err := dataset.EachJSONLine(r, name, func(line int, raw []byte) error {
+	err := jsonl.EachLine(r, name, func(line int, raw []byte) error {
 		var obj struct {
 			Query   *string `json:"query"`
 			Problem *string `json:"problem"`
@@ -63,7 +63,7 @@ func jsonlQueries(r io.Reader, name string) ([]string, error) {
 
 func lineQueries(r io.Reader, name string) ([]string, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), dataset.MaxLineBytes)
+	sc.Buffer(make([]byte, 64<<10), jsonl.MaxLineBytes)
 	var qs []string
 	for n := 1; sc.Scan(); n++ {
 		if q := strings.TrimSpace(sc.Text()); q != "" {

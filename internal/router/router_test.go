@@ -14,8 +14,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
@@ -36,11 +36,11 @@ func smallConfig(kind string) TrainConfig {
 }
 
 var fixtureRows = sync.OnceValues(func() (*recordedSplit, error) {
-	sft, err := dataset.ReadJSONL[trl.SFTRow](fixtureSFT)
+	sft, err := jsonl.Read[trl.SFTRow](fixtureSFT)
 	if err != nil {
 		return nil, err
 	}
-	dpo, err := dataset.ReadJSONL[trl.DPORow](fixtureDPO)
+	dpo, err := jsonl.Read[trl.DPORow](fixtureDPO)
 	return &recordedSplit{sft: sft, dpo: dpo}, err
 })
 

@@ -13,8 +13,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 	"github.com/llmrouter/llmrouter/internal/cascade"
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
 )
@@ -96,7 +96,7 @@ func Save(dir string, m *Model) error {
 		name string
 		data []byte
 	}{{WeightsFile, weights}, {MetaFile, meta}} {
-		if err := dataset.WriteFileAtomic(filepath.Join(tmp, f.name), func(w io.Writer) error {
+		if err := atomicfile.Write(filepath.Join(tmp, f.name), func(w io.Writer) error {
 			_, err := w.Write(f.data)
 			return err
 		}); err != nil {
@@ -168,7 +168,7 @@ func SaveMeta(dir string, m *Model) error {
 		return err
 	}
 	path := filepath.Join(dir, MetaFile)
-	if err := dataset.WriteFileAtomic(path, func(w io.Writer) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(meta)
 		return err
 	}); err != nil {

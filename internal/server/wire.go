@@ -25,6 +25,10 @@ type OpenOptions struct {
 	HTTPClient *http.Client
 	// RetrySleep overrides the retry backoff wait (tests).
 	RetrySleep func(ctx context.Context, d time.Duration) error
+	// Replay builds the recorded-benchmark provider for catalogue models
+	// whose provider is "replay" (the command passes replay.Lazy); nil
+	// refuses them, and the gateway package then links no recorded data.
+	Replay func() (provider.Provider, error)
 }
 
 // Open builds a production Server from cfg: the provider registry (keys
@@ -57,7 +61,7 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 	}
 	deps := Deps{Logger: o.Logger}
 	deps.Upstreams = registry.New(cat, registry.Options{
-		Getenv: o.Getenv, HTTPClient: o.HTTPClient, Logger: o.Logger,
+		Getenv: o.Getenv, HTTPClient: o.HTTPClient, Logger: o.Logger, Replay: o.Replay,
 		Retry: provider.RetryOptions{MaxAttempts: cfg.Retry.MaxAttempts, BaseDelay: cfg.Retry.BaseDelay, MaxDelay: cfg.Retry.MaxDelay, Sleep: o.RetrySleep},
 	})
 	for _, name := range cat.Names() {

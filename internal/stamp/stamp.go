@@ -19,7 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 )
 
 // Spec is what decides whether a stage is up to date.
@@ -101,7 +101,7 @@ func Save(path string, r Record) error {
 	if err != nil {
 		return err
 	}
-	return dataset.WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})

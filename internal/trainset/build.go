@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
@@ -95,13 +95,13 @@ func Write(dir string, rows []oracle.Row, m oracle.Matrix) (Stats, error) {
 	for _, r := range sft {
 		st.Policies[r.Policy]++
 	}
-	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, SFTFile), sft); err != nil {
+	if err := jsonl.WriteAtomic(filepath.Join(dir, SFTFile), sft); err != nil {
 		return st, fmt.Errorf("write SFT file: %w", err)
 	}
-	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, DPOFile), dpo); err != nil {
+	if err := jsonl.WriteAtomic(filepath.Join(dir, DPOFile), dpo); err != nil {
 		return st, fmt.Errorf("write DPO file: %w", err)
 	}
-	if err := dataset.WriteJSONLAtomic(filepath.Join(dir, OutcomesFile), Outcomes(rows)); err != nil {
+	if err := jsonl.WriteAtomic(filepath.Join(dir, OutcomesFile), Outcomes(rows)); err != nil {
 		return st, fmt.Errorf("write outcomes file: %w", err)
 	}
 	return st, nil

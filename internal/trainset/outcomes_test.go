@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
@@ -49,7 +49,7 @@ func TestOutcomesListEveryModel(t *testing.T) {
 	if len(st.Models) != 3 {
 		t.Errorf("stats models = %v", st.Models)
 	}
-	back, err := dataset.ReadJSONL[trl.OutcomeRow](filepath.Join(dir, OutcomesFile))
+	back, err := jsonl.Read[trl.OutcomeRow](filepath.Join(dir, OutcomesFile))
 	if err != nil || len(back) != 2 || len(back[1].Results) != 3 {
 		t.Fatalf("read back %+v, %v", back, err)
 	}

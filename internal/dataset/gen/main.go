@@ -22,7 +22,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/solution"
 )
 
 const (
@@ -77,7 +79,7 @@ func run(log *slog.Logger, shared, out string) error {
 // writeGzip writes a reproducible gzip stream: no name and a zero mtime in
 // the header, so regenerating from the same input gives the same bytes.
 func writeGzip(path string, data []byte) error {
-	return dataset.WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 		if err != nil {
 			return err
@@ -140,8 +142,8 @@ func buildGSM8K(path string) ([]dataset.RecordedItem, gsmStats, error) {
 		}
 		if r.cheap && r.strong {
 			st.bothCorrect++
-			a, okA := dataset.FinalNumber(r.cheapResp)
-			b, okB := dataset.FinalNumber(r.strongResp)
+			a, okA := solution.FinalNumber(r.cheapResp)
+			b, okB := solution.FinalNumber(r.strongResp)
 			if okA && okB {
 				st.bothExtracted++
 				if a == b {

@@ -1,6 +1,9 @@
 // Package registry builds providers from the model catalogue: it resolves
 // API keys (env or secret file), base URLs and the recorded data, builds
-// each model's client lazily, wraps it with retries and caches it. It lives
+// each model's client lazily, wraps it with retries and caches it. The
+// recorded-benchmark (replay) provider is supplied by the caller, so a
+// binary that never replays, such as the gateway package, does not link the
+// recorded data. It lives
 // outside package provider because it imports the implementations, which
 // themselves import provider.
 package registry
@@ -16,11 +19,9 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/gemini"
 	"github.com/llmrouter/llmrouter/internal/provider/openai"
-	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/provider/upstream"
 )
 
@@ -45,10 +46,10 @@ type Options struct {
 	// stream. Zero keeps the clients' defaults.
 	Timeout, StreamIdleTimeout time.Duration
 	Logger                     *slog.Logger
-	// Recorded supplies the replay data (default dataset.Recorded).
-	Recorded func() ([]dataset.RecordedItem, error)
-	// Replay configures the replay provider (e.g. simulated latency).
-	Replay replay.Options
+	// Replay builds the provider of catalogue models whose provider is
+	// "replay" (the recorded benchmark, see replay.Lazy). It is called once,
+	// on first use; nil refuses such models with an error that says so.
+	Replay func() (provider.Provider, error)
 }
 
 // Registry hands out one provider per catalogue model. It is safe for
@@ -58,7 +59,7 @@ type Registry struct {
 	opts   Options
 	mu     sync.Mutex
 	cache  map[string]provider.Provider
-	replay func() (*replay.Provider, error)
+	replay func() (provider.Provider, error)
 }
 
 // New returns a registry over cat.
@@ -75,19 +76,15 @@ func New(cat *config.Catalogue, opts Options) *Registry {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Recorded == nil {
-		opts.Recorded = dataset.Recorded
-	}
 	if opts.Retry.Logger == nil {
 		opts.Retry.Logger = opts.Logger
 	}
 	r := &Registry{cat: cat, opts: opts, cache: map[string]provider.Provider{}}
-	r.replay = sync.OnceValues(func() (*replay.Provider, error) {
-		items, err := opts.Recorded()
-		if err != nil {
-			return nil, fmt.Errorf("recorded data: %w", err)
+	r.replay = sync.OnceValues(func() (provider.Provider, error) {
+		if opts.Replay == nil {
+			return nil, fmt.Errorf("the replay provider (recorded benchmark) is not available here; it serves the offline pipeline commands")
 		}
-		return replay.New(items, opts.Replay)
+		return opts.Replay()
 	})
 	return r
 }

@@ -147,9 +147,9 @@ func TestOpenAIKeylessLocal(t *testing.T) {
 
 func TestReplayModels(t *testing.T) {
 	loads := 0
-	r := New(catalogue(t), Options{Getenv: envOf(nil), Recorded: func() ([]dataset.RecordedItem, error) {
+	r := New(catalogue(t), Options{Getenv: envOf(nil), Replay: func() (provider.Provider, error) {
 		loads++
-		return recorded, nil
+		return replay.New(recorded, replay.Options{})
 	}})
 	for model, want := range map[string]string{"mixtral-8x7b-instruct": "INCORRECT", "gpt-4-1106-preview": "CORRECT"} {
 		p, m, err := r.Get(model)
@@ -173,9 +173,18 @@ func TestReplayModels(t *testing.T) {
 }
 
 func TestReplayLoadError(t *testing.T) {
-	r := New(catalogue(t), Options{Recorded: func() ([]dataset.RecordedItem, error) { return nil, errors.New("corrupt") }})
+	r := New(catalogue(t), Options{Replay: func() (provider.Provider, error) { return nil, errors.New("recorded data: corrupt") }})
 	_, _, err := r.Get("gpt-4-1106-preview")
 	if err == nil || !strings.Contains(err.Error(), "model gpt-4-1106-preview: recorded data: corrupt") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Without a replay constructor (the gateway package links none) a replayed
+// model is refused, saying why, rather than served from nowhere.
+func TestReplayUnavailable(t *testing.T) {
+	_, _, err := New(catalogue(t), Options{}).Get("gpt-4-1106-preview")
+	if err == nil || !strings.Contains(err.Error(), "replay provider (recorded benchmark) is not available here") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -262,3 +262,16 @@ func (s *stream) Close() error {
 	s.closed = true
 	return nil
 }
+
+// Lazy returns a constructor for the replay provider over the embedded
+// recorded benchmark, for registry.Options.Replay: the data is decoded only
+// when a replayed model is first used.
+func Lazy(opts Options) func() (provider.Provider, error) {
+	return func() (provider.Provider, error) {
+		items, err := dataset.Recorded()
+		if err != nil {
+			return nil, fmt.Errorf("recorded data: %w", err)
+		}
+		return New(items, opts)
+	}
+}

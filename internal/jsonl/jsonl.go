@@ -1,4 +1,6 @@
-package dataset
+// Package jsonl reads and writes JSON Lines files: one JSON value per line,
+// errors that name the file and line, and whole-file atomic writes.
+package jsonl
 
 import (
 	"bufio"
@@ -8,22 +10,23 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"unicode/utf8"
+
+	"github.com/llmrouter/llmrouter/internal/atomicfile"
 )
 
 // MaxLineBytes bounds one JSONL line; longer lines are an error, not an OOM.
 const MaxLineBytes = 16 << 20
 
-// ReadJSONL decodes every non-blank line of path into a T. Errors name the
+// Read decodes every non-blank line of path into a T. Errors name the
 // file and the 1-based line. An empty file is an error.
-func ReadJSONL[T any](path string) ([]T, error) {
+func Read[T any](path string) ([]T, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	out, err := DecodeJSONL[T](f, path)
+	out, err := Decode[T](f, path)
 	if err != nil {
 		return nil, err
 	}
@@ -33,11 +36,11 @@ func ReadJSONL[T any](path string) ([]T, error) {
 	return out, nil
 }
 
-// DecodeJSONL decodes JSON lines from r; name is used in error messages.
+// Decode decodes JSON lines from r; name is used in error messages.
 // Blank lines are skipped. Unknown fields are allowed so users may annotate.
-func DecodeJSONL[T any](r io.Reader, name string) ([]T, error) {
+func Decode[T any](r io.Reader, name string) ([]T, error) {
 	var out []T
-	err := EachJSONLine(r, name, func(line int, raw []byte) error {
+	err := EachLine(r, name, func(line int, raw []byte) error {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("%s:%d: invalid JSON: %w", name, line, err)
@@ -48,8 +51,8 @@ func DecodeJSONL[T any](r io.Reader, name string) ([]T, error) {
 	return out, err
 }
 
-// EachJSONLine calls fn with each non-blank line and its 1-based number.
-func EachJSONLine(r io.Reader, name string, fn func(line int, raw []byte) error) error {
+// EachLine calls fn with each non-blank line and its 1-based number.
+func EachLine(r io.Reader, name string, fn func(line int, raw []byte) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for n := 1; ; n++ {
 		raw, err := readLine(br)
@@ -91,11 +94,11 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
-// WriteJSONLAtomic writes rows to path through a temporary file in the same
+// WriteAtomic writes rows to path through a temporary file in the same
 // directory, fsyncs it and renames it into place, so a crash never leaves a
 // half-written file and an existing file is replaced only by a complete one.
-func WriteJSONLAtomic[T any](path string, rows []T) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
+func WriteAtomic[T any](path string, rows []T) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
@@ -106,44 +109,4 @@ func WriteJSONLAtomic[T any](path string, rows []T) error {
 		}
 		return bw.Flush()
 	})
-}
-
-// WriteFileAtomic creates path's directory, streams content through write into
-// a temporary sibling, fsyncs and renames it over path.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create directory %s: %w", dir, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("create temp file in %s: %w", dir, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp makes 0600 files; data files are meant to be shared and read.
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
-	}
-	if err := write(tmp); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename into %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // make the rename durable; not all filesystems support it
-		d.Close()
-	}
-	return nil
 }

@@ -1,4 +1,7 @@
-package dataset
+// Package pyliteral parses the Python literals (dicts, lists, strings,
+// numbers, True/False/None) that data sets such as SimpleQA store in their
+// metadata columns, without running Python.
+package pyliteral
 
 import (
 	"fmt"
@@ -20,12 +23,12 @@ var (
 	}{{"True", true}, {"False", false}, {"None", nil}}
 )
 
-// ParsePyLiteral parses the subset of Python literal syntax that SimpleQA's
+// Parse parses the subset of Python literal syntax that SimpleQA's
 // metadata column uses: strings in either quote style with backslash escapes
 // (optionally u/r-prefixed), lists, tuples, dicts with string keys, integers,
 // floats, True, False and None. It never evaluates anything. Results are
 // string, float64, bool, nil, []any and map[string]any.
-func ParsePyLiteral(s string) (any, error) {
+func Parse(s string) (any, error) {
 	p := &pyParser{src: s}
 	v, err := p.value(0)
 	if err != nil {

@@ -1,4 +1,4 @@
-package dataset
+package jsonl
 
 import (
 	"bytes"
@@ -7,13 +7,21 @@ import (
 	"testing"
 )
 
+// item is a row shape like a benchmark question's, with a list field.
+type item struct {
+	ID      string   `json:"id"`
+	Problem string   `json:"problem,omitempty"`
+	Answer  string   `json:"answer,omitempty"`
+	URLs    []string `json:"urls,omitempty"`
+}
+
 func FuzzDecodeJSONL(f *testing.F) {
 	f.Add("{\"id\":\"a\",\"problem\":\"p\",\"answer\":\"x\"}\n\n{\"id\":\"b\"}\n")
 	f.Add("{\"id\":1}\n")
 	f.Add("not json\n")
 	f.Add("{\"urls\":[\"u\"]}\r\n{}")
 	f.Fuzz(func(t *testing.T, s string) {
-		items, err := DecodeJSONL[Item](strings.NewReader(s), "f.jsonl")
+		items, err := Decode[item](strings.NewReader(s), "f.jsonl")
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "f.jsonl:") {
 				t.Fatalf("error does not name file:line: %v", err)
@@ -29,7 +37,7 @@ func FuzzDecodeJSONL(f *testing.F) {
 			}
 			buf.Write(b)
 		}
-		again, err := DecodeJSONL[Item](&buf, "again")
+		again, err := Decode[item](&buf, "again")
 		if err != nil || len(again) != len(items) {
 			t.Fatalf("round trip: %d items, err %v (had %d)", len(again), err, len(items))
 		}

@@ -1,4 +1,4 @@
-package dataset
+package pyliteral
 
 import (
 	"reflect"
@@ -25,7 +25,7 @@ func TestParsePyLiteral(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParsePyLiteral(tc.in)
+			got, err := Parse(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func TestParsePyLiteralErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParsePyLiteral(tc.in)
+			_, err := Parse(tc.in)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want containing %q", err, tc.want)
 			}
@@ -72,7 +72,7 @@ func FuzzParsePyLiteral(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		v, err := ParsePyLiteral(s)
+		v, err := Parse(s)
 		if err != nil {
 			return
 		}

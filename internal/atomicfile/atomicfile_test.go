@@ -1,4 +1,4 @@
-package dataset
+package atomicfile
 
 import (
 	"io"
@@ -30,8 +30,8 @@ func TestRemoveStaleTemps(t *testing.T) {
 			t.Errorf("%s was removed: %v", n, err)
 		}
 	}
-	// The helper targets exactly WriteFileAtomic's naming.
-	if err := WriteFileAtomic(target, func(w io.Writer) error { _, err := w.Write([]byte("ok\n")); return err }); err != nil {
+	// The helper targets exactly Write's naming.
+	if err := Write(target, func(w io.Writer) error { _, err := w.Write([]byte("ok\n")); return err }); err != nil {
 		t.Fatal(err)
 	}
 }

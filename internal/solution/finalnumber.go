@@ -1,4 +1,5 @@
-package dataset
+// Package solution reads the final answer out of a model's worked solution.
+package solution
 
 import (
 	"regexp"
