@@ -14,11 +14,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/solution"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/server"
+	"github.com/llmrouter/llmrouter/internal/solution"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
