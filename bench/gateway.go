@@ -17,7 +17,6 @@ import (
 	"github.com/llmrouter/llmrouter/bench/internal/loadgen"
 	"github.com/llmrouter/llmrouter/bench/internal/proc"
 	"github.com/llmrouter/llmrouter/bench/internal/stats"
-	"github.com/llmrouter/llmrouter/internal/router"
 )
 
 // Issue 4's gateway targets at 1,000 req/s.
@@ -153,16 +152,8 @@ func resourceRow(label string, ph [3]phase) []string {
 // startGatewayBench starts the fake upstream and the gateway processes and
 // prepares the request bodies; stop ends both.
 func (b *bench) startGatewayBench(ctx context.Context) (*gwBench, func(), error) {
-	d, err := b.data.split(ctx, "mmlu", b.size(0, smokeItems))
+	d, modelDir, err := b.mmluClassifier(ctx, "gateway_model")
 	if err != nil {
-		return nil, nil, err
-	}
-	rs, err := routersFor(ctx, d)
-	if err != nil {
-		return nil, nil, err
-	}
-	modelDir := filepath.Join(b.opts.workDir, "gateway_model")
-	if err := router.Save(modelDir, rs.classifier); err != nil {
 		return nil, nil, err
 	}
 	b.opts.log.Debug("gateway: starting the fake upstream")

@@ -207,16 +207,8 @@ func (t replyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // to nowhere and an in-memory upstream answering reply. The request is
 // fx.request sent to model "router".
 func (b *bench) jsonGateway(ctx context.Context, fx *jsonFixtures) (http.Handler, []byte, error) {
-	d, err := b.data.split(ctx, "mmlu", b.size(0, smokeItems))
+	_, dir, err := b.mmluClassifier(ctx, "json_model")
 	if err != nil {
-		return nil, nil, err
-	}
-	rs, err := routersFor(ctx, d)
-	if err != nil {
-		return nil, nil, err
-	}
-	dir := filepath.Join(b.opts.workDir, "json_model")
-	if err := router.Save(dir, rs.classifier); err != nil {
 		return nil, nil, err
 	}
 	m, err := router.Load(dir)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/policy"
@@ -59,4 +60,22 @@ func routersFor(ctx context.Context, d *splitData) (*trainedRouters, error) {
 	}
 	modelsCache[d] = &r
 	return &r, nil
+}
+
+// mmluClassifier saves the SFT+DPO classifier trained on the MMLU train
+// split in workDir/name, for a gateway to load, and returns the split.
+func (b *bench) mmluClassifier(ctx context.Context, name string) (*splitData, string, error) {
+	d, err := b.data.split(ctx, "mmlu", b.size(0, smokeItems))
+	if err != nil {
+		return nil, "", err
+	}
+	rs, err := routersFor(ctx, d)
+	if err != nil {
+		return nil, "", err
+	}
+	dir := filepath.Join(b.opts.workDir, name)
+	if err := router.Save(dir, rs.classifier); err != nil {
+		return nil, "", err
+	}
+	return d, dir, nil
 }
