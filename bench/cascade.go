@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/router"
@@ -301,11 +301,11 @@ func median(xs []float64) float64 {
 // recordedUpstreams serves every catalogue model from one in-process
 // provider answering with the recorded texts at once.
 type recordedUpstreams struct {
-	cat     *config.Catalogue
+	cat     *catalog.Catalogue
 	answers map[string]string
 }
 
-func (u recordedUpstreams) Get(name string) (provider.Provider, config.Model, error) {
+func (u recordedUpstreams) Get(name string) (provider.Provider, catalog.Model, error) {
 	m, err := u.cat.Lookup(name)
 	return recordedProvider(u.answers), m, err
 }

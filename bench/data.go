@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -104,7 +104,7 @@ func subsample(items []dataset.Item, n int) []dataset.Item {
 // pipeline does: both recorded models through the replay provider, the
 // mechanical rule judge, the default matrix. Rows come back in item order.
 func gradeItems(ctx context.Context, items []dataset.Item, dir string, log *slog.Logger) ([]oracle.Row, error) {
-	cat, err := config.DefaultCatalogue()
+	cat, err := catalog.DefaultCatalogue()
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/server"
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -272,6 +272,6 @@ func opsGateway(store spend.Store) (http.Handler, error) {
 // noUpstreams serves no model: the usage API needs none.
 type noUpstreams struct{}
 
-func (noUpstreams) Get(name string) (provider.Provider, config.Model, error) {
-	return nil, config.Model{}, fmt.Errorf("model %s: the operations bench calls no upstream", name)
+func (noUpstreams) Get(name string) (provider.Provider, catalog.Model, error) {
+	return nil, catalog.Model{}, fmt.Errorf("model %s: the operations bench calls no upstream", name)
 }

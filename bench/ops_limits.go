@@ -17,7 +17,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/ratelimit"
 	"github.com/llmrouter/llmrouter/internal/server"
@@ -197,9 +197,9 @@ func limitGateway(rdb goredis.UniversalClient, prefix string, limit int64) (http
 }
 
 // instantUpstreams answers every model at once.
-type instantUpstreams struct{ cat *config.Catalogue }
+type instantUpstreams struct{ cat *catalog.Catalogue }
 
-func (u instantUpstreams) Get(name string) (provider.Provider, config.Model, error) {
+func (u instantUpstreams) Get(name string) (provider.Provider, catalog.Model, error) {
 	m, err := u.cat.Lookup(name)
 	return instant{}, m, err
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/bench/internal/proc"
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -47,7 +47,7 @@ type oracleResp struct {
 // fakeCatalogue has two models on the fake, one per wire protocol, so the
 // oracle drives both real clients: the cheap one over Gemini's native API,
 // the strong one over OpenAI chat completions.
-func fakeCatalogue(url string) (*config.Catalogue, error) {
+func fakeCatalogue(url string) (*catalog.Catalogue, error) {
 	y := fmt.Sprintf(`models:
   fake-flash:
     provider: gemini
@@ -62,7 +62,7 @@ func fakeCatalogue(url string) (*config.Catalogue, error) {
     api_key_env: %[2]s
     price: {input: 2.50, output: 10.00}
 `, url, fakeKeyEnv)
-	return config.ParseCatalogue([]byte(y), "bench fake catalogue")
+	return catalog.ParseCatalogue([]byte(y), "bench fake catalogue")
 }
 
 func fakeGetenv(k string) string {

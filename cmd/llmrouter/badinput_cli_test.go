@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
 	"github.com/llmrouter/llmrouter/internal/provider/replay"
 )
@@ -18,7 +18,7 @@ import (
 func useRealRegistry(t *testing.T) {
 	t.Helper()
 	old := newModelRegistry
-	newModelRegistry = func(cat *config.Catalogue, getenv func(string) string) (modelRegistry, error) {
+	newModelRegistry = func(cat *catalog.Catalogue, getenv func(string) string) (modelRegistry, error) {
 		return registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: getenv}), nil
 	}
 	t.Cleanup(func() { newModelRegistry = old })

@@ -5,7 +5,7 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/eval"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/router"
@@ -41,7 +41,7 @@ func evaluateCascade(env *Env, o evalOptions, m *router.Model, rows []oracle.Row
 // latencySource is "replay" when either model is served by the replay
 // provider, whose latencies are its own near-zero timings.
 func latencySource(configPath string, models eval.Models) (string, error) {
-	cat, err := config.LoadCatalogue(configPath)
+	cat, err := catalog.LoadCatalogue(configPath)
 	if err != nil {
 		return "", err
 	}

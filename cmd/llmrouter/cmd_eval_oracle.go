@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/eval"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -23,7 +23,7 @@ const evalOracleDir = "oracle_test"
 // router's accuracy is the chosen model's recorded result.
 func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Model, items []dataset.Item) ([]oracle.Row, eval.Models, error) {
 	var models eval.Models
-	cat, err := config.LoadCatalogue(o.config)
+	cat, err := catalog.LoadCatalogue(o.config)
 	if err != nil {
 		return nil, models, err
 	}
@@ -33,7 +33,7 @@ func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Mod
 		// pair as the cheap and strong ones unless the flags say otherwise.
 		cheap, strong = orDefaultString(cheap, m.Meta.CheapModel), orDefaultString(strong, m.Meta.StrongModel)
 	}
-	roles, all, err := resolveModels(cat, items, config.Roles{Cheap: cheap, Strong: strong, Judge: o.judge}, list)
+	roles, all, err := resolveModels(cat, items, catalog.Roles{Cheap: cheap, Strong: strong, Judge: o.judge}, list)
 	if err != nil {
 		return nil, models, err
 	}

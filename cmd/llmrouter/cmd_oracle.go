@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -21,7 +21,7 @@ import (
 // modelRegistry resolves catalogue names to providers and checks their keys
 // before any paid work starts (provider/registry implements it).
 type modelRegistry interface {
-	Get(model string) (provider.Provider, config.Model, error)
+	Get(model string) (provider.Provider, catalog.Model, error)
 	CheckKey(model string) error
 }
 
@@ -51,11 +51,11 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cat, err := config.LoadCatalogue(f.config)
+	cat, err := catalog.LoadCatalogue(f.config)
 	if err != nil {
 		return err
 	}
-	roles, models, err := resolveModels(cat, items, config.Roles{Cheap: f.cheap, Strong: f.strong, Judge: f.judge}, f.models)
+	roles, models, err := resolveModels(cat, items, catalog.Roles{Cheap: f.cheap, Strong: f.strong, Judge: f.judge}, f.models)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func loadOracleItems(f oracleFlags) ([]dataset.Item, error) {
 // resolveRoles fills unset roles from the catalogue's defaults: recorded
 // items (MMLU, GSM8K) default to the recorded models and the rule judge,
 // anything else to the SimpleQA roles. Every named model must exist.
-func resolveRoles(cat *config.Catalogue, items []dataset.Item, r config.Roles) (config.Roles, error) {
+func resolveRoles(cat *catalog.Catalogue, items []dataset.Item, r catalog.Roles) (catalog.Roles, error) {
 	family := "recorded"
 	if hasBenchmark(items, "simpleqa", "custom", "") {
 		family = "simpleqa"
@@ -203,7 +203,7 @@ func resolveRoles(cat *config.Catalogue, items []dataset.Item, r config.Roles) (
 		}
 		return fallback
 	}
-	r = config.Roles{Cheap: pick(r.Cheap, def.Cheap), Strong: pick(r.Strong, def.Strong), Judge: pick(r.Judge, def.Judge)}
+	r = catalog.Roles{Cheap: pick(r.Cheap, def.Cheap), Strong: pick(r.Strong, def.Strong), Judge: pick(r.Judge, def.Judge)}
 	for _, m := range []struct{ flag, name string }{{"--cheap-model", r.Cheap}, {"--strong-model", r.Strong}, {"--judge-model", r.Judge}} {
 		if m.name == judgeRule && m.flag == "--judge-model" {
 			continue
@@ -231,7 +231,7 @@ func hasBenchmark(items []dataset.Item, names ...string) bool {
 
 // checkRoleKeys fails fast, before any call is paid for, when a live model
 // has no API key.
-func checkRoleKeys(reg modelRegistry, r config.Roles, more ...string) error {
+func checkRoleKeys(reg modelRegistry, r catalog.Roles, more ...string) error {
 	for _, m := range append([]string{r.Cheap, r.Strong, r.Judge}, more...) {
 		if m == judgeRule {
 			continue

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -50,7 +50,7 @@ func (p *faultPlan) script(_ int, req *fake.Request) fake.Fault {
 func useFastRetryRegistry(t *testing.T) {
 	t.Helper()
 	old := newModelRegistry
-	newModelRegistry = func(cat *config.Catalogue, getenv func(string) string) (modelRegistry, error) {
+	newModelRegistry = func(cat *catalog.Catalogue, getenv func(string) string) (modelRegistry, error) {
 		return registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: getenv, Timeout: 5 * time.Second,
 			Retry: provider.RetryOptions{Seed: 1, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}}), nil
 	}

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 )
 
@@ -38,7 +38,7 @@ func parseModelList(flag, s string) ([]string, error) {
 // unset role takes the benchmark's default when the list holds it, else
 // the list's cheapest (or priciest) model by catalogue price, so that the
 // SFT/DPO labels keep meaning "cheap" and "strong".
-func resolveModels(cat *config.Catalogue, items []dataset.Item, r config.Roles, list []string) (config.Roles, []string, error) {
+func resolveModels(cat *catalog.Catalogue, items []dataset.Item, r catalog.Roles, list []string) (catalog.Roles, []string, error) {
 	if len(list) == 0 {
 		roles, err := resolveRoles(cat, items, r)
 		return roles, []string{roles.Cheap, roles.Strong}, err
@@ -78,7 +78,7 @@ func resolveModels(cat *config.Catalogue, items []dataset.Item, r config.Roles, 
 }
 
 // pickRole chooses one of the pair from list (see resolveModels).
-func pickRole(cat *config.Catalogue, flag, given, def string, list []string, priciest bool) (string, error) {
+func pickRole(cat *catalog.Catalogue, flag, given, def string, list []string, priciest bool) (string, error) {
 	if given != "" {
 		if !slices.Contains(list, given) {
 			return "", fmt.Errorf("%w: %s %q is not in --models %s", errUsage, flag, given, strings.Join(list, ","))
@@ -98,7 +98,7 @@ func pickRole(cat *config.Catalogue, flag, given, def string, list []string, pri
 }
 
 // unitPrice ranks models by price: input plus output USD per 1M tokens.
-func unitPrice(cat *config.Catalogue, model string) float64 {
+func unitPrice(cat *catalog.Catalogue, model string) float64 {
 	m, err := cat.Lookup(model)
 	if err != nil {
 		return 0

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -22,7 +22,7 @@ import (
 // recordedFake answers like the replay provider: recorded outcomes for
 // MMLU, recorded responses for GSM8K, a fixed reply for anything else.
 type recordedFake struct {
-	model  config.Model
+	model  catalog.Model
 	name   string
 	byText map[string]dataset.RecordedItem
 	calls  *atomic.Int64
@@ -59,13 +59,13 @@ func (recordedFake) Stream(context.Context, *provider.Request) (provider.Stream,
 }
 
 type fakeModelRegistry struct {
-	cat    *config.Catalogue
+	cat    *catalog.Catalogue
 	getenv func(string) string
 	byText map[string]dataset.RecordedItem
 	calls  *atomic.Int64
 }
 
-func (r fakeModelRegistry) Get(name string) (provider.Provider, config.Model, error) {
+func (r fakeModelRegistry) Get(name string) (provider.Provider, catalog.Model, error) {
 	m, err := r.cat.Lookup(name)
 	if err != nil {
 		return nil, m, err
@@ -97,7 +97,7 @@ func useFakeRegistry(t *testing.T) *atomic.Int64 {
 	}
 	calls := new(atomic.Int64)
 	old := newModelRegistry
-	newModelRegistry = func(cat *config.Catalogue, getenv func(string) string) (modelRegistry, error) {
+	newModelRegistry = func(cat *catalog.Catalogue, getenv func(string) string) (modelRegistry, error) {
 		return fakeModelRegistry{cat: cat, getenv: getenv, byText: byText, calls: calls}, nil
 	}
 	t.Cleanup(func() { newModelRegistry = old })

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/trainset"
@@ -41,7 +41,7 @@ func pathsFor(o pipelineOptions) pipelinePaths {
 
 // pipelineStages lists download → split → oracle (train split only) →
 // prepare → train → calibrate → eval (test split only).
-func pipelineStages(o pipelineOptions, roles config.Roles) []stage {
+func pipelineStages(o pipelineOptions, roles catalog.Roles) []stage {
 	p := pathsFor(o)
 	itoa := strconv.Itoa
 	ftoa := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
@@ -197,10 +197,10 @@ func evalFigure(path string) string {
 
 // pipelineRoles are the benchmark's default cheap and strong models from the
 // catalogue, recorded in the trained model so route and serve use them.
-func pipelineRoles(o pipelineOptions) (config.Roles, error) {
-	cat, err := config.LoadCatalogue(o.config)
+func pipelineRoles(o pipelineOptions) (catalog.Roles, error) {
+	cat, err := catalog.LoadCatalogue(o.config)
 	if err != nil {
-		return config.Roles{}, err
+		return catalog.Roles{}, err
 	}
 	family := "recorded"
 	if o.benchmark == "simpleqa" {

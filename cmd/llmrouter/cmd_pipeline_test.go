@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/oracle"
 	"github.com/llmrouter/llmrouter/internal/report"
@@ -208,7 +208,7 @@ func TestPipelineLimitsAndModelName(t *testing.T) {
 				t.Errorf("limits %d/%d kind %s, want %d/%d %s", o.benchLimit, o.evalLimit, o.kind, tc.bench, tc.eval, tc.kind)
 			}
 			var train stage
-			for _, s := range pipelineStages(o, config.Roles{Cheap: "c", Strong: "s"}) {
+			for _, s := range pipelineStages(o, catalog.Roles{Cheap: "c", Strong: "s"}) {
 				if s.name == "train" {
 					train = s
 				}

@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/llmrouter/llmrouter/internal/cascade"
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/router"
@@ -114,7 +114,7 @@ func (r *routeRun) runCascade(ctx context.Context, res *routeResult) error {
 // routeAnswerer resolves models through the provider registry and prices
 // answers with the catalogue.
 func routeAnswerer(env *Env, cfgPath string) (answerFunc, error) {
-	cat, err := config.LoadCatalogue(cfgPath)
+	cat, err := catalog.LoadCatalogue(cfgPath)
 	if err != nil {
 		return nil, err
 	}

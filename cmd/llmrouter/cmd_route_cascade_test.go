@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
@@ -149,7 +149,7 @@ type countingRegistry struct {
 	calls map[string]int
 }
 
-func (c *countingRegistry) Get(model string) (provider.Provider, config.Model, error) {
+func (c *countingRegistry) Get(model string) (provider.Provider, catalog.Model, error) {
 	c.calls[model]++
 	return c.modelRegistry.Get(model)
 }
@@ -160,7 +160,7 @@ func useCountingRegistry(t *testing.T) map[string]int {
 	t.Helper()
 	calls := map[string]int{}
 	old := newModelRegistry
-	newModelRegistry = func(cat *config.Catalogue, getenv func(string) string) (modelRegistry, error) {
+	newModelRegistry = func(cat *catalog.Catalogue, getenv func(string) string) (modelRegistry, error) {
 		return &countingRegistry{registry.New(cat, registry.Options{Replay: replay.Lazy(replay.Options{}), Getenv: getenv}), calls}, nil
 	}
 	t.Cleanup(func() { newModelRegistry = old })

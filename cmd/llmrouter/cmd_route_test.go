@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/router"
@@ -196,8 +196,8 @@ func (routeFakeProvider) Stream(context.Context, *provider.Request) (provider.St
 
 type routeFakeRegistry struct{}
 
-func (routeFakeRegistry) Get(model string) (provider.Provider, config.Model, error) {
-	return routeFakeProvider{model}, config.Model{Provider: "openai", UpstreamModel: "up-" + model, Price: config.Price{Input: 1, Output: 10}}, nil
+func (routeFakeRegistry) Get(model string) (provider.Provider, catalog.Model, error) {
+	return routeFakeProvider{model}, catalog.Model{Provider: "openai", UpstreamModel: "up-" + model, Price: catalog.Price{Input: 1, Output: 10}}, nil
 }
 
 func (routeFakeRegistry) CheckKey(string) error { return nil }
@@ -205,7 +205,7 @@ func (routeFakeRegistry) CheckKey(string) error { return nil }
 func TestRouteEndToEnd(t *testing.T) {
 	dir := trainSmallModel(t)
 	old := newModelRegistry
-	newModelRegistry = func(*config.Catalogue, func(string) string) (modelRegistry, error) { return routeFakeRegistry{}, nil }
+	newModelRegistry = func(*catalog.Catalogue, func(string) string) (modelRegistry, error) { return routeFakeRegistry{}, nil }
 	t.Cleanup(func() { newModelRegistry = old })
 	code, out, errOut := runRouterCmd(t, nil, "route", "--model-path", dir, "--query", "What is 2+2?", "--end-to-end", "--threshold", "0", "--json")
 	if code != 0 {

@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/trainset"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
@@ -54,12 +54,12 @@ func outcomeModels(path string) ([]string, error) {
 
 // catalogPrices reads the catalogue's prices for the N-model router's
 // expected costs.
-func catalogPrices(path string) (map[string]config.Price, error) {
-	cat, err := config.LoadCatalogue(path)
+func catalogPrices(path string) (map[string]catalog.Price, error) {
+	cat, err := catalog.LoadCatalogue(path)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]config.Price, len(cat.Models))
+	out := make(map[string]catalog.Price, len(cat.Models))
 	for name, m := range cat.Models {
 		out[name] = m.Price
 	}

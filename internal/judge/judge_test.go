@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
@@ -43,7 +43,7 @@ func reply(text string) func(context.Context, *provider.Request) (*provider.Resp
 }
 
 func TestLLMJudgeIsBlind(t *testing.T) {
-	cat, err := config.DefaultCatalogue()
+	cat, err := catalog.DefaultCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestQuestionHasNoModelIdentity(t *testing.T) {
 }
 
 func TestLLMJudgeCostAndError(t *testing.T) {
-	m := config.Model{UpstreamModel: "judge-x", Price: config.Price{Input: 1, Output: 10}}
+	m := catalog.Model{UpstreamModel: "judge-x", Price: catalog.Price{Input: 1, Output: 10}}
 	v, err := NewLLM(&fakeProvider{complete: reply("B")}, m).Grade(context.Background(), Question{Problem: "q", Gold: "g"}, "a")
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +242,7 @@ func TestRuleComposite(t *testing.T) {
 
 func TestChainFallsBackOnlyWhenUndecided(t *testing.T) {
 	fp := &fakeProvider{complete: reply("A")}
-	j := Chain(Rule(nil), NewLLM(fp, config.Model{UpstreamModel: "j"}))
+	j := Chain(Rule(nil), NewLLM(fp, catalog.Model{UpstreamModel: "j"}))
 	if IsLocal(j) {
 		t.Fatal("chain with an LLM is not local")
 	}

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
@@ -15,11 +15,11 @@ import (
 // sends the question, the gold target and one anonymous answer, nothing else.
 type LLM struct {
 	p     provider.Provider
-	model config.Model
+	model catalog.Model
 }
 
 // NewLLM returns a judge that asks p, using model's upstream id and prices.
-func NewLLM(p provider.Provider, model config.Model) *LLM {
+func NewLLM(p provider.Provider, model catalog.Model) *LLM {
 	return &LLM{p: p, model: model}
 }
 

@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/provider"
@@ -115,11 +115,11 @@ func (fakeProvider) Stream(context.Context, *provider.Request) (provider.Stream,
 // fakeRegistry resolves any model name to a fakeProvider on up.
 type fakeRegistry struct{ up *fakeUpstream }
 
-func (r fakeRegistry) Get(model string) (provider.Provider, config.Model, error) {
+func (r fakeRegistry) Get(model string) (provider.Provider, catalog.Model, error) {
 	if strings.HasPrefix(model, "unknown") {
-		return nil, config.Model{}, fmt.Errorf("unknown model %q", model)
+		return nil, catalog.Model{}, fmt.Errorf("unknown model %q", model)
 	}
-	return fakeProvider{r.up, model}, config.Model{Provider: "openai", UpstreamModel: model, Price: config.Price{Input: 1, Output: 4}}, nil
+	return fakeProvider{r.up, model}, catalog.Model{Provider: "openai", UpstreamModel: model, Price: catalog.Price{Input: 1, Output: 4}}, nil
 }
 
 // testItems are sums whose answers the fake models get right or wrong by

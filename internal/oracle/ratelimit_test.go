@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/jsonl"
@@ -41,7 +41,7 @@ func rlAnswer(req *fake.Request) fake.Reply {
 // that survived those retries, as in a real run under sustained limits.
 func realRegistry(t *testing.T, srv *fake.Server) *registry.Registry {
 	t.Helper()
-	cat, err := config.ParseCatalogue(fmt.Appendf(nil, `models:
+	cat, err := catalog.ParseCatalogue(fmt.Appendf(nil, `models:
   flash:
     provider: gemini
     upstream_model: gemini-2.5-flash

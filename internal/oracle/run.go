@@ -16,7 +16,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/atomicfile"
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/grade"
@@ -36,7 +36,7 @@ var ErrInterrupted = errors.New("interrupted; rerun the same command to resume")
 
 // Providers resolves a catalogue model name (provider.Registry does).
 type Providers interface {
-	Get(model string) (provider.Provider, config.Model, error)
+	Get(model string) (provider.Provider, catalog.Model, error)
 }
 
 // Config configures one oracle run.
@@ -88,7 +88,7 @@ type side struct {
 	name  string // SideCheap, SideStrong or SideModel(model)
 	model string // catalogue name
 	p     provider.Provider
-	m     config.Model
+	m     catalog.Model
 }
 
 // itemState collects one item's results, indexed like runner.sides; only

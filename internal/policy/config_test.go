@@ -9,7 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 )
 
 func TestValidate(t *testing.T) {
@@ -68,7 +68,7 @@ func TestConfigYAML(t *testing.T) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	cat, err := config.DefaultCatalogue()
+	cat, err := catalog.DefaultCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}

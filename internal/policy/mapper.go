@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 )
 
 // Input is what a mapper knows about one request.
@@ -65,7 +65,7 @@ type Mapper interface {
 
 // New builds the mapper cfg.Mode names, validated against cat (nil skips
 // model checks). Context windows come from cat unless cfg sets them.
-func New(cfg Config, cat *config.Catalogue) (Mapper, error) {
+func New(cfg Config, cat *catalog.Catalogue) (Mapper, error) {
 	var known []string
 	if cat != nil {
 		known = cat.Names()

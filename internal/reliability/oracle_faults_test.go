@@ -12,7 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/oracle"
@@ -148,7 +148,7 @@ func runOracleFault(t *testing.T, tc oracleFaultCase) {
 	hc := upstream.NewHTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
 	sl := &recSleeps{}
-	cat, err := config.DefaultCatalogue()
+	cat, err := catalog.DefaultCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func checkFailedRun(t *testing.T, tc oracleFaultCase, err error, st fk.Stats, re
 // checkExactSpend: the summary's tokens and costs are exactly what the
 // fake reported in the answers it served (each call counted once), except
 // for calls without usage, which are counted, flagged and estimated.
-func checkExactSpend(t *testing.T, cat *config.Catalogue, sum *oracle.Summary, recs []oracle.CallRecord, st fk.Stats, calls []fk.Call, missing int) {
+func checkExactSpend(t *testing.T, cat *catalog.Catalogue, sum *oracle.Summary, recs []oracle.CallRecord, st fk.Stats, calls []fk.Call, missing int) {
 	t.Helper()
 	if len(recs) != st.Served {
 		t.Errorf("journal holds %d calls, the fake served %d complete answers", len(recs), st.Served)

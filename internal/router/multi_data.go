@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
@@ -109,7 +109,7 @@ func parseOutcome(r trl.OutcomeRow, index map[string]int) (mexample, error) {
 // candidates computes each model's expected cost per query: the rows' mean
 // input and billed output tokens at the catalogue's prices, or, for a
 // model the catalogue does not price, the rows' mean cost.
-func candidates(models []string, ex []mexample, prices map[string]config.Price) []Candidate {
+func candidates(models []string, ex []mexample, prices map[string]catalog.Price) []Candidate {
 	out := make([]Candidate, len(models))
 	n := float64(len(ex))
 	for k, m := range models {

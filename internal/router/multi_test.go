@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
 )
@@ -48,7 +48,7 @@ func trainMultiModel(t testing.TB, rows []trl.OutcomeRow) *Model {
 	cfg := DefaultTrainConfig()
 	cfg.Kind, cfg.Outcomes = KindMulti, rows
 	cfg.Features.HashBits = 14
-	cfg.Prices = map[string]config.Price{"big": {Input: 5, Output: 9}}
+	cfg.Prices = map[string]catalog.Price{"big": {Input: 5, Output: 9}}
 	m, _, err := Train(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

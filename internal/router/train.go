@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
@@ -53,7 +53,7 @@ type TrainConfig struct {
 	Outcomes     []trl.OutcomeRow
 	// Prices are the catalogue's, per model, for KindMulti's expected
 	// costs; a model without one is costed at its rows' mean cost.
-	Prices map[string]config.Price
+	Prices map[string]catalog.Price
 	// TargetQuality sets KindMulti's initial threshold: the cheapest t
 	// whose held-out accuracy reaches this share of the best single
 	// model's (until calibrate).

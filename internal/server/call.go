@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/openaiapi"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -19,7 +19,7 @@ import (
 type attempt struct {
 	name  string
 	p     provider.Provider
-	m     config.Model
+	m     catalog.Model
 	req   *provider.Request
 	res   *spend.Reservation
 	start time.Time

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
@@ -30,7 +30,7 @@ type candidateSetup struct {
 
 // validateCandidates checks router.candidates on its own: catalogue
 // models, each once, and a trained router to choose among them.
-func (c *Config) validateCandidates(cat *config.Catalogue) error {
+func (c *Config) validateCandidates(cat *catalog.Catalogue) error {
 	cs := c.Router.Candidates
 	if len(cs) == 0 {
 		return nil
@@ -52,7 +52,7 @@ func (c *Config) validateCandidates(cat *config.Catalogue) error {
 // newCandidateSetup ties router.candidates to the loaded router: an
 // N-model router chooses among its trained candidates, restricted to the
 // listed ones; every model it may choose must be in the catalogue.
-func newCandidateSetup(cfg *Config, cat *config.Catalogue, r router.Router) (candidateSetup, error) {
+func newCandidateSetup(cfg *Config, cat *catalog.Catalogue, r router.Router) (candidateSetup, error) {
 	lr, ok := r.(learnedRouter)
 	if !ok || len(lr.Candidates()) == 0 {
 		if len(cfg.Router.Candidates) > 0 {

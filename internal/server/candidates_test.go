@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/router"
@@ -46,7 +46,7 @@ func multiRouter(t *testing.T) *router.Model {
 	cfg := router.DefaultTrainConfig()
 	cfg.Kind, cfg.Outcomes = router.KindMulti, rows
 	cfg.Features.HashBits = 14
-	cfg.Prices = map[string]config.Price{"cheap": {Input: 1, Output: 2}, "backup": {Input: 1, Output: 3}, "strong": {Input: 10, Output: 20}}
+	cfg.Prices = map[string]catalog.Price{"cheap": {Input: 1, Output: 2}, "backup": {Input: 1, Output: 3}, "strong": {Input: 10, Output: 20}}
 	m, _, err := router.Train(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/ratelimit"
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -32,12 +32,12 @@ type Config struct {
 	Auth             Auth           `yaml:"auth"`
 	// Models is the catalogue, the same shape as the pipeline's models.yaml.
 	// Empty: the built-in catalogue.
-	Models map[string]config.Model `yaml:"models"`
+	Models map[string]catalog.Model `yaml:"models"`
 	// Defaults is accepted (so one file can drive pipeline and gateway) but
 	// not used by the gateway.
-	Defaults      map[string]config.Roles `yaml:"defaults"`
-	Router        RouterConfig            `yaml:"router"`
-	PolicyMapping policy.Config           `yaml:"policy_mapping"`
+	Defaults      map[string]catalog.Roles `yaml:"defaults"`
+	Router        RouterConfig             `yaml:"router"`
+	PolicyMapping policy.Config            `yaml:"policy_mapping"`
 	// Fallbacks maps a model to the models tried, in order, when it fails.
 	Fallbacks map[string][]string `yaml:"fallbacks"`
 	Budgets   spend.BudgetConfig  `yaml:"budgets"`
@@ -143,7 +143,7 @@ func ParseConfig(data []byte, name string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // empty file: defaults
-		return nil, fmt.Errorf("%s: %s", name, oneLine(config.DescribeYAMLError(data, err).Error()))
+		return nil, fmt.Errorf("%s: %s", name, oneLine(catalog.DescribeYAMLError(data, err).Error()))
 	}
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
@@ -198,15 +198,15 @@ func (c *Config) applyDefaults() {
 
 // Catalogue returns the models section as a catalogue (the built-in one
 // when the section is empty), with every model validated.
-func (c *Config) Catalogue() (*config.Catalogue, error) {
+func (c *Config) Catalogue() (*catalog.Catalogue, error) {
 	if len(c.Models) == 0 {
-		return config.DefaultCatalogue()
+		return catalog.DefaultCatalogue()
 	}
-	data, err := yaml.Marshal(config.Catalogue{Models: c.Models})
+	data, err := yaml.Marshal(catalog.Catalogue{Models: c.Models})
 	if err != nil {
 		return nil, fmt.Errorf("models: %w", err)
 	}
-	return config.ParseCatalogue(data, "models")
+	return catalog.ParseCatalogue(data, "models")
 }
 
 // defaultLogFlushInterval is log_flush_interval when the config is silent.
@@ -290,7 +290,7 @@ func (a Auth) hasID(id string) bool {
 	return false
 }
 
-func (c *Config) validateFallbacks(cat *config.Catalogue) error {
+func (c *Config) validateFallbacks(cat *catalog.Catalogue) error {
 	for from, chain := range c.Fallbacks {
 		if _, ok := cat.Models[from]; !ok {
 			return fmt.Errorf("fallbacks.%s: unknown model (known: %s)", from, strings.Join(cat.Names(), ", "))

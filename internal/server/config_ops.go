@@ -10,7 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/spend"
 )
@@ -81,7 +81,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // validateOps checks the operations settings: admin keys, allow-lists,
 // rate limits and the spend store's.
-func (c *Config) validateOps(cat *config.Catalogue) error {
+func (c *Config) validateOps(cat *catalog.Catalogue) error {
 	if err := validateKeys("auth.admin_keys", c.Auth.AdminKeys); err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func validateKeys(name string, keys []KeyConfig) error {
 	return nil
 }
 
-func hasModel(cat *config.Catalogue, name string) bool {
+func hasModel(cat *catalog.Catalogue, name string) bool {
 	_, ok := cat.Models[name]
 	return ok
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"go.uber.org/goleak"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/router"
@@ -53,18 +53,18 @@ policy_mapping:
 
 // mapUpstreams is an Upstreams over fixed providers.
 type mapUpstreams struct {
-	cat *config.Catalogue
+	cat *catalog.Catalogue
 	ps  map[string]provider.Provider
 }
 
-func (u *mapUpstreams) Get(name string) (provider.Provider, config.Model, error) {
+func (u *mapUpstreams) Get(name string) (provider.Provider, catalog.Model, error) {
 	m, err := u.cat.Lookup(name)
 	if err != nil {
-		return nil, config.Model{}, err
+		return nil, catalog.Model{}, err
 	}
 	p, ok := u.ps[name]
 	if !ok {
-		return nil, config.Model{}, fmt.Errorf("no provider for %s", name)
+		return nil, catalog.Model{}, fmt.Errorf("no provider for %s", name)
 	}
 	return p, m, nil
 }

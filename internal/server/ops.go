@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/openaiapi"
 	"github.com/llmrouter/llmrouter/internal/ratelimit"
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -20,7 +20,7 @@ import (
 type ops struct {
 	admin         *authenticator
 	baseline      string
-	baselinePrice config.Price
+	baselinePrice catalog.Price
 	limiter       *ratelimit.Limiter
 	// allow maps a key id with an allow-list to its models; keys absent
 	// may use every model.
@@ -37,7 +37,7 @@ type opsState struct {
 	tokens int64
 }
 
-func (s *Server) newOps(cfg *Config, cat *config.Catalogue, limiter *ratelimit.Limiter) *ops {
+func (s *Server) newOps(cfg *Config, cat *catalog.Catalogue, limiter *ratelimit.Limiter) *ops {
 	o := &ops{admin: newAuthenticator(cfg.Auth.AdminKeys), baseline: cfg.BaselineModel(), limiter: limiter, allow: map[string][]string{}}
 	o.baselinePrice = cat.Models[o.baseline].Price
 	if o.limiter == nil {

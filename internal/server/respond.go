@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/openaiapi"
 )
 
@@ -63,7 +63,7 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 
 // modelListJSON pre-renders GET /v1/models: it only changes with config.
 // "router-cascade" is listed only when a loaded model can serve it.
-func modelListJSON(cat *config.Catalogue, now time.Time, cascade bool) ([]byte, error) {
+func modelListJSON(cat *catalog.Catalogue, now time.Time, cascade bool) ([]byte, error) {
 	names := cat.Names()
 	list := openaiapi.ModelList{Object: "list", Data: make([]openaiapi.ModelInfo, 0, len(names)+2)}
 	list.Data = append(list.Data, openaiapi.ModelInfo{ID: "router", Object: "model", Created: now.Unix(), OwnedBy: "llmrouter"})

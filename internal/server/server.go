@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/ratelimit"
@@ -24,7 +24,7 @@ import (
 // Upstreams resolves a catalogue model name to a ready provider (already
 // wrapped with retries) and its catalogue entry.
 type Upstreams interface {
-	Get(model string) (provider.Provider, config.Model, error)
+	Get(model string) (provider.Provider, catalog.Model, error)
 }
 
 // Thresholder is implemented by routers with a calibrated threshold.
@@ -70,7 +70,7 @@ type Deps struct {
 // Server is the gateway. Create it with New; it is safe for concurrent use.
 type Server struct {
 	cfg       *Config
-	cat       *config.Catalogue
+	cat       *catalog.Catalogue
 	deps      Deps
 	log       *slog.Logger
 	now       func() time.Time

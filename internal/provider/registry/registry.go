@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/gemini"
 	"github.com/llmrouter/llmrouter/internal/provider/openai"
@@ -55,7 +55,7 @@ type Options struct {
 // Registry hands out one provider per catalogue model. It is safe for
 // concurrent use.
 type Registry struct {
-	cat    *config.Catalogue
+	cat    *catalog.Catalogue
 	opts   Options
 	mu     sync.Mutex
 	cache  map[string]provider.Provider
@@ -63,7 +63,7 @@ type Registry struct {
 }
 
 // New returns a registry over cat.
-func New(cat *config.Catalogue, opts Options) *Registry {
+func New(cat *catalog.Catalogue, opts Options) *Registry {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
@@ -90,15 +90,15 @@ func New(cat *config.Catalogue, opts Options) *Registry {
 }
 
 // Catalogue returns the catalogue the registry serves.
-func (r *Registry) Catalogue() *config.Catalogue { return r.cat }
+func (r *Registry) Catalogue() *catalog.Catalogue { return r.cat }
 
 // Get returns the provider for a catalogue model name, building it on first
 // use, and the model's catalogue entry (UpstreamModel filled in). The
 // provider always sends the model's upstream id, whatever req.Model says.
-func (r *Registry) Get(name string) (provider.Provider, config.Model, error) {
+func (r *Registry) Get(name string) (provider.Provider, catalog.Model, error) {
 	m, err := r.cat.Lookup(name)
 	if err != nil {
-		return nil, config.Model{}, err
+		return nil, catalog.Model{}, err
 	}
 	r.mu.Lock()
 	p, ok := r.cache[name]
@@ -108,7 +108,7 @@ func (r *Registry) Get(name string) (provider.Provider, config.Model, error) {
 	}
 	p, err = r.build(name, m)
 	if err != nil {
-		return nil, config.Model{}, err
+		return nil, catalog.Model{}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -130,7 +130,7 @@ func (r *Registry) CheckKey(name string) error {
 	return err
 }
 
-func (r *Registry) build(name string, m config.Model) (provider.Provider, error) {
+func (r *Registry) build(name string, m catalog.Model) (provider.Provider, error) {
 	var p provider.Provider
 	switch m.Provider {
 	case "replay":
@@ -167,7 +167,7 @@ func (r *Registry) build(name string, m config.Model) (provider.Provider, error)
 // apiKey resolves a model's key: api_key_env (default GEMINI_API_KEY for
 // gemini), then api_key_file. An openai model with neither configured runs
 // keyless, as local servers (Ollama, llama.cpp, vLLM) need no key.
-func (r *Registry) apiKey(name string, m config.Model) (string, error) {
+func (r *Registry) apiKey(name string, m catalog.Model) (string, error) {
 	switch m.Provider {
 	case "gemini", "openai":
 	default:

@@ -13,7 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
-	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	pt "github.com/llmrouter/llmrouter/internal/provider/providertest"
@@ -22,9 +22,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func catalogue(t *testing.T) *config.Catalogue {
+func catalogue(t *testing.T) *catalog.Catalogue {
 	t.Helper()
-	c, err := config.DefaultCatalogue()
+	c, err := catalog.DefaultCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +48,9 @@ func TestGetErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := catalogue(t)
-	cat.Models["gem-file"] = config.Model{Provider: "gemini", APIKeyFile: filepath.Join(dir, "missing")}
-	cat.Models["gem-empty-file"] = config.Model{Provider: "gemini", APIKeyFile: empty}
-	cat.Models["gem-custom-env"] = config.Model{Provider: "gemini", APIKeyEnv: "MY_GEMINI_KEY"}
+	cat.Models["gem-file"] = catalog.Model{Provider: "gemini", APIKeyFile: filepath.Join(dir, "missing")}
+	cat.Models["gem-empty-file"] = catalog.Model{Provider: "gemini", APIKeyFile: empty}
+	cat.Models["gem-custom-env"] = catalog.Model{Provider: "gemini", APIKeyEnv: "MY_GEMINI_KEY"}
 	tests := []struct {
 		name, model, want string
 	}{
@@ -85,8 +85,8 @@ func TestCheckKeyOK(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := catalogue(t)
-	cat.Models["gem-file"] = config.Model{Provider: "gemini", APIKeyFile: f}
-	cat.Models["local"] = config.Model{Provider: "openai", BaseURL: "http://127.0.0.1:1/v1"}
+	cat.Models["gem-file"] = catalog.Model{Provider: "gemini", APIKeyFile: f}
+	cat.Models["local"] = catalog.Model{Provider: "openai", BaseURL: "http://127.0.0.1:1/v1"}
 	r := New(cat, Options{Getenv: envOf(map[string]string{"GEMINI_API_KEY": "k", "OPENAI_API_KEY": "k"})})
 	for _, m := range []string{"gemini-2.5-flash", "gpt-4o", "gem-file", "local", "mixtral-8x7b-instruct"} {
 		if err := r.CheckKey(m); err != nil {
@@ -126,7 +126,7 @@ func TestGeminiViaBaseURLEnv(t *testing.T) {
 func TestOpenAIKeylessLocal(t *testing.T) {
 	u := pt.NewUpstream(t, pt.Reply{Body: pt.MustRead(t, "../openai/testdata/responses/no_usage.json")})
 	cat := catalogue(t)
-	cat.Models["llama"] = config.Model{Provider: "openai", BaseURL: u.URL + "/v1", UpstreamModel: "llama3.2"}
+	cat.Models["llama"] = catalog.Model{Provider: "openai", BaseURL: u.URL + "/v1", UpstreamModel: "llama3.2"}
 	r := New(cat, Options{Getenv: envOf(nil), HTTPClient: u.Client()})
 	p, _, err := r.Get("llama")
 	if err != nil {

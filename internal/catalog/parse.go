@@ -1,4 +1,4 @@
-package config
+package catalog
 
 // ParseCatalogue parses and validates a models section from YAML bytes;
 // name prefixes errors. Unlike LoadCatalogue it does not layer the built-in

@@ -1,7 +1,7 @@
-// Package config loads the model catalogue and price table. The gateway's
+// Package catalog loads the model catalogue and price table. The gateway's
 // router.yaml embeds the same "models" section, so one file can drive both
 // the pipeline and serve.
-package config
+package catalog
 
 import (
 	_ "embed"
