@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/catalog"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
-	"github.com/llmrouter/llmrouter/internal/provider/replay"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/server"
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -132,7 +132,7 @@ func (b *bench) prepareCascade(ctx context.Context) (*cascadeData, error) {
 }
 
 func realAnswer(a string) bool {
-	_, stand := replay.ParseRecordedOutcome(a)
+	_, stand := grade.ParseRecordedOutcome(a)
 	return !stand && strings.TrimSpace(a) != ""
 }
 

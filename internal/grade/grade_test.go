@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/grade"
-	"github.com/llmrouter/llmrouter/internal/provider/replay"
 )
 
 func TestValid(t *testing.T) {
@@ -67,25 +66,6 @@ func TestParseRecordedOutcome(t *testing.T) {
 		g, ok := grade.ParseRecordedOutcome(grade.RecordedOutcome(correct))
 		if want := map[bool]string{true: grade.Correct, false: grade.Incorrect}[correct]; !ok || g != want {
 			t.Errorf("round trip of %v: %q, %v", correct, g, ok)
-		}
-	}
-}
-
-// The replay provider writes the stand-in answers this package reads; the
-// two must stay one format.
-func TestRecordedOutcomeMatchesReplay(t *testing.T) {
-	if replay.OutcomePrefix != grade.OutcomePrefix {
-		t.Fatalf("replay prefix %q, grade prefix %q", replay.OutcomePrefix, grade.OutcomePrefix)
-	}
-	for _, correct := range []bool{true, false} {
-		served := replay.OutcomeAnswer(correct)
-		if served != grade.RecordedOutcome(correct) {
-			t.Errorf("replay serves %q, grade writes %q", served, grade.RecordedOutcome(correct))
-		}
-		g, ok := grade.ParseRecordedOutcome(served)
-		rg, rok := replay.ParseRecordedOutcome(served)
-		if g != rg || ok != rok || !ok {
-			t.Errorf("%q: grade reads %q, %v; replay reads %q, %v", served, g, ok, rg, rok)
 		}
 	}
 }

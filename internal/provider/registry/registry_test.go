@@ -15,6 +15,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	pt "github.com/llmrouter/llmrouter/internal/provider/providertest"
 	"github.com/llmrouter/llmrouter/internal/provider/replay"
@@ -160,7 +161,7 @@ func TestReplayModels(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", model, err)
 		}
-		if g, ok := replay.ParseRecordedOutcome(resp.Text); !ok || g != want {
+		if g, ok := grade.ParseRecordedOutcome(resp.Text); !ok || g != want {
 			t.Errorf("%s: %q", model, resp.Text)
 		}
 		if resp.Model != m.UpstreamModel {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
@@ -23,38 +24,6 @@ const (
 	CheapModel  = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 	StrongModel = "gpt-4-1106-preview"
 )
-
-// OutcomePrefix starts the answer served where no response text was
-// recorded (MMLU): "(recorded outcome) CORRECT" or "... INCORRECT".
-const OutcomePrefix = "(recorded outcome) "
-
-// Grades carried by outcome answers; equal to the oracle's grade constants.
-const (
-	Correct   = "CORRECT"
-	Incorrect = "INCORRECT"
-)
-
-// ParseRecordedOutcome returns the grade carried by an outcome answer, and
-// false when answer is not one (e.g. a real recorded GSM8K response).
-func ParseRecordedOutcome(answer string) (grade string, ok bool) {
-	rest, found := strings.CutPrefix(strings.TrimSpace(answer), OutcomePrefix)
-	if !found {
-		return "", false
-	}
-	switch g := strings.TrimSpace(rest); g {
-	case Correct, Incorrect:
-		return g, true
-	}
-	return "", false
-}
-
-// OutcomeAnswer is the answer text served for a recorded outcome.
-func OutcomeAnswer(correct bool) string {
-	if correct {
-		return OutcomePrefix + Correct
-	}
-	return OutcomePrefix + Incorrect
-}
 
 // Normalize collapses all whitespace runs to one space and trims, the form
 // prompts are matched in.
@@ -171,7 +140,7 @@ func (p *Provider) answer(req *provider.Request) (string, error) {
 	if strings.TrimSpace(resp) != "" {
 		return resp, nil
 	}
-	return OutcomeAnswer(correct), nil
+	return grade.RecordedOutcome(correct), nil
 }
 
 func preview(s string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
@@ -72,27 +73,6 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := New(nil, Options{}); err == nil {
 		t.Error("New(nil) succeeded")
-	}
-}
-
-func TestParseRecordedOutcome(t *testing.T) {
-	tests := []struct {
-		in    string
-		grade string
-		ok    bool
-	}{
-		{OutcomeAnswer(true), "CORRECT", true},
-		{OutcomeAnswer(false), "INCORRECT", true},
-		{"  (recorded outcome) CORRECT\n", "CORRECT", true},
-		{"(recorded outcome) MAYBE", "", false},
-		{"The answer is 72. #### 72", "", false},
-		{"", "", false},
-	}
-	for _, tc := range tests {
-		g, ok := ParseRecordedOutcome(tc.in)
-		if g != tc.grade || ok != tc.ok {
-			t.Errorf("ParseRecordedOutcome(%q) = %q, %v; want %q, %v", tc.in, g, ok, tc.grade, tc.ok)
-		}
 	}
 }
 
@@ -167,8 +147,8 @@ func TestEmbeddedData(t *testing.T) {
 			}
 			continue
 		}
-		g, ok := ParseRecordedOutcome(r.Text)
-		if !ok || (g == Correct) != it.StrongCorrect {
+		g, ok := grade.ParseRecordedOutcome(r.Text)
+		if !ok || (g == grade.Correct) != it.StrongCorrect {
 			t.Fatalf("%s: got %q, recorded strong_correct=%v", it.ID, r.Text, it.StrongCorrect)
 		}
 	}
