@@ -130,11 +130,7 @@ func routeAnswerer(env *Env, cfgPath string) (answerFunc, error) {
 		if err != nil {
 			return routeCall{}, err
 		}
-		up := cm.UpstreamModel
-		if up == "" {
-			up = model
-		}
-		resp, err := p.Complete(ctx, &provider.Request{Model: up, Messages: []provider.Message{{Role: "user", Content: q}}})
+		resp, err := p.Complete(ctx, &provider.Request{Model: cm.UpstreamModel, Messages: []provider.Message{{Role: "user", Content: q}}})
 		if err != nil {
 			return routeCall{}, err
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,11 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/golden"
 	"github.com/llmrouter/llmrouter/internal/spend"
 	"github.com/llmrouter/llmrouter/internal/spend/sqlite"
 )
-
-var update = flag.Bool("update-usage", false, "rewrite testdata/usage*.golden")
 
 // usageDB writes a small spend database over three days.
 func usageDB(t *testing.T) string {
@@ -61,7 +59,7 @@ func TestUsageGolden(t *testing.T) {
 			}
 			got := strings.ReplaceAll(stdout, db, "DB")
 			path := filepath.Join("testdata", tc.golden)
-			if *update {
+			if golden.Update() {
 				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -165,14 +163,14 @@ func TestUsageCascade(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	got := strings.ReplaceAll(stdout, path, "DB")
-	golden := filepath.Join("testdata", "usage_cascade.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+	goldenPath := filepath.Join("testdata", "usage_cascade.golden")
+	if golden.Update() {
+		if err := os.WriteFile(goldenPath, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if want, err := os.ReadFile(golden); err != nil || got != string(want) {
-		t.Fatalf("output differs from %s (%v):\n%s", golden, err, got)
+	if want, err := os.ReadFile(goldenPath); err != nil || got != string(want) {
+		t.Fatalf("output differs from %s (%v):\n%s", goldenPath, err, got)
 	}
 	code, stdout, stderr = runCmdEnv(t, nil, "usage", "--db", path, "--json")
 	if code != 0 {

@@ -62,9 +62,6 @@ func (r *runner) setSides() error {
 		if err != nil {
 			return fmt.Errorf("%s model: %w", strings.TrimPrefix(name, sideModelPrefix), err)
 		}
-		if m.UpstreamModel == "" {
-			m.UpstreamModel = model
-		}
 		r.sides[i] = side{name: name, model: model, p: p, m: m}
 	}
 	return nil
