@@ -27,6 +27,7 @@ const (
 	UpstreamUnavailable Code = "upstream_unavailable"
 	UpstreamRejected    Code = "upstream_rejected" // 400/401/403 from an upstream: never retried
 	Timeout             Code = "timeout"
+	Unavailable         Code = "unavailable" // a store the gateway needs (the shared Redis) is down and the policy is to refuse
 	Internal            Code = "internal"
 )
 
@@ -98,6 +99,8 @@ func HTTPStatus(c Code) int {
 		return http.StatusBadGateway
 	case Timeout:
 		return http.StatusGatewayTimeout
+	case Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

@@ -20,7 +20,7 @@ import (
 func (s *Server) writeError(w http.ResponseWriter, err error) int {
 	status := apierr.HTTPStatus(apierr.CodeOf(err))
 	var ae *apierr.Error
-	if apiErrAs(err, &ae) && ae.RetryAfter > 0 && status == http.StatusTooManyRequests {
+	if apiErrAs(err, &ae) && ae.RetryAfter > 0 && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 		w.Header().Set("Retry-After", itoa(int64((ae.RetryAfter+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, status, openaiapi.NewError(err))

@@ -242,6 +242,11 @@ func (b *Budgets) Reserve(ctx context.Context, keyID string, maxCost float64) (*
 	}
 	bs := b.buckets(keyID, b.now())
 	blocked, err := b.c.Reserve(ctx, id, bs, Nanos(maxCost), b.cfg.ReservationTTL)
+	if errors.Is(err, ErrStoreUnavailable) {
+		e := apierr.Wrap(apierr.Unavailable, err, "budget store unavailable (spend.on_redis_error: closed); retry shortly")
+		e.RetryAfter = StoreRetryAfter
+		return nil, e
+	}
 	if err != nil {
 		return nil, apierr.Wrap(apierr.Internal, err, "spend: reserve budget")
 	}

@@ -50,6 +50,7 @@ func Open(ctx context.Context, url, prefix string) (*Counter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis url: %v", redactErr(err))
 	}
+	fastFail(opt)
 	rdb := goredis.NewClient(opt)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
@@ -58,6 +59,30 @@ func Open(ctx context.Context, url, prefix string) (*Counter, error) {
 	c := New(rdb, prefix)
 	c.own = true
 	return c, nil
+}
+
+// fastFail bounds each call so that a stopped or unreachable Redis is
+// noticed within 100 ms (one dial, no retries; the breaker then stops
+// calling it): go-redis's defaults, 5 s dials, five dial attempts and three
+// retries with backoff, made every request of an outage take seconds. A
+// Redis that accepts but hangs costs the requests in flight the read
+// timeout, once. Values set in the URL's query win.
+func fastFail(opt *goredis.Options) {
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = 100 * time.Millisecond
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = 500 * time.Millisecond
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = 500 * time.Millisecond
+	}
+	if opt.DialerRetries == 0 {
+		opt.DialerRetries = 1
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = -1
+	}
 }
 
 // redactErr drops the error text, which for a URL parse error may quote the
@@ -225,7 +250,36 @@ func (c *Counter) Seed(ctx context.Context, b spend.Bucket, spent int64) error {
 	return nil
 }
 
-var _ spend.Counter = (*Counter)(nil)
+// Add implements spend.Adder: spend counted while Redis was down.
+func (c *Counter) Add(ctx context.Context, b spend.Bucket, amount int64) error {
+	k := c.keys([]spend.Bucket{b})[0]
+	if err := addScript.Run(ctx, c.rdb, []string{k}, amount, b.TTL.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("redis add: %w", err)
+	}
+	return nil
+}
+
+// addScript keeps a period's TTL on a bucket the outage's spend creates.
+var addScript = goredis.NewScript(`
+redis.call('INCRBY', KEYS[1], ARGV[1])
+if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// Ping checks that Redis answers (the breaker's probe, readiness).
+func (c *Counter) Ping(ctx context.Context) error {
+	if err := c.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+var (
+	_ spend.Counter       = (*Counter)(nil)
+	_ spend.SharedCounter = (*Counter)(nil)
+)
 
 // Client is the Redis client, for the gateway's rate limits to share.
 func (c *Counter) Client() goredis.UniversalClient { return c.rdb }
