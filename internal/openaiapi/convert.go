@@ -39,6 +39,9 @@ func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error)
 		if m.Role == "developer" {
 			pm.Role = "system" // OpenAI's newer name for the same thing
 		}
+		if m.Parts != nil {
+			pm.Parts = PartsToProvider(m.Parts)
+		}
 		if len(m.ToolCalls) > 0 {
 			pm.ToolCalls = make([]provider.ToolCall, len(m.ToolCalls))
 			for j, c := range m.ToolCalls {

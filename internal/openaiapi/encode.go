@@ -15,7 +15,13 @@ import (
 // gateway owns.
 func (r *ChatRequest) MarshalJSON() ([]byte, error) {
 	type plain ChatRequest // the struct without this method
-	b, err := json.Marshal((*plain)(r))
+	var b []byte
+	var err error
+	if r.HasMedia() {
+		b, err = r.marshalWithParts()
+	} else {
+		b, err = json.Marshal((*plain)(r))
+	}
 	if err != nil || len(r.Extra) == 0 {
 		return b, err
 	}

@@ -79,11 +79,14 @@ func parseMessage(i int, raw json.RawMessage, m *Message) error {
 			return err
 		}
 	}
-	c, err := parseContentAt(path, w.Content)
+	c, parts, err := parseContentAt(path, w.Content)
 	if err != nil {
 		return err
 	}
-	m.Content = c
+	m.Content, m.Parts = c, parts
+	if parts != nil && m.Role != "user" {
+		return invalid(path()+".content", "media parts (images, audio, files) are only allowed on user messages")
+	}
 	if w.ToolCalls != nil && !isNull(w.ToolCalls) {
 		if m.Role != "assistant" {
 			return invalid(path()+".tool_calls", "is only allowed on assistant messages")
@@ -121,58 +124,63 @@ func decodeStringAt(path func() string, suffix string, v json.RawMessage, dst *s
 
 // parseContentAt is parseContent for path()+".content", built only when
 // the content is not a string or null.
-func parseContentAt(path func() string, v json.RawMessage) (*string, error) {
+func parseContentAt(path func() string, v json.RawMessage) (*string, []ContentPart, error) {
 	if v == nil || isNull(v) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if s, ok := plainString(v); ok {
-		return &s, nil
+		return &s, nil, nil
 	}
 	if s, ok := fastString(v); ok {
-		return &s, nil
+		return &s, nil, nil
 	}
 	return parseContent(path()+".content", v)
 }
 
-// parseContent accepts a string, null (nil), or an array of text parts,
-// which it joins. Other part types (images, audio, files) are refused: the
-// providers' neutral request carries text only, and dropping them silently
-// would change the question the client asked.
-func parseContent(path string, v json.RawMessage) (*string, error) {
+// parseContent accepts a string, null (nil), or an array of content parts.
+// Text parts are joined into the returned string, which the router scores;
+// the parts themselves are returned only when some carry media, so a
+// text-only array costs nothing more downstream.
+func parseContent(path string, v json.RawMessage) (*string, []ContentPart, error) {
 	if v == nil || isNull(v) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	switch kind(v) {
 	case "a string":
 		if s, ok := plainString(v); ok {
-			return &s, nil
+			return &s, nil, nil
 		}
 		if s, ok := fastString(v); ok {
-			return &s, nil
+			return &s, nil, nil
 		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
-			return nil, invalid(path, "%s", jsonErrText(err))
+			return nil, nil, invalid(path, "%s", jsonErrText(err))
 		}
-		return &s, nil
+		return &s, nil, nil
 	case "an array":
 	default:
-		return nil, invalid(path, "must be a string or an array of content parts, got %s", kind(v))
+		return nil, nil, invalid(path, "must be a string or an array of content parts, got %s", kind(v))
 	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(v, &raws); err != nil {
-		return nil, invalid(path, "%s", jsonErrText(err))
+		return nil, nil, invalid(path, "%s", jsonErrText(err))
 	}
 	var sb strings.Builder
+	parts := make([]ContentPart, len(raws))
+	media := false
 	for i, raw := range raws {
-		var part ContentPart
-		if err := parseContentPart(fmt.Sprintf("%s[%d]", path, i), raw, &part); err != nil {
-			return nil, err
+		if err := parseContentPart(fmt.Sprintf("%s[%d]", path, i), raw, &parts[i]); err != nil {
+			return nil, nil, err
 		}
-		sb.WriteString(part.Text)
+		sb.WriteString(parts[i].Text)
+		media = media || parts[i].Type != "text"
 	}
 	text := sb.String()
-	return &text, nil
+	if !media {
+		parts = nil
+	}
+	return &text, parts, nil
 }
 
 func parseContentPart(p string, raw json.RawMessage, out *ContentPart) error {
@@ -180,8 +188,11 @@ func parseContentPart(p string, raw json.RawMessage, out *ContentPart) error {
 		return invalid(p, "must be a content part object, got %s", kind(raw))
 	}
 	var part struct {
-		Type json.RawMessage `json:"type"`
-		Text json.RawMessage `json:"text"`
+		Type       json.RawMessage `json:"type"`
+		Text       json.RawMessage `json:"text"`
+		ImageURL   *ImageURL       `json:"image_url"`
+		InputAudio *InputAudio     `json:"input_audio"`
+		File       *FilePart       `json:"file"`
 	}
 	if err := json.Unmarshal(raw, &part); err != nil {
 		return invalid(p, "%s", jsonErrText(err))
@@ -189,13 +200,34 @@ func parseContentPart(p string, raw json.RawMessage, out *ContentPart) error {
 	if err := decodeString(p+".type", part.Type, &out.Type); err != nil {
 		return err
 	}
-	if out.Type != "text" {
-		return invalid(p+".type", "content part type %q is not supported by this gateway (only \"text\")", out.Type)
+	switch out.Type {
+	case "text":
+		if part.Text == nil {
+			return invalid(p+".text", "is required on text parts")
+		}
+		return decodeString(p+".text", part.Text, &out.Text)
+	case "image_url":
+		if part.ImageURL == nil || part.ImageURL.URL == "" {
+			return invalid(p+".image_url.url", "is required on image_url parts")
+		}
+		if !strings.HasPrefix(part.ImageURL.URL, "data:") && !strings.HasPrefix(part.ImageURL.URL, "https://") {
+			return invalid(p+".image_url.url", "must be an https or data: URL")
+		}
+		out.ImageURL = part.ImageURL
+	case "input_audio":
+		if part.InputAudio == nil || part.InputAudio.Data == "" || part.InputAudio.Format == "" {
+			return invalid(p+".input_audio", "data and format are required on input_audio parts")
+		}
+		out.InputAudio = part.InputAudio
+	case "file":
+		if part.File == nil || (part.File.FileData == "" && part.File.FileID == "") {
+			return invalid(p+".file", "file_data or file_id is required on file parts")
+		}
+		out.File = part.File
+	default:
+		return invalid(p+".type", "content part type %q is not supported (text, image_url, input_audio, file)", out.Type)
 	}
-	if part.Text == nil {
-		return invalid(p+".text", "is required on text parts")
-	}
-	return decodeString(p+".text", part.Text, &out.Text)
+	return nil
 }
 
 func parseToolCalls(path string, v json.RawMessage) ([]ToolCall, error) {

@@ -84,6 +84,11 @@ type Message struct {
 	// ExtraContent carries the text signature of a Gemini answer (see
 	// ExtraContent); the gateway reads it on assistant turns only.
 	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
+	// Parts is the content array as sent when it holds media (images,
+	// audio, files); nil for text-only content, which is all in Content.
+	// Content still holds the text parts joined, which is what the router
+	// scores. Encoded by ChatRequest.MarshalJSON in place of Content.
+	Parts []ContentPart `json:"-"`
 }
 
 // Text is the message's content, "" when it has none.
@@ -94,11 +99,33 @@ func (m *Message) Text() string {
 	return *m.Content
 }
 
-// ContentPart is one element of an array content. Only "text" parts are
-// accepted; the type of any other is named in the error.
+// ContentPart is one element of an array content: "text", "image_url",
+// "input_audio" or "file"; the field named by Type is set.
 type ContentPart struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type       string      `json:"type"`
+	Text       string      `json:"text,omitempty"`
+	ImageURL   *ImageURL   `json:"image_url,omitempty"`
+	InputAudio *InputAudio `json:"input_audio,omitempty"`
+	File       *FilePart   `json:"file,omitempty"`
+}
+
+// ImageURL is an image part: an https URL or a data: URL.
+type ImageURL struct {
+	URL    string `json:"url"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// InputAudio is base64 audio; Format is "wav" or "mp3".
+type InputAudio struct {
+	Data   string `json:"data"`
+	Format string `json:"format"`
+}
+
+// FilePart is a file as base64 data URL (FileData) or an upstream file id.
+type FilePart struct {
+	FileData string `json:"file_data,omitempty"`
+	FileID   string `json:"file_id,omitempty"`
+	Filename string `json:"filename,omitempty"`
 }
 
 // Tool is one element of tools.

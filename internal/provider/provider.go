@@ -22,6 +22,26 @@ type Message struct {
 	// upstream returned it in Response.Signature (or the final Chunk's).
 	// Send it back unchanged with the same turn; see ToolCall.Signature.
 	Signature string `json:"signature,omitempty"`
+	// Parts is a user turn's content in order when it holds media; nil
+	// for text-only turns, whose text is all in Content. Content holds
+	// the text parts joined even when Parts is set.
+	Parts []Part `json:"parts,omitempty"`
+}
+
+// Part is one piece of a multimodal user turn. Type is "text",
+// "image_url", "input_audio" or "file", in OpenAI's vocabulary.
+type Part struct {
+	Type string `json:"type"`
+	Text string `json:"text,omitempty"`
+	// URL is an image's https or data: URL, or a file's data: URL.
+	URL    string `json:"url,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Data and Format are input_audio's base64 bytes and "wav"/"mp3".
+	Data   string `json:"data,omitempty"`
+	Format string `json:"format,omitempty"`
+	// FileID and Filename are a file part's other fields.
+	FileID   string `json:"file_id,omitempty"`
+	Filename string `json:"filename,omitempty"`
 }
 
 // Tool is a function the model may call; Parameters is a JSON schema.

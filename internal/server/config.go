@@ -180,7 +180,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Retry.MaxDelay, 5*time.Second)
 	l := &c.Limits
 	if l.MaxBodyBytes == 0 {
-		l.MaxBodyBytes = 1 << 20
+		l.MaxBodyBytes = 20 << 20 // room for base64 images, audio and files
 	}
 	if l.MaxHeaderBytes == 0 {
 		l.MaxHeaderBytes = 64 << 10

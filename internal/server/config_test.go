@@ -26,7 +26,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if cfg.Listen != ":8080" || len(cfg.Auth.Keys) != 1 || cfg.Auth.Keys[0].SHA256 != HashKey("sk-example-team-a") {
 		t.Errorf("auth/listen not as documented: %+v", cfg.Auth)
 	}
-	if cfg.Budgets.Keys["team-a"] != 100 || cfg.Limits.MaxBodyBytes != 1<<20 || cfg.Limits.RequestTimeout != 5*time.Minute {
+	if cfg.Budgets.Keys["team-a"] != 100 || cfg.Limits.MaxBodyBytes != 20<<20 || cfg.Limits.RequestTimeout != 5*time.Minute {
 		t.Errorf("budgets/limits not as documented: %+v %+v", cfg.Budgets, cfg.Limits)
 	}
 	if got := cfg.Fallbacks["gemini-2.5-pro"]; len(got) != 2 {
@@ -40,7 +40,7 @@ func TestEmptyConfigUsesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat, err := cfg.Catalogue()
-	if err != nil || len(cat.Models) == 0 || cfg.Limits.MaxBodyBytes != 1<<20 || cfg.Spend.SQLitePath != "./data/spend.db" {
+	if err != nil || len(cat.Models) == 0 || cfg.Limits.MaxBodyBytes != 20<<20 || cfg.Spend.SQLitePath != "./data/spend.db" {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
 }

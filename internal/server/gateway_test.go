@@ -308,7 +308,8 @@ func TestBadInputs(t *testing.T) {
 		{"bad threshold", `{"model":"router-1.5","messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "model", "in [0, 1]"},
 		{"threshold not a number", `{"model":"router-abc","messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "model", "in [0, 1]"},
 		{"oversized", big, 413, "invalid_request_error", "", "limits.max_body_bytes"},
-		{"image part", `{"model":"cheap","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}`, 400, "invalid_request_error", "messages[0].content[0].type", "image_url"},
+		{"video part", `{"model":"cheap","messages":[{"role":"user","content":[{"type":"video_url","video_url":{"url":"x"}}]}]}`, 400, "invalid_request_error", "messages[0].content[0].type", "video_url"},
+		{"plain http image", `{"model":"cheap","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x/y.png"}}]}]}`, 400, "invalid_request_error", "messages[0].content[0].image_url.url", "https or data:"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

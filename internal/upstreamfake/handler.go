@@ -105,6 +105,7 @@ func (x *exchange) serve(parse func([]byte) (*Request, error)) {
 		return
 	}
 	req.Header = x.r.Header.Clone()
+	req.Body = body
 	x.req = req
 	x.call.Model, x.call.Stream, x.call.Hash, x.call.LastUser = req.Model, req.Stream, req.Hash(), req.LastUser()
 	if s.cfg.models != nil && !s.cfg.models[req.Model] {

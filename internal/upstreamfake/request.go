@@ -23,7 +23,13 @@ const (
 type Message struct {
 	Role string
 	Text string
+	// Media counts the turn's non-text parts (images, audio, files).
+	Media int
 }
+
+// MediaTokens is what the fake bills per media part, as a real upstream
+// bills an image or a second of audio whatever its text says.
+const MediaTokens = 258
 
 // Request is a parsed upstream call, given to scripts and answerers.
 type Request struct {
@@ -36,6 +42,8 @@ type Request struct {
 	// MaxTokens is max_tokens / max_completion_tokens / maxOutputTokens.
 	MaxTokens int
 	Header    http.Header
+	// Body is the request body as received, for tests of the translation.
+	Body []byte
 }
 
 // LastUser is the text of the last user message, "" if none.
@@ -65,7 +73,7 @@ func PromptHash(msgs []Message) string {
 func (r *Request) InputTokens() int {
 	n := 0
 	for _, m := range r.Messages {
-		n += CountTokens(m.Text)
+		n += CountTokens(m.Text) + m.Media*MediaTokens
 	}
 	return n
 }
@@ -74,8 +82,9 @@ func (r *Request) InputTokens() int {
 func CountTokens(s string) int { return len(strings.Fields(s)) }
 
 type geminiPart struct {
-	Text    string `json:"text"`
-	Thought bool   `json:"thought,omitempty"`
+	Text       string          `json:"text"`
+	Thought    bool            `json:"thought,omitempty"`
+	InlineData json.RawMessage `json:"inlineData,omitempty"`
 }
 
 type geminiContent struct {
@@ -97,6 +106,16 @@ func joinParts(ps []geminiPart) string {
 		b.WriteString(p.Text)
 	}
 	return b.String()
+}
+
+func countMedia(ps []geminiPart) int {
+	n := 0
+	for _, p := range ps {
+		if p.InlineData != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func parseGemini(body []byte, model string, stream bool) (*Request, error) {
@@ -121,7 +140,7 @@ func parseGemini(body []byte, model string, stream bool) (*Request, error) {
 		default:
 			return nil, fmt.Errorf("* GenerateContentRequest.contents[%d].role: Please use a valid role: user, model.", i)
 		}
-		r.Messages = append(r.Messages, Message{Role: role, Text: joinParts(c.Parts)})
+		r.Messages = append(r.Messages, Message{Role: role, Text: joinParts(c.Parts), Media: countMedia(c.Parts)})
 	}
 	return r, nil
 }
@@ -141,28 +160,32 @@ type openaiRequest struct {
 }
 
 // openaiText accepts both content shapes: a string, or an array of parts.
-func openaiText(raw json.RawMessage) (string, error) {
+// It also counts the media parts.
+func openaiText(raw json.RawMessage) (string, int, error) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
+		return "", 0, nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		return s, nil
+		return s, 0, nil
 	}
 	var parts []struct {
 		Type string `json:"type"`
 		Text string `json:"text"`
 	}
 	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", errors.New("content must be a string or an array of content parts")
+		return "", 0, errors.New("content must be a string or an array of content parts")
 	}
 	var b strings.Builder
+	media := 0
 	for _, p := range parts {
 		if p.Type == "text" {
 			b.WriteString(p.Text)
+		} else {
+			media++
 		}
 	}
-	return b.String(), nil
+	return b.String(), media, nil
 }
 
 func parseOpenAI(body []byte) (*Request, error) {
@@ -189,7 +212,7 @@ func parseOpenAI(body []byte) (*Request, error) {
 		default:
 			return nil, fmt.Errorf("Invalid value for 'messages[%d].role': %q", i, m.Role)
 		}
-		text, err := openaiText(m.Content)
+		text, media, err := openaiText(m.Content)
 		if err != nil {
 			return nil, fmt.Errorf("Invalid 'messages[%d].content': %v", i, err)
 		}
@@ -197,7 +220,7 @@ func parseOpenAI(body []byte) (*Request, error) {
 		if role == "developer" {
 			role = "system"
 		}
-		r.Messages = append(r.Messages, Message{Role: role, Text: text})
+		r.Messages = append(r.Messages, Message{Role: role, Text: text, Media: media})
 	}
 	return r, nil
 }

@@ -160,7 +160,7 @@ func TestCountersUnderConcurrency(t *testing.T) {
 	if st.ByModel["gemini-2.5-flash"] != n/2 || st.ByModel["gpt-4o-mini"] != n/2 {
 		t.Errorf("by model %v", st.ByModel)
 	}
-	msgs := []Message{{"system", "Be brief."}, {"user", "What is the capital of France?"}}
+	msgs := []Message{{Role: "system", Text: "Be brief."}, {Role: "user", Text: "What is the capital of France?"}}
 	key := PromptKey{"gpt-4o-mini", PromptHash(msgs)}
 	if st.ByPrompt[key] != n/2 || len(s.Repeats()) != 2 || s.CallsFor("gpt-4o-mini", msgs[1].Text) != n/2 {
 		t.Errorf("by prompt %v repeats %v", st.ByPrompt, s.Repeats())

@@ -37,6 +37,7 @@ type Part struct {
 	ThoughtSignature string            `json:"thoughtSignature,omitempty"`
 	FunctionCall     *FunctionCall     `json:"functionCall,omitempty"`
 	FunctionResponse *FunctionResponse `json:"functionResponse,omitempty"`
+	InlineData       *Blob             `json:"inlineData,omitempty"`
 }
 
 // FunctionCall is a model's request to call a declared function.
@@ -166,6 +167,14 @@ func convert(req *provider.Request) (*GenerateContentRequest, error) {
 			}
 			w.SystemInstruction.Parts = append(w.SystemInstruction.Parts, Part{Text: m.Content})
 		case "user":
+			if m.Parts != nil {
+				parts, err := mediaParts(i, m.Parts)
+				if err != nil {
+					return nil, err
+				}
+				w.Contents = append(w.Contents, Content{Role: "user", Parts: parts})
+				continue
+			}
 			if m.Content != "" {
 				w.appendTurn("user", Part{Text: m.Content}, false)
 			}

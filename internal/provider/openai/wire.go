@@ -61,6 +61,9 @@ func ToWire(req *provider.Request, stream bool) (*openaiapi.ChatRequest, error) 
 		}
 		contents[i] = m.Content
 		cm := openaiapi.Message{Role: m.Role, Content: &contents[i], ToolCallID: m.ToolCallID, Name: m.Name}
+		if m.Parts != nil {
+			cm.Parts = openaiapi.PartsFromProvider(m.Parts)
+		}
 		for j, tc := range m.ToolCalls {
 			args := tc.Arguments
 			if strings.TrimSpace(args) == "" {
