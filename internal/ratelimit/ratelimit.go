@@ -18,6 +18,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -160,7 +161,8 @@ type Ticket struct {
 // Admit counts a request that may use up to tokens. Over a limit it
 // returns an *apierr.Error of code RateLimitExceeded whose RetryAfter says
 // when the request would be admitted; if the counters cannot be reached,
-// one of code Internal (the request is refused, as with budgets). A nil
+// one of code Unavailable (a Degrading store under the closed policy) or
+// Internal. A nil
 // Ticket with a nil error means no limit applies to keyID.
 func (l *Limiter) Admit(ctx context.Context, keyID string, tokens int64) (*Ticket, error) {
 	if l == nil {
@@ -182,6 +184,11 @@ func (l *Limiter) Admit(ctx context.Context, keyID string, tokens int64) (*Ticke
 		}
 	}
 	blocked, counts, err := l.st.Take(ctx, scopes, win, frac, tokens)
+	if errors.Is(err, ErrStoreUnavailable) {
+		e := apierr.Wrap(apierr.Unavailable, err, "rate limit store unavailable (spend.on_redis_error: closed); retry shortly")
+		e.RetryAfter = time.Second
+		return nil, e
+	}
 	if err != nil {
 		return nil, apierr.Wrap(apierr.Internal, err, "rate limit counters unavailable")
 	}
