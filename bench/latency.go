@@ -11,7 +11,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
-// Issue 3/5 target and the reference LLM router's reported decision time.
+// The decision-latency target and the reference LLM router's reported decision time.
 const (
 	latencyTarget = 50 * time.Microsecond
 	llmRouterRef  = 50 * time.Millisecond
@@ -89,7 +89,7 @@ func (b *bench) latency(ctx context.Context) (*Section, error) {
 	s.Tables = append(s.Tables, t)
 	s.note("\"%s\" is a call doing only register arithmetic, calibrated in this run to the classifier's p50 at each size: no memory traffic, no allocation, nothing to optimise. "+
 		"Its p99 is this machine's own tail for a call of that length (timer interrupts and CPU steal on the shared VM hit any call longer than a few microseconds), so a router's p99 is best read against it.", spinRow)
-	s.note("Target (issue 3/5): p99 under 50 µs for a 100-word query; the \"p99 < 50 µs?\" column applies it at 100 words only.")
+	s.note("Target: p99 under 50 µs for a 100-word query; the \"p99 < 50 µs?\" column applies it at 100 words only.")
 	s.note("Allocations include building the `Decision` (its probability map); the classifier's scoring itself (`Model.Predict`) is allocation-free once warm.")
 	return s, nil
 }

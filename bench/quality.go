@@ -12,7 +12,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
-// Issue 3's quality targets on recorded MMLU.
+// The quality targets on recorded MMLU.
 const (
 	apgrTarget    = 0.70
 	share95Target = 0.40
@@ -188,7 +188,7 @@ func qualityTargets(cmp *eval.Comparison, smoke bool) Table {
 	cl := byName(cmp.Routers, "classifier (SFT+DPO)").CurveStats
 	sft := byName(cmp.Routers, "classifier (SFT only)").CurveStats
 	prior := byName(cmp.Routers, "subject prior").CurveStats
-	t := Table{Caption: "Targets (issue 3), on MMLU, for the SFT+DPO classifier:", Header: []string{"target", "measured", "target met?"}}
+	t := Table{Caption: "Targets, on MMLU, for the SFT+DPO classifier:", Header: []string{"target", "measured", "target met?"}}
 	if cl == nil || sft == nil || prior == nil {
 		return t
 	}
