@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -37,6 +38,10 @@ type Model struct {
 	APIKeyFile    string `yaml:"api_key_file,omitempty" json:"api_key_file,omitempty"`
 	Price         Price  `yaml:"price" json:"price"`
 	ContextWindow int    `yaml:"context_window,omitempty" json:"context_window,omitempty"`
+	// Modalities are the input kinds the model takes: "text", "image",
+	// "audio", "file". Empty means text only, unless the built-in
+	// catalogue lists the upstream model (see Modalities).
+	Modalities []string `yaml:"modalities,omitempty" json:"modalities,omitempty"`
 }
 
 // Roles names the cheap, strong and judge models for a benchmark family.
@@ -144,4 +149,30 @@ func (c *Catalogue) Names() []string {
 // must already include thinking tokens.
 func (p Price) Cost(inputTokens, billedOutput int) float64 {
 	return (float64(inputTokens)*p.Input + float64(billedOutput)*p.Output) / 1e6
+}
+
+// builtin is the built-in catalogue, parsed once for Modalities.
+var builtin = sync.OnceValue(func() *Catalogue {
+	c, err := DefaultCatalogue()
+	if err != nil {
+		return &Catalogue{}
+	}
+	return c
+})
+
+// Modalities is what m takes as input. A router.yaml entry that lists
+// none inherits them from the built-in entry for its upstream model, so
+// a renamed gemini-2.5-flash keeps taking images.
+func Modalities(name string, m Model) []string {
+	if len(m.Modalities) > 0 {
+		return m.Modalities
+	}
+	up := m.UpstreamModel
+	if up == "" {
+		up = name
+	}
+	if b, ok := builtin().Models[up]; ok && len(b.Modalities) > 0 {
+		return b.Modalities
+	}
+	return []string{"text"}
 }

@@ -92,6 +92,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		s.fail(x, err)
 		return
 	}
+	if err := s.planMedia(x); err != nil {
+		s.fail(x, err)
+		return
+	}
 	if err := s.admit(x); err != nil {
 		s.fail(x, err)
 		return

@@ -82,6 +82,7 @@ models:
     upstream_model: gpt-4o-mini
     base_url: %s
     api_key_env: TEST_OPENAI_KEY
+    modalities: [text, image, audio, file]
     price: {input: 1000, output: 1000}
 policy_mapping: {cheap_model: flash, strong_model: mini}
 spend: {sqlite_path: %s%s}
@@ -121,6 +122,9 @@ retry: {max_attempts: 2, base_delay: 1ms, max_delay: 2ms}
 func redisSetting(env map[string]string) string {
 	if env["TEST_REDIS_URL"] == "" {
 		return ""
+	}
+	if p := env["TEST_REDIS_POLICY"]; p != "" {
+		return ", redis_url_env: TEST_REDIS_URL, on_redis_error: " + p
 	}
 	return ", redis_url_env: TEST_REDIS_URL"
 }

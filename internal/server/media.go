@@ -1,0 +1,91 @@
+package server
+
+import (
+	"slices"
+
+	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/catalog"
+	"github.com/llmrouter/llmrouter/internal/openaiapi"
+)
+
+// partModality is the catalogue modality each media part type needs.
+var partModality = map[string]string{"image_url": "image", "input_audio": "audio", "file": "file"}
+
+// mediaNeeds lists the modalities x's request needs beyond text, in a
+// fixed order so errors read the same every time.
+func mediaNeeds(req *openaiapi.ChatRequest) []string {
+	var need []string
+	for _, m := range req.Messages {
+		for _, p := range m.Parts {
+			if mod, ok := partModality[p.Type]; ok && !slices.Contains(need, mod) {
+				need = append(need, mod)
+			}
+		}
+	}
+	slices.Sort(need)
+	return need
+}
+
+// takes reports whether catalogue model name accepts every modality.
+func (s *Server) takes(name string, need []string) bool {
+	m, ok := s.cat.Models[name]
+	if !ok {
+		return false
+	}
+	have := catalog.Modalities(name, m)
+	for _, n := range need {
+		if !slices.Contains(have, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// planMedia keeps in x.chain only the models that take the request's
+// media. A routed request whose chain is left empty goes to the cheapest
+// capable model the key may use: sending an image to a text-only model
+// would fail upstream or, worse, be answered without it.
+func (s *Server) planMedia(x *exchange) error {
+	need := mediaNeeds(x.req)
+	if len(need) == 0 {
+		return nil
+	}
+	first := ""
+	if len(x.chain) > 0 {
+		first = x.chain[0]
+	}
+	chain := make([]string, 0, len(x.chain))
+	for _, name := range x.chain {
+		if s.takes(name, need) {
+			chain = append(chain, name)
+		}
+	}
+	if len(chain) == 0 && x.routed {
+		chain = s.cheapestTaking(x, need)
+		x.rule, x.reason = "modality", "the routed model does not take "+need[0]
+	}
+	if len(chain) == 0 {
+		return &openaiapi.FieldError{Param: "messages", Err: apierr.New(apierr.Invalid,
+			"no configured model takes %v input (model %q lists no such modality; set modalities: in the catalogue)", need, first)}
+	}
+	x.chain = chain
+	return nil
+}
+
+// cheapestTaking is the cheapest model by input price that takes need
+// (nil if none); per-key model lists still apply when the call is made.
+func (s *Server) cheapestTaking(x *exchange, need []string) []string {
+	best := ""
+	for _, name := range s.cat.Names() {
+		if !s.takes(name, need) {
+			continue
+		}
+		if best == "" || s.cat.Models[name].Price.Input < s.cat.Models[best].Price.Input {
+			best = name
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	return []string{best}
+}
