@@ -138,7 +138,7 @@ type bench struct {
 }
 
 // run executes the selected sections in dependency-friendly order and
-// returns the report in the order.
+// returns the report in the order sectionNames lists.
 func run(ctx context.Context, o options) (*Report, error) {
 	b := &bench{opts: o, data: newDataCache(o.workDir, o.log), start: time.Now()}
 	rep := &Report{Machine: detectMachine(b.start), Mode: "full"}
