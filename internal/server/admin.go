@@ -20,7 +20,7 @@ const (
 
 func accessFor(path string) access {
 	switch {
-	case path == "/healthz", path == "/ui", strings.HasPrefix(path, "/ui/"):
+	case path == "/healthz", path == "/readyz", path == "/ui", strings.HasPrefix(path, "/ui/"):
 		// The dashboard's files hold no data: the page asks for the admin
 		// key and sends it to the usage API, which checks it.
 		return openAccess

@@ -92,6 +92,12 @@ type SpendConfig struct {
 	// to share budget counters across replicas. The URL may carry a
 	// password, so it is never written in the config file itself.
 	RedisURLEnv string `yaml:"redis_url_env"`
+	// OnRedisError is what budgets and rate limits do while that Redis is
+	// unreachable: local (default) or closed.
+	OnRedisError spend.Policy `yaml:"on_redis_error"`
+	// Replicas is how many gateways share the Redis (default 1): under
+	// local each counts at most its share, limit/replicas, in an outage.
+	Replicas int `yaml:"replicas"`
 	// PostgresURLEnv names the environment variable holding a
 	// postgres:// URL: replicas then share one spend store there, and
 	// SQLitePath is not used.

@@ -111,6 +111,12 @@ func (c *Config) validateOps(cat *catalog.Catalogue) error {
 	if env := c.Spend.PostgresURLEnv; env != "" && !envName.MatchString(env) {
 		return fmt.Errorf("spend.postgres_url_env: must name an environment variable (like LLMROUTER_POSTGRES_URL), not hold the URL itself")
 	}
+	if err := spend.ValidatePolicy(c.Spend.OnRedisError); err != nil {
+		return err
+	}
+	if c.Spend.Replicas < 0 {
+		return fmt.Errorf("spend.replicas: must be >= 1 (the gateways sharing the Redis), got %d", c.Spend.Replicas)
+	}
 	if r := c.retention(); r < 0 {
 		return fmt.Errorf("spend.retention: must be >= 0 (0 keeps raw records for ever), got %v", r)
 	} else if r > 0 && r < 2*24*time.Hour {

@@ -108,7 +108,7 @@ var statusText = func() map[int]string {
 // clients choose the path, and must not be able to mint new series.
 func endpointLabel(path string) string {
 	switch {
-	case path == "/v1/chat/completions", path == "/v1/models", path == "/metrics", path == "/healthz":
+	case path == "/v1/chat/completions", path == "/v1/models", path == "/metrics", path == "/healthz", path == "/readyz":
 		return path
 	case strings.HasPrefix(path, "/v1/models/"):
 		return "/v1/models"

@@ -62,7 +62,10 @@ type Deps struct {
 	Store spend.Store
 	// Limiter enforces rate limits; nil counts Config.RateLimits in memory.
 	Limiter *ratelimit.Limiter
-	Logger  *slog.Logger
+	// Redis is the shared Redis behind Budgets and Limiter, for /readyz
+	// and /metrics; nil when they count in memory.
+	Redis  *SharedRedis
+	Logger *slog.Logger
 	// Now is the clock (tests); nil uses time.Now.
 	Now func() time.Time
 }
@@ -117,6 +120,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	s.auth = newAuthenticator(cfg.Auth.Keys)
 	s.metrics = newMetrics()
 	s.ops = s.newOps(cfg, cat, deps.Limiter)
+	s.registerRedisMetrics()
 	switch {
 	case cfg.Router.Threshold != nil:
 		s.threshold, s.hasThresh = *cfg.Router.Threshold, true
@@ -150,6 +154,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/models/{id...}", s.handleModel)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	s.opsRoutes(mux)
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.withAuth(mux)

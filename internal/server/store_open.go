@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/llmrouter/llmrouter/internal/ratelimit"
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -80,10 +81,47 @@ func OpenReader(ctx context.Context, cfg *Config, getenv func(string) string, lo
 	return st, cfg.Spend.SQLitePath, nil
 }
 
-// redisLimiter counts cfg's rate limits in the budget's Redis, so they
-// hold across replicas; nil without limits.
-func redisLimiter(cfg *Config, rc *spendredis.Counter) *ratelimit.Limiter {
-	return ratelimit.New(cfg.RateLimits, ratelimit.NewRedis(rc.Client(), ""))
+// sharedRedis is what openRedis builds: the budget counter and, with rate
+// limits, the limiter, both behind one breaker.
+type sharedRedis struct {
+	budget  *spend.Degrading
+	limiter *ratelimit.Limiter
+	health  *SharedRedis
+	close   func() error
+}
+
+// redisProbeEvery is how often an open breaker pings Redis: a recovered
+// Redis is back in use within this.
+const redisProbeEvery = 250 * time.Millisecond
+
+// openRedis connects the Redis named by spend.redis_url_env and puts the
+// spend.on_redis_error policy in front of it. Rate limits share the
+// client and the breaker, so one outage is noticed once.
+func openRedis(ctx context.Context, cfg *Config, getenv func(string) string, log *slog.Logger) (*sharedRedis, error) {
+	env := cfg.Spend.RedisURLEnv
+	url := getenv(env)
+	if url == "" {
+		return nil, fmt.Errorf("spend.redis_url_env: environment variable %s is empty", env)
+	}
+	spendredis.SetLogger(log)
+	rc, err := spendredis.Open(ctx, url, "")
+	if err != nil {
+		return nil, fmt.Errorf("spend.redis_url_env: %w", err)
+	}
+	d := spend.NewDegrading(rc, rc.Ping, cfg.Spend.OnRedisError, cfg.Spend.Replicas, redisProbeEvery, log)
+	out := &sharedRedis{budget: d, health: &SharedRedis{Budget: d}}
+	closed := d.Policy() == spend.PolicyClosed
+	if cfg.RateLimits.Enabled() {
+		rl := ratelimit.NewDegrading(ratelimit.NewRedis(rc.Client(), ""), d.Breaker(), closed, cfg.Spend.Replicas)
+		out.limiter = ratelimit.New(cfg.RateLimits, rl)
+		out.health.Limits = rl
+	}
+	out.close = func() error {
+		d.Close()
+		return rc.Close()
+	}
+	log.Info("budgets and rate limits: Redis", "on_redis_error", string(d.Policy()), "replicas", max(1, cfg.Spend.Replicas))
+	return out, nil
 }
 
 var (

@@ -13,7 +13,6 @@ import (
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/spend"
-	spendredis "github.com/llmrouter/llmrouter/internal/spend/redis"
 )
 
 // OpenOptions are the outside world Open may touch.
@@ -88,18 +87,13 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 	closers = append(closers, store.Close)
 	deps.Store = store
 	var counter spend.Counter = spend.NewMemoryCounter()
-	if env := cfg.Spend.RedisURLEnv; env != "" {
-		url := o.Getenv(env)
-		if url == "" {
-			return nil, nil, fmt.Errorf("spend.redis_url_env: environment variable %s is empty", env)
-		}
-		rc, err := spendredis.Open(ctx, url, "")
+	if cfg.Spend.RedisURLEnv != "" {
+		rs, err := openRedis(ctx, cfg, o.Getenv, o.Logger)
 		if err != nil {
-			return nil, nil, fmt.Errorf("spend.redis_url_env: %w", err)
+			return nil, nil, err
 		}
-		closers = append(closers, rc.Close)
-		counter = rc
-		deps.Limiter = redisLimiter(cfg, rc)
+		closers = append(closers, rs.close)
+		counter, deps.Limiter, deps.Redis = rs.budget, rs.limiter, rs.health
 	}
 	if deps.Budgets, err = spend.NewBudgets(cfg.Budgets, counter); err != nil {
 		return nil, nil, err

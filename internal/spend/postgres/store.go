@@ -306,3 +306,11 @@ var (
 	_ spend.Reporter = (*Store)(nil)
 	_ spend.Totaler  = (*Store)(nil)
 )
+
+// Ping checks the database answers (the gateway's readiness probe).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres %s: %w", s.name, err)
+	}
+	return nil
+}

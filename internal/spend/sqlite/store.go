@@ -259,3 +259,11 @@ var (
 	_ spend.Reporter = (*Store)(nil)
 	_ spend.Totaler  = (*Store)(nil)
 )
+
+// Ping checks the database answers (the gateway's readiness probe).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite %s: %w", s.path, err)
+	}
+	return nil
+}
