@@ -39,10 +39,12 @@ func FinalNumber(text string) (string, bool) {
 			return n, true
 		}
 	}
-	if locs := answerIsRE.FindAllStringIndex(text, -1); len(locs) > 0 {
-		rest := text[locs[len(locs)-1][1]:]
-		if n, ok := firstNumber(leadingClause(rest)); ok {
-			return n, true
+	if mayStateAnswer(text) {
+		if locs := answerIsRE.FindAllStringIndex(text, -1); len(locs) > 0 {
+			rest := text[locs[len(locs)-1][1]:]
+			if n, ok := firstNumber(leadingClause(rest)); ok {
+				return n, true
+			}
 		}
 	}
 	return proseResult(text)
@@ -138,14 +140,50 @@ func leadingClause(s string) string {
 	return s
 }
 
+// lastNumericSentence is the last part of sentenceEnd.Split(text, -1) that
+// holds a digit (what numberRE needs), found in one pass without the
+// regexp engine: the cascade verifier reads every answer through here.
 func lastNumericSentence(text string) string {
-	parts := sentenceEnd.Split(text, -1)
-	for i := len(parts) - 1; i >= 0; i-- {
-		if numberRE.MatchString(parts[i]) {
-			return parts[i]
+	last, start, digit := "", 0, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		end := -1 // where the separator starting at i ends
+		switch {
+		case c == '\n':
+			end = i + 1
+		case c == '.' || c == '!' || c == '?':
+			if i+1 == len(text) {
+				end = i + 1
+			} else if n := text[i+1]; n == ' ' || n == '\t' || n == '\n' || n == '\f' || n == '\r' {
+				end = i + 2
+			}
+		}
+		if end < 0 {
+			digit = digit || c >= '0' && c <= '9'
+			continue
+		}
+		if digit {
+			last = text[start:i]
+		}
+		start, digit = end, false
+		i = end - 1
+	}
+	if digit {
+		last = text[start:]
+	}
+	return last
+}
+
+// mayStateAnswer is a cheap necessary condition for answerIsRE: every
+// alternative contains "answer", matched case-insensitively, where the
+// only non-ASCII letter that folds into it is the long s (ſ).
+func mayStateAnswer(text string) bool {
+	for i := 0; i+6 <= len(text); i++ {
+		if (text[i]|0x20) == 'a' && strings.EqualFold(text[i:i+6], "answer") {
+			return true
 		}
 	}
-	return ""
+	return strings.ContainsRune(text, 'ſ')
 }
 
 func firstNumber(s string) (string, bool) {

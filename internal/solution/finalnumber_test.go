@@ -66,3 +66,28 @@ func FuzzStripAnnotations(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSentenceScan: the one-pass scans agree with the regexps they stand
+// in for: lastNumericSentence with splitting on sentenceEnd, and
+// mayStateAnswer never rules out a text answerIsRE matches.
+func FuzzSentenceScan(f *testing.F) {
+	for _, s := range []string{"So 3 + 4 = 7.\nThe answer is 7.", "a.b 1!  2?\n", "1.5 kg. Done", "ANSWER: 4", "The anſwer is 5", "x.\n\n9", "", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := ""
+		parts := sentenceEnd.Split(s, -1)
+		for i := len(parts) - 1; i >= 0; i-- {
+			if numberRE.MatchString(parts[i]) {
+				want = parts[i]
+				break
+			}
+		}
+		if got := lastNumericSentence(s); got != want {
+			t.Fatalf("lastNumericSentence(%q) = %q, regexp split gives %q", s, got, want)
+		}
+		if answerIsRE.MatchString(s) && !mayStateAnswer(s) {
+			t.Fatalf("mayStateAnswer(%q) = false, but answerIsRE matches", s)
+		}
+	})
+}
