@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/llmrouter/llmrouter/internal/catalog"
+	"github.com/llmrouter/llmrouter/internal/mediafetch"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/ratelimit"
 	"github.com/llmrouter/llmrouter/internal/spend"
@@ -46,6 +47,8 @@ type Config struct {
 	Limits    Limits              `yaml:"limits"`
 	// RateLimits caps requests and tokens per minute, per key and globally.
 	RateLimits ratelimit.Config `yaml:"rate_limits"`
+	// Multimodal governs fetching remote media for Gemini (off by default).
+	Multimodal mediafetch.Config `yaml:"multimodal"`
 }
 
 // Auth lists the gateway keys, stored as SHA-256 hashes.

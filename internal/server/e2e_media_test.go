@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -113,5 +116,36 @@ func TestE2ERemoteImageToGemini(t *testing.T) {
 	}
 	if body := b.get(upstreamfake.OpenAI); !bytes.Contains(body, []byte(`"url":"https://example.com/cat.png"`)) {
 		t.Errorf("OpenAI upstream got %s, want the remote URL unchanged", body)
+	}
+}
+
+// TestE2EFetchRemoteRefusals: with fetching on, the gateway still refuses
+// an allow-listed name that resolves to loopback (an httptest server on
+// 127.0.0.1) and any host not allow-listed; both are 400s on the URL.
+func TestE2EFetchRemoteRefusals(t *testing.T) {
+	img := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write([]byte("png"))
+	}))
+	defer img.Close()
+	u, _ := url.Parse(img.URL)
+	r := startReal(t, "multimodal: {fetch_remote: true, allow_hosts: [localhost], timeout: 1s}")
+	c := r.client()
+	for url, want := range map[string]string{
+		"https://localhost:" + u.Port() + "/cat.png": "loopback",
+		"https://example.com/cat.png":                "allow_hosts",
+	} {
+		msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage([]openai.ChatCompletionContentPartUnionParam{
+			openai.TextContentPart("what is this"),
+			openai.ImageContentPart(openai.ChatCompletionContentPartImageImageURLParam{URL: url}),
+		})}
+		_, err := c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "flash", Messages: msgs})
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, want) {
+			t.Errorf("%s: %v %s, want a 400 naming %s", url, err, apiErr.RawJSON(), want)
+		}
+	}
+	if n := fakeStats(t, r.fake).Calls; n != 0 {
+		t.Errorf("%d upstream calls, want none", n)
 	}
 }

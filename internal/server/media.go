@@ -1,10 +1,14 @@
 package server
 
 import (
+	"fmt"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/catalog"
+	"github.com/llmrouter/llmrouter/internal/mediafetch"
 	"github.com/llmrouter/llmrouter/internal/openaiapi"
 )
 
@@ -69,6 +73,48 @@ func (s *Server) planMedia(x *exchange) error {
 			"no configured model takes %v input (model %q lists no such modality; set modalities: in the catalogue)", need, first)}
 	}
 	x.chain = chain
+	return s.inlineRemote(x)
+}
+
+// fetchers holds each Server's fetcher, built on first use so that its
+// connection pool is shared by the requests that need it.
+var fetchers sync.Map // *Server -> *mediafetch.Fetcher
+
+func (s *Server) fetcher() *mediafetch.Fetcher {
+	if !s.cfg.Multimodal.FetchRemote {
+		return nil
+	}
+	if f, ok := fetchers.Load(s); ok {
+		return f.(*mediafetch.Fetcher)
+	}
+	f, _ := fetchers.LoadOrStore(s, mediafetch.New(s.cfg.Multimodal))
+	return f.(*mediafetch.Fetcher)
+}
+
+// inlineRemote replaces remote media URLs with data: URLs when fetching
+// is on and a Gemini model may answer: Gemini reads no URLs, and every
+// OpenAI-compatible upstream also takes the data: URL.
+func (s *Server) inlineRemote(x *exchange) error {
+	f := s.fetcher()
+	if f == nil || !slices.ContainsFunc(x.chain, func(n string) bool { return s.cat.Models[n].Provider == "gemini" }) {
+		return nil
+	}
+	for i := range x.req.Messages {
+		for j := range x.req.Messages[i].Parts {
+			p := &x.req.Messages[i].Parts[j]
+			if p.ImageURL == nil || !strings.HasPrefix(p.ImageURL.URL, "https://") {
+				continue
+			}
+			data, err := f.DataURL(x.ctx, p.ImageURL.URL)
+			if err != nil {
+				// The URL is the client's, so a refused or failing fetch is
+				// the client's to fix.
+				return &openaiapi.FieldError{Param: fmt.Sprintf("messages[%d].content[%d].image_url.url", i, j),
+					Err: apierr.Wrap(apierr.Invalid, err, "%v", err)}
+			}
+			p.ImageURL = &openaiapi.ImageURL{URL: data, Detail: p.ImageURL.Detail}
+		}
+	}
 	return nil
 }
 
