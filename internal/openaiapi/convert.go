@@ -33,6 +33,9 @@ func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error)
 		ReasoningEffort:  r.ReasoningEffort,
 		Extra:            passThrough(r),
 	}
+	if r.N > 1 { // n=1 stays unset, so records of plain requests keep their shape
+		out.N = r.N
+	}
 	for i, m := range r.Messages {
 		pm := provider.Message{Role: m.Role, Content: m.Text(), Name: m.Name, ToolCallID: m.ToolCallID,
 			Signature: m.ExtraContent.Signature()}
@@ -189,12 +192,18 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 	if finish == "" {
 		finish = "stop"
 	}
+	choices := []Choice{{Index: 0, Message: msg, FinishReason: finish}}
+	for i, a := range resp.Alternatives {
+		choices = append(choices, FromResponse(id, model, created, &provider.Response{Text: a.Text, ToolCalls: a.ToolCalls,
+			FinishReason: a.FinishReason, Signature: a.Signature}, nil).Choices[0])
+		choices[i+1].Index = i + 1
+	}
 	return &ChatCompletion{
 		ID:      id,
 		Object:  "chat.completion",
 		Created: created,
 		Model:   model,
-		Choices: []Choice{{Index: 0, Message: msg, FinishReason: finish}},
+		Choices: choices,
 		Usage:   ToUsage(resp.Usage, cost),
 	}
 }

@@ -149,8 +149,10 @@ func (r *ChatRequest) validate(fields rawFields) error {
 	if len(r.Messages) == 0 {
 		return invalid("messages", "must contain at least one message")
 	}
-	if r.N > 1 {
-		return invalid("n", "only n=1 is supported, got %d", r.N)
+	if r.N > 1 && r.Stream {
+		// The gateway's streams carry one choice: neither the Gemini
+		// stream conversion nor the OpenAI one interleaves several.
+		return invalid("n", "n > 1 is not supported with stream: true (Gemini and OpenAI-compatible upstreams alike), got %d", r.N)
 	}
 	if r.StreamOptions != nil && !r.Stream {
 		return invalid("stream_options", "is only allowed when stream is true")

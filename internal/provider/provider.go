@@ -93,6 +93,9 @@ type Request struct {
 	// ReasoningEffort is OpenAI's reasoning_effort ("none", "minimal",
 	// "low", "medium", "high"), passed on as the client spelled it.
 	ReasoningEffort string `json:",omitempty"`
+	// N asks for that many choices (OpenAI's n, Gemini's candidateCount);
+	// 0 or 1 is one. Never set on streams.
+	N int `json:",omitempty"`
 	// Extra holds further OpenAI request fields by name, as JSON values
 	// sent verbatim (seed-like vendor knobs such as top_k, logit_bias,
 	// user, metadata, parallel_tool_calls...). OpenAI-compatible providers
@@ -151,6 +154,17 @@ type Response struct {
 	// Omitted from JSON when empty, so records of other upstreams keep
 	// their shape.
 	Signature string `json:"Signature,omitempty"`
+	// Alternatives are the choices after the first when the request
+	// asked for N > 1; Usage covers all of them.
+	Alternatives []Alternative `json:",omitempty"`
+}
+
+// Alternative is one further choice of a Response.
+type Alternative struct {
+	Text         string
+	ToolCalls    []ToolCall `json:",omitempty"`
+	FinishReason string
+	Signature    string `json:",omitempty"`
 }
 
 // Chunk is one piece of a streamed completion. The final chunk carries

@@ -57,6 +57,11 @@ func (geminiEncoder) response(rp *reply, text string, final bool) gemResponse {
 	if final {
 		out.Candidates[0].FinishReason = gemFinish(rp.finish)
 	}
+	for i := 1; i < rp.n && final; i++ {
+		c := out.Candidates[0]
+		c.Index = i
+		out.Candidates = append(out.Candidates, c)
+	}
 	return out
 }
 

@@ -67,7 +67,9 @@ func (rp *reply) oaiEnvelope(object string) oaiResponse {
 func (openaiEncoder) body(rp *reply, text string) []byte {
 	out := rp.oaiEnvelope("chat.completion")
 	fr := rp.finish
-	out.Choices = []oaiChoice{{Message: &oaiMessage{Role: "assistant", Content: text}, FinishReason: &fr}}
+	for i := range max(rp.n, 1) {
+		out.Choices = append(out.Choices, oaiChoice{Index: i, Message: &oaiMessage{Role: "assistant", Content: text}, FinishReason: &fr})
+	}
 	out.Usage = rp.oaiUsage()
 	b, _ := json.Marshal(out)
 	return b

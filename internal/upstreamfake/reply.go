@@ -67,6 +67,8 @@ type reply struct {
 	usage   Usage
 	finish  string
 	noUsage bool
+	// n is the number of choices: each is the same text, billed n times.
+	n int
 }
 
 // cutWords returns s up to the end of its n-th word, and whether it cut.
@@ -165,7 +167,8 @@ func (s *Server) buildReply(req *Request, f Fault, index int) *reply {
 			rp.text, rp.finish = cut, finishLength
 		}
 	}
-	rp.usage.Output = int64(CountTokens(rp.text))
+	rp.n = max(req.N, 1)
+	rp.usage.Output = int64(CountTokens(rp.text) * rp.n)
 	rp.usage.Thinking = int64(ans.ThinkingTokens)
 	return rp
 }

@@ -44,6 +44,8 @@ type Request struct {
 	Header    http.Header
 	// Body is the request body as received, for tests of the translation.
 	Body []byte
+	// N is the number of choices asked for (n / candidateCount), 0 if unset.
+	N int
 }
 
 // LastUser is the text of the last user message, "" if none.
@@ -97,6 +99,7 @@ type geminiRequest struct {
 	SystemInstruction *geminiContent  `json:"systemInstruction"`
 	GenerationConfig  struct {
 		MaxOutputTokens int `json:"maxOutputTokens"`
+		CandidateCount  int `json:"candidateCount"`
 	} `json:"generationConfig"`
 }
 
@@ -126,7 +129,8 @@ func parseGemini(body []byte, model string, stream bool) (*Request, error) {
 	if len(g.Contents) == 0 {
 		return nil, errors.New("* GenerateContentRequest.contents: contents is not specified")
 	}
-	r := &Request{Protocol: Gemini, Model: model, Stream: stream, MaxTokens: g.GenerationConfig.MaxOutputTokens}
+	r := &Request{Protocol: Gemini, Model: model, Stream: stream, MaxTokens: g.GenerationConfig.MaxOutputTokens,
+		N: g.GenerationConfig.CandidateCount}
 	if g.SystemInstruction != nil {
 		r.Messages = append(r.Messages, Message{Role: "system", Text: joinParts(g.SystemInstruction.Parts)})
 	}
@@ -157,6 +161,7 @@ type openaiRequest struct {
 	} `json:"stream_options"`
 	MaxTokens           int `json:"max_tokens"`
 	MaxCompletionTokens int `json:"max_completion_tokens"`
+	N                   int `json:"n"`
 }
 
 // openaiText accepts both content shapes: a string, or an array of parts.
@@ -199,7 +204,7 @@ func parseOpenAI(body []byte) (*Request, error) {
 	if len(o.Messages) == 0 {
 		return nil, errors.New("'messages' must contain at least one message")
 	}
-	r := &Request{Protocol: OpenAI, Model: o.Model, Stream: o.Stream, MaxTokens: o.MaxTokens}
+	r := &Request{Protocol: OpenAI, Model: o.Model, Stream: o.Stream, MaxTokens: o.MaxTokens, N: o.N}
 	if o.MaxCompletionTokens > 0 {
 		r.MaxTokens = o.MaxCompletionTokens
 	}

@@ -61,6 +61,7 @@ type GenerationConfig struct {
 	TopP               *float64        `json:"topP,omitempty"`
 	MaxOutputTokens    int             `json:"maxOutputTokens,omitempty"`
 	StopSequences      []string        `json:"stopSequences,omitempty"`
+	CandidateCount     int             `json:"candidateCount,omitempty"`
 	TopK               *int            `json:"topK,omitempty"`
 	Seed               *int32          `json:"seed,omitempty"`
 	PresencePenalty    *float64        `json:"presencePenalty,omitempty"`
@@ -275,7 +276,10 @@ func generationConfig(req *provider.Request) *GenerationConfig {
 	if req.MaxTokens > 0 {
 		gc.MaxOutputTokens = req.MaxTokens
 	}
-	if gc.Temperature == nil && gc.TopP == nil && gc.MaxOutputTokens == 0 && len(gc.StopSequences) == 0 {
+	if req.N > 1 {
+		gc.CandidateCount = req.N
+	}
+	if gc.Temperature == nil && gc.TopP == nil && gc.MaxOutputTokens == 0 && len(gc.StopSequences) == 0 && gc.CandidateCount == 0 {
 		return nil
 	}
 	return gc
@@ -391,12 +395,11 @@ func FromWire(w *GenerateContentResponse) (*provider.Response, error) {
 		}
 		out.FinishReason = "content_filter"
 	} else {
-		c := w.Candidates[0]
-		var a answer
-		a.add(c.Content.Parts)
-		out.Text = a.text.String()
-		out.Signature, out.ToolCalls = a.finish()
-		out.FinishReason = FinishReason(c.FinishReason, len(out.ToolCalls) > 0)
+		first := candidateOf(w.Candidates[0])
+		out.Text, out.Signature, out.ToolCalls, out.FinishReason = first.Text, first.Signature, first.ToolCalls, first.FinishReason
+		for _, c := range w.Candidates[1:] {
+			out.Alternatives = append(out.Alternatives, candidateOf(c))
+		}
 	}
 	out.Usage = UsageOf(w.UsageMetadata)
 	return out, nil
@@ -454,4 +457,14 @@ func ParseError(body []byte) upstream.ErrorDetail {
 		return upstream.ErrorDetail{}
 	}
 	return upstream.ErrorDetail{Status: e.Error.Status, Message: e.Error.Message}
+}
+
+// candidateOf converts one candidate.
+func candidateOf(c Candidate) provider.Alternative {
+	var a answer
+	a.add(c.Content.Parts)
+	out := provider.Alternative{Text: a.text.String()}
+	out.Signature, out.ToolCalls = a.finish()
+	out.FinishReason = FinishReason(c.FinishReason, len(out.ToolCalls) > 0)
+	return out
 }

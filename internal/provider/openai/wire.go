@@ -32,7 +32,7 @@ func ToWire(req *provider.Request, stream bool) (*openaiapi.ChatRequest, error) 
 	w := &openaiapi.ChatRequest{Model: req.Model, Temperature: req.Temperature, TopP: req.TopP, Stop: req.Stop,
 		Messages: make([]openaiapi.Message, 0, len(req.Messages)),
 		Seed:     req.Seed, PresencePenalty: req.PresencePenalty, FrequencyPenalty: req.FrequencyPenalty,
-		ReasoningEffort: req.ReasoningEffort, Extra: req.Extra}
+		ReasoningEffort: req.ReasoningEffort, Extra: req.Extra, N: req.N}
 	if rf := req.ResponseFormat; rf != nil {
 		w.ResponseFormat = &openaiapi.ResponseFormat{Type: rf.Type, JSONSchema: rf.JSONSchema}
 	}
@@ -126,22 +126,34 @@ func FromWire(w *openaiapi.ChatResponse) (*provider.Response, error) {
 	if len(w.Choices) == 0 || w.Choices[0].Message == nil {
 		return nil, fmt.Errorf("no choices[0].message")
 	}
-	c := w.Choices[0]
-	out := &provider.Response{Model: w.Model, Signature: c.Message.ExtraContent.Signature()}
+	first := choiceOf(w.Choices[0])
+	out := &provider.Response{Model: w.Model, Signature: first.Signature, Text: first.Text, ToolCalls: first.ToolCalls,
+		FinishReason: first.FinishReason}
+	for _, c := range w.Choices[1:] {
+		if c.Message != nil {
+			out.Alternatives = append(out.Alternatives, choiceOf(c))
+		}
+	}
+	out.Usage = UsageOf(w.Usage)
+	return out, nil
+}
+
+// choiceOf converts one choice that has a message.
+func choiceOf(c openaiapi.ResponseChoice) provider.Alternative {
+	a := provider.Alternative{Signature: c.Message.ExtraContent.Signature()}
 	if c.Message.Content != nil {
-		out.Text = *c.Message.Content
+		a.Text = *c.Message.Content
 	}
 	for i, tc := range c.Message.ToolCalls {
 		id := tc.ID
 		if id == "" {
 			id = fmt.Sprintf("call_%d", i)
 		}
-		out.ToolCalls = append(out.ToolCalls, provider.ToolCall{ID: id, Name: tc.Function.Name, Arguments: tc.Function.Arguments,
+		a.ToolCalls = append(a.ToolCalls, provider.ToolCall{ID: id, Name: tc.Function.Name, Arguments: tc.Function.Arguments,
 			Signature: tc.ExtraContent.Signature()})
 	}
-	out.FinishReason = FinishReason(c.FinishReason, len(out.ToolCalls) > 0)
-	out.Usage = UsageOf(w.Usage)
-	return out, nil
+	a.FinishReason = FinishReason(c.FinishReason, len(a.ToolCalls) > 0)
+	return a
 }
 
 // FinishReason normalises servers' finish reasons to OpenAI's current set.
