@@ -4,6 +4,8 @@
 package atomicfile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +67,19 @@ func Write(path string, write func(io.Writer) error) (err error) {
 	if d, derr := os.Open(dir); derr == nil {
 		_ = d.Sync() // make the rename durable; not all filesystems support it
 		d.Close()
+	}
+	return nil
+}
+
+// CheckDigest verifies data read from path against the size and sha256 a
+// metadata file (metaName) recorded when both were written: a file
+// truncated or swapped after the fact is refused, not decoded.
+func CheckDigest(path string, data []byte, metaName string, size int, sha string) error {
+	if len(data) != size {
+		return fmt.Errorf("%s: %d bytes, %s expects %d (truncated or replaced)", path, len(data), metaName, size)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != sha {
+		return fmt.Errorf("%s: sha256 mismatch with %s (corrupt file)", path, metaName)
 	}
 	return nil
 }

@@ -91,11 +91,8 @@ func Load(dir string) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cascade verifier: %w", err)
 	}
-	if len(w) != meta.WeightsBytes {
-		return nil, fmt.Errorf("%s: %d bytes, %s expects %d (truncated or replaced)", wPath, len(w), MetaFile, meta.WeightsBytes)
-	}
-	if sum := sha256.Sum256(w); hex.EncodeToString(sum[:]) != meta.WeightsSHA256 {
-		return nil, fmt.Errorf("%s: sha256 mismatch with %s (corrupt file)", wPath, MetaFile)
+	if err := atomicfile.CheckDigest(wPath, w, MetaFile, meta.WeightsBytes, meta.WeightsSHA256); err != nil {
+		return nil, err
 	}
 	v := &Verifier{Meta: meta}
 	if err := v.decodeWeights(w); err != nil {

@@ -206,11 +206,8 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model directory %s: %w", dir, err)
 	}
-	if len(weights) != meta.WeightsBytes {
-		return nil, fmt.Errorf("%s: %d bytes, model.json expects %d (truncated or replaced)", wPath, len(weights), meta.WeightsBytes)
-	}
-	if sum := sha256.Sum256(weights); hex.EncodeToString(sum[:]) != meta.WeightsSHA256 {
-		return nil, fmt.Errorf("%s: sha256 mismatch with model.json (corrupt file)", wPath)
+	if err := atomicfile.CheckDigest(wPath, weights, MetaFile, meta.WeightsBytes, meta.WeightsSHA256); err != nil {
+		return nil, err
 	}
 	m := &Model{Meta: meta}
 	if err := m.decodeWeights(weights); err != nil {
