@@ -1,0 +1,358 @@
+// Package capture appends the gateway's routed requests to a JSON Lines
+// file, so a team can build an oracle dataset from its own traffic.
+//
+// Add never blocks the request path: rows go through a bounded queue to
+// one background goroutine, which redacts, encodes and writes them a batch
+// at a time (one write per batch), rotating the file by size. A row that
+// finds the queue full is dropped and counted; a failed write (full disk,
+// unwritable path) is logged at most once a minute, counted, and retried
+// on the next batch, never failing a request.
+package capture
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Row is one captured request, in the format oracle --input-file reads.
+type Row struct {
+	// ID is the gateway's request id.
+	ID   string
+	Time time.Time
+	// Query is the routed text: what the router scored.
+	Query string
+	// Messages is the conversation's text, written only with
+	// conversation: full.
+	Messages []Message
+	// Model is the model that answered.
+	Model  string
+	Policy string
+	// Score is the router's score; nil when the request was not scored.
+	Score *float64
+	// KeyID is the gateway key's configured id, never the key.
+	KeyID string
+	// RouterVersion is the loaded router model's training-data sha256.
+	RouterVersion string
+}
+
+// Message is one turn's text; media parts are placeholders like "[image]".
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Source marks rows written by capture.
+const Source = "captured"
+
+// wireRow is Row as written; field order is the agreed row format's.
+type wireRow struct {
+	ID            string    `json:"id"`
+	Time          string    `json:"time"`
+	Query         string    `json:"query"`
+	Messages      []Message `json:"messages,omitempty"`
+	Model         string    `json:"model"`
+	Policy        string    `json:"policy"`
+	Score         *float64  `json:"score,omitempty"`
+	KeyID         string    `json:"key_id"`
+	RouterVersion string    `json:"router_version"`
+	Source        string    `json:"source"`
+}
+
+// timeLayout is RFC 3339 in UTC with milliseconds, like 2026-12-04T22:50:00.123Z.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// batchRows is how many waiting rows trigger a write before the interval.
+const batchRows = 256
+
+// logEvery bounds write-error logging: a full disk fails every batch.
+const logEvery = time.Minute
+
+// Stats are the writer's counters since New.
+type Stats struct {
+	// Written rows reached the file.
+	Written uint64
+	// Dropped rows found the queue full (or the writer closed).
+	Dropped uint64
+	// SampledOut rows were not kept by sample_rate.
+	SampledOut uint64
+	// Failed rows were lost to write errors.
+	Failed uint64
+	// WriteErrors counts failed attempts to open, rotate or write.
+	WriteErrors uint64
+	// Rotations counts files rotated by size.
+	Rotations uint64
+	// Batches counts successful writes (one per batch).
+	Batches uint64
+}
+
+// Writer is the capture writer. Add is safe for concurrent use.
+type Writer struct {
+	cfg      Config
+	log      *slog.Logger
+	redact   []*regexp.Regexp
+	keepAll  bool
+	keepBits uint64 // keep a row when hash(id) < keepBits
+	maxBytes int64
+
+	queue     chan Row
+	done      chan struct{}
+	exited    chan struct{}
+	closing   atomic.Bool
+	closeOnce sync.Once
+	closeErr  error // set by the loop before exited closes
+
+	written, dropped, sampledOut, failed, writeErrors, rotations, batches atomic.Uint64
+
+	file file // owned by the loop goroutine
+	enc  *json.Encoder
+	buf  bytes.Buffer
+	// Rate limit for write-error logs (loop goroutine only).
+	lastLog    time.Time
+	suppressed int
+}
+
+// New validates cfg and starts the writer. The file is opened with the
+// first batch, so an unwritable path is reported (and counted) then, not
+// here: capture must never stop the gateway from starting.
+func New(cfg Config, log *slog.Logger) (*Writer, error) {
+	w, err := newWriter(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+// newWriter builds a writer without starting its loop.
+func newWriter(cfg Config, log *slog.Logger) (*Writer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Path == "" {
+		return nil, errors.New("capture.path: is required")
+	}
+	cfg = cfg.withDefaults()
+	redact, err := compileRedact(cfg.Redact)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &Writer{
+		cfg: cfg, log: log, redact: redact,
+		maxBytes: int64(cfg.MaxSizeMB) << 20,
+		queue:    make(chan Row, cfg.QueueSize),
+		done:     make(chan struct{}),
+		exited:   make(chan struct{}),
+	}
+	w.file = file{path: cfg.Path, log: log}
+	w.keepAll, w.keepBits = sampleBits(*cfg.SampleRate)
+	w.enc = json.NewEncoder(&w.buf)
+	w.enc.SetEscapeHTML(false)
+	return w, nil
+}
+
+// sampleBits turns a rate into a cut-off on a 64-bit hash.
+func sampleBits(rate float64) (all bool, bits uint64) {
+	f := math.Ldexp(rate, 64)
+	if rate >= 1 || f >= math.Ldexp(1, 64) {
+		return true, 0
+	}
+	return false, uint64(f)
+}
+
+// Sampled reports whether sample_rate keeps the request with this id; the
+// same id always gets the same answer.
+func (w *Writer) Sampled(id string) bool {
+	return w.keepAll || hashID(id) < w.keepBits
+}
+
+// hashID is FNV-1a, inlined to hash a string without allocating, then
+// murmur3's finaliser: FNV's top bits, which the cut-off compares, barely
+// move when ids differ only in their last characters.
+func hashID(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// Add queues r for writing, or drops and counts it when the queue is full
+// or sample_rate leaves it out. It never blocks. A nil Writer ignores it.
+func (w *Writer) Add(r Row) {
+	if w == nil {
+		return
+	}
+	if !w.Sampled(r.ID) {
+		w.sampledOut.Add(1)
+		return
+	}
+	if w.closing.Load() {
+		w.dropped.Add(1)
+		return
+	}
+	select {
+	case w.queue <- r:
+	default:
+		w.dropped.Add(1)
+	}
+}
+
+// Stats returns the counters.
+func (w *Writer) Stats() Stats {
+	return Stats{
+		Written: w.written.Load(), Dropped: w.dropped.Load(), SampledOut: w.sampledOut.Load(),
+		Failed: w.failed.Load(), WriteErrors: w.writeErrors.Load(), Rotations: w.rotations.Load(),
+		Batches: w.batches.Load(),
+	}
+}
+
+// Close writes the rows already queued, syncs and closes the file. Call
+// it after the gateway has stopped serving; rows added later are dropped.
+// It returns an error when those last rows could not be written.
+func (w *Writer) Close(ctx context.Context) error {
+	w.closeOnce.Do(func() {
+		w.closing.Store(true)
+		close(w.done)
+	})
+	select {
+	case <-w.exited:
+		return w.closeErr
+	case <-ctx.Done():
+		return fmt.Errorf("capture: close %s: %w", w.cfg.Path, ctx.Err())
+	}
+}
+
+// run is the writer's goroutine: it batches rows until batchRows wait or
+// the flush interval passes, then writes them.
+func (w *Writer) run() {
+	defer close(w.exited)
+	tick := time.NewTicker(w.cfg.FlushInterval)
+	defer tick.Stop()
+	batch := make([]Row, 0, batchRows)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := w.flush(batch)
+		clear(batch) // let the strings go
+		batch = batch[:0]
+		return err
+	}
+	for {
+		select {
+		case r := <-w.queue:
+			if batch = append(batch, r); len(batch) >= batchRows {
+				_ = flush()
+			}
+		case <-tick.C:
+			_ = flush()
+		case <-w.done:
+			w.closeErr = w.drain(&batch, flush)
+			return
+		}
+	}
+}
+
+// drain writes what is still queued, then closes the file.
+func (w *Writer) drain(batch *[]Row, flush func() error) error {
+	var errs []error
+	for {
+		select {
+		case r := <-w.queue:
+			if *batch = append(*batch, r); len(*batch) >= batchRows {
+				errs = append(errs, flush())
+			}
+			continue
+		default:
+		}
+		break
+	}
+	errs = append(errs, flush(), w.file.close())
+	return errors.Join(errs...)
+}
+
+// flush redacts, encodes and writes one batch with a single write.
+func (w *Writer) flush(batch []Row) error {
+	w.buf.Reset()
+	n := 0
+	for i := range batch {
+		if w.encode(&batch[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	err := w.file.append(w.buf.Bytes(), w.maxBytes, w.cfg.MaxFiles, &w.rotations)
+	if err != nil {
+		w.writeErrors.Add(1)
+		w.failed.Add(uint64(n))
+		w.logFailure(n, err)
+		return fmt.Errorf("capture: %d rows lost: %w", n, err)
+	}
+	w.written.Add(uint64(n))
+	w.batches.Add(1)
+	return nil
+}
+
+// encode appends r as one JSON line to w.buf, redacted.
+func (w *Writer) encode(r *Row) bool {
+	out := wireRow{
+		ID: r.ID, Time: r.Time.UTC().Format(timeLayout), Query: w.scrub(r.Query),
+		Model: r.Model, Policy: r.Policy, Score: r.Score, KeyID: r.KeyID,
+		RouterVersion: r.RouterVersion, Source: Source,
+	}
+	if w.cfg.FullConversation() && len(r.Messages) > 0 {
+		out.Messages = make([]Message, len(r.Messages))
+		for i, m := range r.Messages {
+			out.Messages[i] = Message{Role: m.Role, Content: w.scrub(m.Content)}
+		}
+	}
+	// Strings and numbers always encode (invalid UTF-8 becomes U+FFFD),
+	// and a failed Encode writes nothing, so the batch stays whole lines.
+	if err := w.enc.Encode(&out); err != nil {
+		w.failed.Add(1)
+		w.log.Error("capture: could not encode a row", "request_id", r.ID, "error", err)
+		return false
+	}
+	return true
+}
+
+// scrub applies the redact patterns.
+func (w *Writer) scrub(s string) string {
+	for _, re := range w.redact {
+		s = re.ReplaceAllLiteralString(s, Redacted)
+	}
+	return s
+}
+
+// logFailure logs a write error at most once per logEvery, with how many
+// were not logged since.
+func (w *Writer) logFailure(rows int, err error) {
+	now := time.Now()
+	if !w.lastLog.IsZero() && now.Sub(w.lastLog) < logEvery {
+		w.suppressed++
+		return
+	}
+	w.log.Error("capture: could not write rows; they are dropped and the file is retried with the next batch",
+		"path", w.cfg.Path, "rows", rows, "errors_not_logged", w.suppressed, "error", err)
+	w.lastLog, w.suppressed = now, 0
+}
