@@ -30,6 +30,9 @@ const judgeRule = "rule"
 
 type oracleFlags struct {
 	benchmark, input, outDir, cheap, strong, judge, config, matrix, geminiKey string
+	// judgeMode is --judge (gold, pairwise, reference); inputFormat is
+	// --input-format (auto, items, captured).
+	judgeMode, inputFormat string
 	models                                                                    []string
 	limit, concurrency, batchSize                                             int
 	rps                                                                       float64
@@ -47,8 +50,11 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 		env.Log.Warn("--gemini-api-key is visible to other users in the process list; prefer the GEMINI_API_KEY environment variable")
 		getenv = withEnvOverride(env.Getenv, "GEMINI_API_KEY", f.geminiKey)
 	}
-	items, err := loadOracleItems(f)
+	items, err := loadOracleItems(env, f)
 	if err != nil {
+		return err
+	}
+	if err := checkJudgeMode(f.judgeMode, items); err != nil {
 		return err
 	}
 	cat, err := catalog.LoadCatalogue(f.config)
@@ -59,8 +65,7 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	matrix, err := oracle.LoadMatrix(f.matrix)
-	if err != nil {
+	if roles, err = judgeRoleDefault(f.judgeMode, f.judge, roles); err != nil {
 		return err
 	}
 	reg, err := newModelRegistry(cat, getenv)
@@ -70,21 +75,23 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 	if err := checkRoleKeys(reg, roles, models...); err != nil {
 		return err
 	}
-	j, err := buildJudge(reg, roles.Judge, items)
+	lab, err := buildLabeler(reg, f.judgeMode, roles.Judge, f.matrix, items)
 	if err != nil {
 		return err
 	}
-	if roles.Judge == judgeRule && hasBenchmark(items, "simpleqa", "custom", "") {
+	if roles.Judge == judgeRule && f.judgeMode == judgeModeGold && hasBenchmark(items, "simpleqa", "custom", "") {
 		env.Log.Warn("the rule judge cannot grade free-form answers; those will count as NOT_ATTEMPTED (use --judge-model MODEL)")
 	}
 	env.Log.Info("oracle starting", "questions", len(items), "cheap", roles.Cheap, "strong", roles.Strong,
-		"models", strings.Join(models, ","), "judge", roles.Judge, "concurrency", f.concurrency, "rps", f.rps, "output_dir", f.outDir)
-	sum, err := oracle.Run(ctx, oracle.Config{
-		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Models: models, Judge: j, JudgeName: roles.Judge,
-		Providers: reg, Matrix: matrix, OutputDir: f.outDir,
+		"models", strings.Join(models, ","), "judge", lab.name, "concurrency", f.concurrency, "rps", f.rps, "output_dir", f.outDir)
+	cfg := oracle.Config{
+		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Models: models,
+		Providers: reg, OutputDir: f.outDir,
 		Concurrency: f.concurrency, RPS: f.rps, BatchSize: f.batchSize, SkipErrors: f.skipErrors,
 		RateLimitPatience: f.rateLimitPatience, Logger: env.Log, Progress: env.Stderr, IsTTY: isTerminal(env.Stderr),
-	})
+	}
+	lab.apply(&cfg)
+	sum, err := oracle.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -100,12 +107,14 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 	}
 	fs := newFlagSet(env, "oracle", "[--benchmark custom|simpleqa|mmlu|gsm8k|recorded] [--input-file FILE] [--output-dir DIR] [--limit N] [flags]")
 	fs.StringVar(&f.benchmark, "benchmark", "custom", "custom|simpleqa (read --input-file), or mmlu|gsm8k|recorded (embedded recorded outcomes when no --input-file)")
-	fs.StringVar(&f.input, "input-file", "", "benchmark or train-split JSONL (dataset items)")
+	fs.StringVar(&f.input, "input-file", "", "benchmark or train-split JSONL (dataset items), or the gateway's captured traffic")
+	fs.StringVar(&f.inputFormat, "input-format", "auto", "auto (captured when rows have query and no problem), items or captured")
+	fs.StringVar(&f.judgeMode, "judge", judgeModeGold, "gold: grade each answer against the gold answer; pairwise: a judge compares the two answers in both orders (no gold needed); reference: grade the cheap answer against the strong one")
 	fs.StringVar(&f.outDir, "output-dir", "./data/generated", "directory for oracle_dataset.jsonl, oracle_summary.json and the resume journal oracle_calls.jsonl")
 	fs.IntVar(&f.limit, "limit", defLimit, "process at most N questions, 0 for all (default from BENCHMARK_LIMIT)")
 	fs.StringVar(&f.cheap, "cheap-model", "", "cheap model from the catalogue (default: the benchmark's defaults)")
 	fs.StringVar(&f.strong, "strong-model", "", "strong model from the catalogue (default: the benchmark's defaults)")
-	fs.StringVar(&f.judge, "judge-model", "", "judge model from the catalogue, or 'rule' for mechanical grading (default: the benchmark's defaults)")
+	fs.StringVar(&f.judge, "judge-model", "", "judge model from the catalogue, or 'rule' for mechanical grading (default: the benchmark's defaults; the strong model with --judge pairwise or reference)")
 	modelList := fs.String("models", "", "every model to answer with, comma-separated catalogue names (default: the cheap and strong models); the matrix's cheap/strong pair must be among them")
 	fs.IntVar(&f.concurrency, "concurrency", 16, "upstream calls in flight at once")
 	fs.IntVar(&f.batchSize, "batch-size", 50, "finished calls persisted per journal write+fsync, at most")
@@ -135,9 +144,13 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 		return f, fmt.Errorf("%w: --rate-limit-patience must be > 0, got %v", errUsage, f.rateLimitPatience)
 	case f.outDir == "":
 		return f, fmt.Errorf("%w: --output-dir must not be empty", errUsage)
+	case f.inputFormat != "auto" && f.inputFormat != dataset.FormatItems && f.inputFormat != dataset.FormatCaptured:
+		return f, fmt.Errorf("%w: --input-format %q: want auto, items or captured", errUsage, f.inputFormat)
+	case f.judgeMode != judgeModeGold && f.judgeMode != judgeModePairwise && f.judgeMode != judgeModeReference:
+		return f, fmt.Errorf("%w: --judge %q: want gold, pairwise or reference", errUsage, f.judgeMode)
 	}
 	switch f.benchmark {
-	case "custom", "simpleqa":
+	case "custom", "simpleqa", dataset.BenchmarkCaptured:
 		if f.input == "" {
 			return f, fmt.Errorf("%w: --benchmark %s needs --input-file (run 'llmrouter download' and 'llmrouter split' first)", errUsage, f.benchmark)
 		}
@@ -160,11 +173,16 @@ func withEnvOverride(getenv func(string) string, name, value string) func(string
 
 // loadOracleItems reads the input file, or the embedded recorded benchmark,
 // and applies --limit.
-func loadOracleItems(f oracleFlags) ([]dataset.Item, error) {
+func loadOracleItems(env *Env, f oracleFlags) ([]dataset.Item, error) {
 	var items []dataset.Item
 	var err error
 	if f.input != "" {
-		items, err = dataset.ReadItems(f.input)
+		var format string
+		var dropped int
+		items, format, dropped, err = dataset.ReadQuestions(f.input, f.inputFormat)
+		if format == dataset.FormatCaptured && err == nil {
+			env.Log.Info("read captured traffic", "file", f.input, "questions", len(items), "repeats_dropped", dropped)
+		}
 	} else {
 		items, err = dataset.RecordedItems(f.benchmark)
 	}
@@ -189,10 +207,7 @@ func loadOracleItems(f oracleFlags) ([]dataset.Item, error) {
 // items (MMLU, GSM8K) default to the recorded models and the rule judge,
 // anything else to the SimpleQA roles. Every named model must exist.
 func resolveRoles(cat *catalog.Catalogue, items []dataset.Item, r catalog.Roles) (catalog.Roles, error) {
-	family := "recorded"
-	if hasBenchmark(items, "simpleqa", "custom", "") {
-		family = "simpleqa"
-	}
+	family := rolesFamily(items)
 	def, ok := cat.Defaults[family]
 	if !ok && (r.Cheap == "" || r.Strong == "" || r.Judge == "") {
 		return r, fmt.Errorf("config has no defaults.%s roles: pass --cheap-model, --strong-model and --judge-model", family)
@@ -216,6 +231,16 @@ func resolveRoles(cat *catalog.Catalogue, items []dataset.Item, r catalog.Roles)
 		return r, fmt.Errorf("--cheap-model and --strong-model are both %q; the oracle compares two different models", r.Cheap)
 	}
 	return r, nil
+}
+
+// rolesFamily picks the catalogue's default roles: the recorded models for
+// recorded benchmarks, the live (SimpleQA) ones for anything else, captured
+// traffic included.
+func rolesFamily(items []dataset.Item) string {
+	if hasBenchmark(items, "simpleqa", "custom", "", dataset.BenchmarkCaptured) {
+		return "simpleqa"
+	}
+	return "recorded"
 }
 
 func hasBenchmark(items []dataset.Item, names ...string) bool {
@@ -294,6 +319,7 @@ func printOracleSummary(w io.Writer, dir string, s *oracle.Summary) {
 	for _, p := range []string{"Standard_Query", "Complex_Query", "Ambiguous_Query"} {
 		fmt.Fprintf(w, "  %-16s %d\n", p, s.Policies[p])
 	}
+	printLabelSummary(w, s)
 	fmt.Fprintf(w, "  calls: %d made, %d resumed from the journal; %.1fs\n", s.CallsMade, s.CallsResumed, s.WallSeconds)
 	if len(s.Skipped) > 0 {
 		fmt.Fprintf(w, "  skipped %d questions after per-item errors (see %s)\n", len(s.Skipped), filepath.Join(dir, oracle.SummaryFile))

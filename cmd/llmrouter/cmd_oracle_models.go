@@ -48,10 +48,7 @@ func resolveModels(cat *catalog.Catalogue, items []dataset.Item, r catalog.Roles
 			return r, nil, fmt.Errorf("--models: %w", err)
 		}
 	}
-	family := "recorded"
-	if hasBenchmark(items, "simpleqa", "custom", "") {
-		family = "simpleqa"
-	}
+	family := rolesFamily(items)
 	def := cat.Defaults[family]
 	var err error
 	if r.Cheap, err = pickRole(cat, "--cheap-model", r.Cheap, def.Cheap, list, false); err != nil {

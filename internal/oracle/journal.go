@@ -44,6 +44,8 @@ type CallResult struct {
 	// Grade fields, for kind "grade".
 	Grade  string `json:"grade,omitempty"`
 	Method string `json:"method,omitempty"`
+	// Verdict is a pairwise judge's parsed verdict, for kind "compare".
+	Verdict string `json:"verdict,omitempty"`
 }
 
 type callKey struct{ id, kind, side string }
@@ -54,6 +56,8 @@ func (r CallRecord) validate() error {
 	switch {
 	case r.ID == "":
 		return errors.New("record has no id")
+	case r.Kind == KindCompare:
+		return validateCompare(r)
 	case r.Kind != KindAnswer && r.Kind != KindGrade:
 		return fmt.Errorf("unknown kind %q", r.Kind)
 	case !validSide(r.Side):

@@ -51,4 +51,7 @@ type Row struct {
 	Cell            string                   `json:"cell"`
 	Policy          string                   `json:"policy"`
 	Characteristics features.Characteristics `json:"characteristics"`
+	// Pairwise is the pairwise judge's record, for rows labelled without a
+	// gold answer by comparing the two answers (--judge pairwise).
+	Pairwise *PairwiseResult `json:"pairwise,omitempty"`
 }

@@ -49,6 +49,15 @@ type Config struct {
 	// the order rows list their results; empty means just Cheap and Strong.
 	Models []string
 	Judge  judge.Judge
+	// Label is how rows are labelled: LabelGold (empty; Judge grades each
+	// answer against the gold), LabelPairwise or LabelReference (no gold;
+	// see nogold.go).
+	Label string
+	// Pairwise compares the two answers, for LabelPairwise.
+	Pairwise PairJudge
+	// Reference grades the cheap answer against the strong one, for
+	// LabelReference.
+	Reference ReferenceJudge
 	// JudgeName identifies the judge in the journal and summary (a model
 	// name, or "rule"); a resume with a different judge is refused.
 	JudgeName string
@@ -96,6 +105,8 @@ type side struct {
 type itemState struct {
 	ans   []*CallRecord
 	grade []*CallRecord
+	// pair holds the pairwise judge's calls, cheap-first then strong-first.
+	pair  [2]*CallRecord
 	chars features.Characteristics
 	err   error
 }
@@ -180,7 +191,7 @@ func newRunner(cfg Config) (*runner, error) {
 	if err := validateConfig(&cfg); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, log: cfg.Logger, local: judge.IsLocal(cfg.Judge)}
+	r := &runner{cfg: cfg, log: cfg.Logger, local: cfg.Judge != nil && judge.IsLocal(cfg.Judge)}
 	r.stopCtx, r.halt0 = context.WithCancel(context.Background())
 	if err := r.setSides(); err != nil {
 		return nil, err
@@ -204,7 +215,7 @@ func validateConfig(cfg *Config) error {
 		return errors.New("oracle: cheap and strong models are required")
 	case cfg.Cheap == cfg.Strong:
 		return fmt.Errorf("oracle: cheap and strong are both %q; the matrix compares two different models", cfg.Cheap)
-	case cfg.Judge == nil:
+	case cfg.Judge == nil && cfg.Label == LabelGold:
 		return errors.New("oracle: a judge is required")
 	case cfg.Providers == nil:
 		return errors.New("oracle: a provider registry is required")
@@ -216,6 +227,9 @@ func validateConfig(cfg *Config) error {
 		return errors.New("oracle: rate-limit patience and backoffs must not be negative")
 	}
 	if err := normalizeModels(cfg); err != nil {
+		return err
+	}
+	if err := validateLabel(cfg); err != nil {
 		return err
 	}
 	seen := make(map[string]int, len(cfg.Items))
@@ -250,7 +264,7 @@ func validateConfig(cfg *Config) error {
 		cfg.JudgeName = "judge"
 	}
 	if cfg.Matrix.cells == nil {
-		cfg.Matrix = DefaultMatrix()
+		cfg.Matrix = DefaultMatrixFor(cfg.Label)
 	}
 	return nil
 }
@@ -263,6 +277,10 @@ func (r *runner) checkJournal(path string) error {
 		want[s.name] = s.model
 	}
 	for _, rec := range r.done {
+		if rec.Kind == KindCompare && rec.Model != r.cfg.JudgeName {
+			return fmt.Errorf("%s holds pairwise judge calls from %q, but this run judges with %q: use another --output-dir or delete the journal to start over",
+				path, rec.Model, r.cfg.JudgeName)
+		}
 		w, ours := want[rec.Side]
 		if !ours {
 			// Another model's calls, from a run with more models: they do
@@ -347,6 +365,10 @@ func (r *runner) halt(err error) {
 }
 
 func (r *runner) processItem(st *itemState, it dataset.Item) {
+	if r.cfg.Label != LabelGold {
+		r.processNoGold(st, it)
+		return
+	}
 	var wg sync.WaitGroup
 	n := len(r.sides)
 	st.ans, st.grade = make([]*CallRecord, n), make([]*CallRecord, n)

@@ -71,6 +71,11 @@ type Summary struct {
 	Skipped           []Skipped `json:"skipped,omitempty"`
 	WallSeconds       float64   `json:"wall_seconds"`
 	Matrix            string    `json:"matrix"`
+	// Label is the label mode: empty (gold answers), pairwise or reference.
+	Label string `json:"label,omitempty"`
+	// PairwiseOutcomes counts the combined pairwise outcomes (tie,
+	// strong_better, cheap_better, both_poor) of the rows.
+	PairwiseOutcomes map[string]int `json:"pairwise_outcomes,omitempty"`
 	// Rows holds the dataset in input order, for in-process callers.
 	Dataset []Row `json:"-"`
 }
@@ -98,6 +103,9 @@ func (r *runner) buildRows(states []itemState) ([]Row, error) {
 			return nil, err
 		}
 		row.Policy = d.Policy
+		if st.pair[0] != nil {
+			row.Pairwise = r.pairwiseResult(&st)
+		}
 		rows = append(rows, row)
 	}
 	return rows, nil
@@ -138,7 +146,7 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 		Cells: map[string]int{}, Policies: map[string]int{},
 		Judge:     JudgeSummary{Name: r.cfg.JudgeName, Methods: map[string]int{}},
 		CallsMade: r.calls, CallsResumed: r.resumed, RateLimitRequeues: r.requeues, Skipped: r.skipped,
-		WallSeconds: wall.Seconds(), Matrix: r.cfg.Matrix.Source, Dataset: rows,
+		WallSeconds: wall.Seconds(), Matrix: r.cfg.Matrix.Source, Label: r.cfg.Label, Dataset: rows,
 	}
 	for _, g := range grade.All {
 		for _, h := range grade.All {
@@ -148,6 +156,12 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 	for _, row := range rows {
 		s.Cells[row.Cell]++
 		s.Policies[row.Policy]++
+		if row.Pairwise != nil {
+			if s.PairwiseOutcomes == nil {
+				s.PairwiseOutcomes = map[string]int{}
+			}
+			s.PairwiseOutcomes[row.Pairwise.Outcome]++
+		}
 	}
 	// Costs count every paid call, including those of skipped items: the
 	// money was spent either way.
@@ -156,6 +170,7 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 		per[i].Model = sd.model
 	}
 	for _, st := range states {
+		s.addPairCosts(&st)
 		for i := range st.ans {
 			ms := &per[i]
 			if a := st.ans[i]; a != nil {
