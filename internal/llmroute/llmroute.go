@@ -52,10 +52,10 @@ type Router struct {
 // gateway routes by its rules.
 func New(cfg Config, fallback router.Router) (*Router, error) {
 	if cfg.BaseURL == "" {
-		return nil, errors.New("router.base_url: is required for router.kind llm")
+		return nil, errors.New("router.llm.base_url: is required for router.kind llm")
 	}
 	if cfg.Model == "" {
-		return nil, errors.New("router.model: is required for router.kind llm")
+		return nil, errors.New("router.llm.model: is required for router.kind llm")
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Second
@@ -86,9 +86,24 @@ func (r *Router) Route(ctx context.Context, query string) (router.Decision, erro
 		r.OnFallback(err)
 	}
 	if r.fallback == nil {
-		return router.Decision{}, fmt.Errorf("llm router %s: %w", r.cfg.Model, err)
+		return router.Decision{}, fmt.Errorf("llm router %s: %w: %w", r.cfg.Model, router.ErrUnavailable, err)
 	}
-	return r.fallback.Route(ctx, query)
+	d, ferr := r.fallback.Route(ctx, query)
+	if ferr != nil {
+		return d, fmt.Errorf("llm router %s: %w; fallback %s: %w", r.cfg.Model, err, r.fallback.Name(), ferr)
+	}
+	d.Fallback = FallbackReason(err)
+	return d, nil
+}
+
+// FallbackReason names why the LLM did not decide: "timeout" when it did
+// not answer within the timeout, "error" for anything else (refused
+// connection, non-200 status, a reply that is not a policy label).
+func FallbackReason(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "error"
 }
 
 type completionRequest struct {
@@ -120,7 +135,7 @@ func (r *Router) ask(ctx context.Context, query string) (router.Decision, error)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.cfg.BaseURL+"/completions", bytes.NewReader(body))
 	if err != nil {
-		return router.Decision{}, fmt.Errorf("router.base_url: %w", err)
+		return router.Decision{}, fmt.Errorf("router.llm.base_url: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if r.cfg.APIKey != "" {

@@ -111,6 +111,13 @@ func TestFallbackOnTimeoutAndError(t *testing.T) {
 			if name == "hang" && !errors.Is(got, context.DeadlineExceeded) {
 				t.Errorf("hang: %v, want a deadline error", got)
 			}
+			want := "error"
+			if name == "hang" {
+				want = "timeout"
+			}
+			if d.Fallback != want {
+				t.Errorf("Decision.Fallback = %q, want %q", d.Fallback, want)
+			}
 		})
 	}
 }
@@ -122,10 +129,14 @@ func TestNoFallbackReturnsError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Route(context.Background(), "q"); err == nil || !strings.Contains(err.Error(), "status 502") {
+	_, err = r.Route(context.Background(), "q")
+	if err == nil || !strings.Contains(err.Error(), "status 502") {
 		t.Fatalf("err %v, want the endpoint's status", err)
 	}
-	if _, err := New(Config{Model: "m"}, nil); err == nil || !strings.Contains(err.Error(), "router.base_url") {
+	if !errors.Is(err, router.ErrUnavailable) {
+		t.Fatalf("err %v does not wrap router.ErrUnavailable, so the gateway would fail the request instead of using its rules", err)
+	}
+	if _, err := New(Config{Model: "m"}, nil); err == nil || !strings.Contains(err.Error(), "router.llm.base_url") {
 		t.Fatalf("missing base_url: %v", err)
 	}
 }
