@@ -76,6 +76,7 @@ type Model struct {
 	multi  *multiHead
 	vecs   sync.Pool
 	scorer scoreFunc
+	drift  driftRef
 
 	// Cascade is the answer verifier trained next to the router, nil when
 	// the training rows had no cheap answers to learn from.
@@ -229,18 +230,18 @@ func (m *Model) Route(ctx context.Context, query string) (Decision, error) {
 		return Decision{}, err
 	}
 	if m.multi != nil {
-		return m.decideMulti(query, m.Meta.Threshold), nil
+		return m.withDrift(m.decideMulti(query, m.Meta.Threshold), query), nil
 	}
-	return Decide(m.Predict(query), m.Meta.Threshold), nil
+	return m.withDrift(Decide(m.Predict(query), m.Meta.Threshold), query), nil
 }
 
 // DecideAt routes query at threshold t: the score threshold of a
 // two-model router, or an N-model router's cost–quality knob.
 func (m *Model) DecideAt(query string, t float64) Decision {
 	if m.multi != nil {
-		return m.decideMulti(query, t)
+		return m.withDrift(m.decideMulti(query, t), query)
 	}
-	return Decide(m.Predict(query), t)
+	return m.withDrift(Decide(m.Predict(query), t), query)
 }
 
 // SetThreshold changes the stored threshold (call Save or SaveMeta to

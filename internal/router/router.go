@@ -16,6 +16,11 @@ type Decision struct {
 	Model string `json:"model,omitempty"`
 	// Candidates are the N-model router's estimates, in candidate order.
 	Candidates []Estimate `json:"candidates,omitempty"`
+	// Drift is how unlike the training queries the query is, in [0, 1]
+	// (1 = nothing like them; see DriftThreshold). HasDrift is false for
+	// a router that cannot tell (random baseline, rule mappers).
+	Drift    float64 `json:"drift"`
+	HasDrift bool    `json:"has_drift"`
 }
 
 // Router scores queries. Implementations must be safe for concurrent use.
