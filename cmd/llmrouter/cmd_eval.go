@@ -21,6 +21,8 @@ import (
 type evalOptions struct {
 	modelPath, testFile, outputDir, config, sftPath string
 	cheap, strong, judge                            string
+	// judgeMode is --judge: gold, pairwise or reference.
+	judgeMode string
 	routers                                         []string
 	limit, concurrency                              int
 	threshold                                       float64 // NaN: the model's calibrated one
@@ -48,13 +50,17 @@ func parseEvalFlags(env *Env, args []string) (evalOptions, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 0, "upstream calls in flight while answering the test split (0 = the oracle default)")
 	fs.StringVar(&o.cheap, "cheap-model", "", "cheap model (default: the benchmark's default in the catalogue)")
 	fs.StringVar(&o.strong, "strong-model", "", "strong model (default: the benchmark's default)")
-	fs.StringVar(&o.judge, "judge-model", "", "judge model, or \"rule\" (default: the benchmark's default)")
+	fs.StringVar(&o.judge, "judge-model", "", "judge model, or \"rule\" (default: the benchmark's default; the strong model with --judge pairwise or reference)")
+	fs.StringVar(&o.judgeMode, "judge", judgeModeGold, "gold: grade answers against the gold answer; pairwise or reference: judge-derived labels for questions without one (captured traffic)")
 	fs.StringVar(&o.sftPath, "sft-data-path", "", "SFT file the kNN and random baselines are fitted on (default: the trained router's own)")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
 	if o.testFile == "" {
 		return o, fmt.Errorf("%w: --test-file is required", errUsage)
+	}
+	if o.judgeMode != judgeModeGold && o.judgeMode != judgeModePairwise && o.judgeMode != judgeModeReference {
+		return o, fmt.Errorf("%w: --judge %q: want gold, pairwise or reference", errUsage, o.judgeMode)
 	}
 	if o.limit < 0 || o.concurrency < 0 {
 		return o, fmt.Errorf("%w: --limit and --concurrency must be >= 0", errUsage)
@@ -101,7 +107,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	items, err := dataset.ReadItems(o.testFile)
+	items, _, _, err := dataset.ReadQuestions(o.testFile, "auto")
 	if err != nil {
 		return err
 	}
@@ -136,6 +142,9 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	if cmp.Multi, err = evaluateMulti(o, model, rows); err != nil {
 		return err
 	}
+	if cmp.Drift, err = measureEvalDrift(ctx, env, model, rows); err != nil {
+		return err
+	}
 	paths, err := report.WriteAll(o.outputDir, cmp)
 	if err != nil {
 		return err
@@ -157,6 +166,9 @@ func benchmarkOf(items []dataset.Item) string {
 // printEvalSummary prints the compact side-by-side table.
 func printEvalSummary(w io.Writer, cmp *eval.Comparison) {
 	fmt.Fprintf(w, "%s: %d test questions, cheap %s vs strong %s\n", cmp.Benchmark, cmp.N, cmp.Models.Cheap, cmp.Models.Strong)
+	if note := judgeDerivedNote(cmp.Models.Judge); note != "" {
+		fmt.Fprintln(w, note)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "router\tstrong share\taccuracy\tPGR\tAPGR\tAUC\tshare@80%\tshare@90%\tshare@95%\tcost/query\tsavings\t")
 	rows := append(slices.Clone(cmp.Routers), cmp.Baselines...)
@@ -186,6 +198,7 @@ func printEvalSummary(w io.Writer, cmp *eval.Comparison) {
 	if cmp.Multi != nil {
 		printMultiEval(w, cmp.Multi)
 	}
+	printDriftSummary(w, cmp.Drift)
 }
 
 func anyNotAttempted(rs []eval.Result) bool {

@@ -33,18 +33,20 @@ func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Mod
 		// pair as the cheap and strong ones unless the flags say otherwise.
 		cheap, strong = orDefaultString(cheap, m.Meta.CheapModel), orDefaultString(strong, m.Meta.StrongModel)
 	}
+	if err := checkJudgeMode(o.judgeMode, items); err != nil {
+		return nil, models, err
+	}
 	roles, all, err := resolveModels(cat, items, catalog.Roles{Cheap: cheap, Strong: strong, Judge: o.judge}, list)
 	if err != nil {
+		return nil, models, err
+	}
+	if roles, err = judgeRoleDefault(o.judgeMode, o.judge, roles); err != nil {
 		return nil, models, err
 	}
 	models = eval.Models{Cheap: roles.Cheap, Strong: roles.Strong, Judge: roles.Judge}
 	if mc, ms := m.Meta.CheapModel, m.Meta.StrongModel; (mc != "" && mc != roles.Cheap) || (ms != "" && ms != roles.Strong) {
 		env.Log.Warn("the router was trained for other models than the ones evaluated",
 			"trained_cheap", mc, "trained_strong", ms, "eval_cheap", roles.Cheap, "eval_strong", roles.Strong)
-	}
-	matrix, err := oracle.LoadMatrix("")
-	if err != nil {
-		return nil, models, err
 	}
 	reg, err := newModelRegistry(cat, env.Getenv)
 	if err != nil {
@@ -53,10 +55,11 @@ func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Mod
 	if err := checkRoleKeys(reg, roles, all...); err != nil {
 		return nil, models, err
 	}
-	j, err := buildJudge(reg, roles.Judge, items)
+	lab, err := buildLabeler(reg, o.judgeMode, roles.Judge, "", items)
 	if err != nil {
 		return nil, models, err
 	}
+	models.Judge = lab.name
 	dir := filepath.Join(o.outputDir, evalOracleDir)
 	env.Log.Info("answering the test split with every model", "questions", len(items), "cheap", roles.Cheap,
 		"strong", roles.Strong, "models", len(all), "judge", roles.Judge, "journal_dir", dir)
@@ -64,11 +67,13 @@ func answerTestSplit(ctx context.Context, env *Env, o evalOptions, m *router.Mod
 	if conc == 0 {
 		conc = 16
 	}
-	if _, err := oracle.Run(ctx, oracle.Config{
-		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Models: all, Judge: j, JudgeName: roles.Judge,
-		Providers: reg, Matrix: matrix, OutputDir: dir, Concurrency: conc,
+	cfg := oracle.Config{
+		Items: items, Cheap: roles.Cheap, Strong: roles.Strong, Models: all,
+		Providers: reg, OutputDir: dir, Concurrency: conc,
 		Logger: env.Log, Progress: env.Stderr, IsTTY: isTerminal(env.Stderr),
-	}); err != nil {
+	}
+	lab.apply(&cfg)
+	if _, err := oracle.Run(ctx, cfg); err != nil {
 		return nil, models, fmt.Errorf("answer the test split: %w", err)
 	}
 	rows, err := oracle.ReadDataset(filepath.Join(dir, oracle.DatasetFile))

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/dataset"
@@ -113,4 +114,20 @@ func printLabelSummary(w io.Writer, s *oracle.Summary) {
 	case oracle.LabelReference:
 		fmt.Fprintln(w, "  labels: cheap answer graded against the strong answer as reference (strong CORRECT by construction)")
 	}
+}
+
+// judgeDerivedNote explains accuracies computed from judge labels rather
+// than gold answers; judge names "pairwise:<model>" and
+// "reference:<model>" mark them.
+func judgeDerivedNote(judgeName string) string {
+	mode, model, ok := strings.Cut(judgeName, ":")
+	switch {
+	case !ok:
+		return ""
+	case mode == judgeModePairwise:
+		return fmt.Sprintf("labels are judge-derived, not gold: %s compared the two answers in both orders; accuracy = share of answers judged good (a tie counts both good)", model)
+	case mode == judgeModeReference:
+		return fmt.Sprintf("labels are judge-derived, not gold: %s graded the cheap answer against the strong answer, which counts as correct by construction", model)
+	}
+	return ""
 }

@@ -27,6 +27,10 @@ type pipelineOptions struct {
 	// models is --models, passed to the oracle; more than two train the
 	// N-model router.
 	models string
+	// inputFile replaces download with the user's own questions (captured
+	// traffic or items); judge and judgeModel label them (--judge pairwise
+	// or reference when there is no gold answer).
+	inputFile, inputFormat, judge, judgeModel string
 }
 
 // stage is one step of the pipeline: a subcommand called in-process with
@@ -187,7 +191,14 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	fs.StringVar(&o.routers, "routers", "classifier,random,rules", "routers eval compares with the trained one (add knn for the similarity-weighted kNN; it costs minutes on the full MMLU split)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "upstream calls in flight for oracle and eval (0 = their default)")
 	fs.StringVar(&o.models, "models", "", "every model the oracle answers with, comma-separated (default: the benchmark's cheap and strong models); more than two train the N-model router")
+	fs.StringVar(&o.inputFile, "input-file", "", "your own questions instead of a benchmark: the gateway's captured traffic (with --judge pairwise or reference) or an item file")
+	fs.StringVar(&o.inputFormat, "input-format", "auto", "--input-file format: auto, items or captured")
+	fs.StringVar(&o.judge, "judge", judgeModeGold, "how the oracle and eval label answers: gold, pairwise or reference (see 'llmrouter oracle -h')")
+	fs.StringVar(&o.judgeModel, "judge-model", "", "judge model for oracle and eval (default: the strong model with --judge pairwise or reference)")
 	if err := parseFlags(fs, args); err != nil {
+		return o, err
+	}
+	if err := resolvePipelineInput(&o); err != nil {
 		return o, err
 	}
 	list, err := parseModelList("--models", o.models)
@@ -197,17 +208,19 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	if len(list) > 2 {
 		o.kind = router.KindMulti
 	}
-	if !slices.Contains([]string{"mmlu", "gsm8k", "recorded", "simpleqa"}, o.benchmark) {
+	if o.inputFile == "" && !slices.Contains([]string{"mmlu", "gsm8k", "recorded", "simpleqa"}, o.benchmark) {
 		return o, fmt.Errorf("%w: --benchmark %q: want mmlu, gsm8k, recorded or simpleqa", errUsage, o.benchmark)
 	}
 	// Live SimpleQA costs money per question: default to 1000 oracle and
 	// 500 eval questions so a run's cost is bounded. The recorded
 	// benchmarks are free, so use them whole.
+	// Your own questions are answered live, so they are bounded too.
+	paid := o.benchmark == "simpleqa" || o.inputFile != ""
 	if o.benchLimit == -1 {
-		o.benchLimit = map[bool]int{true: 1000, false: 0}[o.benchmark == "simpleqa"]
+		o.benchLimit = map[bool]int{true: 1000, false: 0}[paid]
 	}
 	if o.evalLimit == -1 {
-		o.evalLimit = map[bool]int{true: 500, false: 0}[o.benchmark == "simpleqa"]
+		o.evalLimit = map[bool]int{true: 500, false: 0}[paid]
 	}
 	if _, err := parseRouterList(o.routers, false); err != nil {
 		return o, err

@@ -62,6 +62,7 @@ func pipelineStages(o pipelineOptions, roles catalog.Roles) []stage {
 	if o.models != "" {
 		oracleArgs = []string{"--models", o.models}
 	}
+	oracleArgs = append(oracleArgs, judgeArgs(o)...)
 	if o.kind == router.KindMulti {
 		// The N-model router learns from the outcomes file, costs its
 		// candidates at the catalogue's prices and is calibrated by its
@@ -72,7 +73,7 @@ func pipelineStages(o pipelineOptions, roles catalog.Roles) []stage {
 		}
 		calibrateArgs = []string{"--target-quality", "0.95"}
 	}
-	return []stage{
+	stages := []stage{
 		{
 			name: "download", run: runDownload,
 			args:    download,
@@ -115,13 +116,17 @@ func pipelineStages(o pipelineOptions, roles catalog.Roles) []stage {
 		{
 			name: "eval", run: runEval,
 			args: append([]string{"--model-path", o.modelDir, "--test-file", p.test, "--output-dir", o.resultsDir,
-				"--routers", o.routers, "--limit", itoa(o.evalLimit), "--sft-data-path", p.sft}, common...),
+				"--routers", o.routers, "--limit", itoa(o.evalLimit), "--sft-data-path", p.sft}, append(common, judgeArgs(o)...)...),
 			// The whole model directory: the cascade files, when there are
 			// any, change what eval reports as much as the router's do.
 			inputs: []string{p.test, o.modelDir, p.sft}, outputs: results, checked: results[:1],
 			figure: func() string { return evalFigure(results[0]) },
 		},
 	}
+	if o.inputFile != "" {
+		stages[0] = importStage(o, p)
+	}
+	return stages
 }
 
 // countLines counts non-blank lines; -1 if the file cannot be read.
@@ -203,7 +208,7 @@ func pipelineRoles(o pipelineOptions) (catalog.Roles, error) {
 		return catalog.Roles{}, err
 	}
 	family := "recorded"
-	if o.benchmark == "simpleqa" {
+	if o.benchmark == "simpleqa" || o.inputFile != "" {
 		family = "simpleqa"
 	}
 	r, ok := cat.Defaults[family]

@@ -1,0 +1,102 @@
+package dataset
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "in.jsonl")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const capturedSample = `{"id":"r1","time":"2026-12-04T22:50:00.123Z","query":"What is 2+2?","model":"gemini-2.5-flash","policy":"Standard_Query","score":0.42,"key_id":"team-a","router_version":"ab12","source":"captured"}
+
+{"id":"r2","query":"Summarise the plot of Hamlet","messages":[{"role":"user","content":"[image] Summarise the plot of Hamlet"}],"model":"gemini-2.5-pro","policy":"Complex_Query","key_id":"team-b","source":"captured","new_field":{"x":1}}
+{"id":"r3","query":"  what is 2+2? ","model":"gemini-2.5-flash"}
+{"id":"r1","query":"What is 2+2?"}
+`
+
+func TestReadCaptured(t *testing.T) {
+	items, dropped, err := ReadCaptured(writeFile(t, capturedSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Item{
+		{ID: "r1", Problem: "What is 2+2?", Benchmark: BenchmarkCaptured},
+		{ID: "r2", Problem: "Summarise the plot of Hamlet", Benchmark: BenchmarkCaptured},
+	}
+	if !reflect.DeepEqual(items, want) || dropped != 2 {
+		t.Fatalf("got %+v, dropped %d", items, dropped)
+	}
+}
+
+func TestReadCapturedErrors(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"no query", `{"id":"a","model":"m"}` + "\n", "in.jsonl:1: missing or empty field \"query\""},
+		{"blank query", `{"id":"a","query":"  "}` + "\n", "in.jsonl:1: missing or empty field \"query\""},
+		{"no id", `{"query":"q"}` + "\n", `in.jsonl:1: missing field "id"`},
+		{"bad json", "{\"id\":\"a\",\"query\":\"q\"}\n{oops\n", "in.jsonl:2: invalid JSON"},
+		{"id reused", "{\"id\":\"a\",\"query\":\"q1\"}\n{\"id\":\"a\",\"query\":\"q2\"}\n", `in.jsonl:2: id "a" was already used on line 1`},
+		{"empty", "\n\n", "file is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := ReadCaptured(writeFile(t, tc.body))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDetectAndReadQuestions(t *testing.T) {
+	items := `{"id":"q1","problem":"What is 2+2?","answer":"4"}` + "\n"
+	both := `{"id":"q1","problem":"What is 2+2?","query":"x","answer":"4"}` + "\n"
+	for _, tc := range []struct{ name, body, format, want string }{
+		{"captured", capturedSample, "auto", FormatCaptured},
+		{"items", items, "", FormatItems},
+		{"problem wins", both, "auto", FormatItems},
+		{"forced", capturedSample, FormatCaptured, FormatCaptured},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, format, _, err := ReadQuestions(writeFile(t, tc.body), tc.format)
+			if err != nil || format != tc.want || len(got) == 0 {
+				t.Fatalf("format %q, %d items, %v; want %q", format, len(got), err, tc.want)
+			}
+		})
+	}
+	// Forcing the wrong format fails with the reader's own message.
+	if _, _, _, err := ReadQuestions(writeFile(t, capturedSample), FormatItems); err == nil || !strings.Contains(err.Error(), `missing field "problem"`) {
+		t.Fatalf("err %v", err)
+	}
+	if _, _, _, err := ReadQuestions(writeFile(t, items), "csv"); err == nil || !strings.Contains(err.Error(), `unknown input format "csv"`) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func FuzzDecodeCaptured(f *testing.F) {
+	f.Add([]byte(`{"id":"r1","query":"q","score":0.5,"messages":[{"role":"user","content":"q"}]}`))
+	f.Add([]byte(`{"id":"","query":"q"}`))
+	f.Add([]byte(`{"query":1}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		r, err := DecodeCaptured(raw)
+		if err != nil {
+			return
+		}
+		it := r.Item()
+		if strings.TrimSpace(it.ID) == "" || strings.TrimSpace(it.Problem) == "" || it.Benchmark != BenchmarkCaptured || it.Answer != "" {
+			t.Fatalf("DecodeCaptured(%q) accepted an unusable row: %+v", raw, it)
+		}
+		if _, err := detectFormat(strings.NewReader(string(raw))); err != nil {
+			t.Fatalf("detectFormat(%q): %v", raw, err)
+		}
+	})
+}
