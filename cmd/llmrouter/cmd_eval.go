@@ -21,12 +21,12 @@ import (
 type evalOptions struct {
 	modelPath, testFile, outputDir, config, sftPath string
 	cheap, strong, judge                            string
-	// judgeMode is --judge: gold, pairwise or reference.
-	judgeMode string
 	routers                                         []string
 	limit, concurrency                              int
 	threshold                                       float64 // NaN: the model's calibrated one
 	compareBaseline                                 bool
+	// judgeMode is --judge: gold, pairwise or reference.
+	judgeMode string
 }
 
 // knownRouters are the names --routers accepts.

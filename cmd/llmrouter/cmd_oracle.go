@@ -30,14 +30,14 @@ const judgeRule = "rule"
 
 type oracleFlags struct {
 	benchmark, input, outDir, cheap, strong, judge, config, matrix, geminiKey string
-	// judgeMode is --judge (gold, pairwise, reference); inputFormat is
-	// --input-format (auto, items, captured).
-	judgeMode, inputFormat string
 	models                                                                    []string
 	limit, concurrency, batchSize                                             int
 	rps                                                                       float64
 	rateLimitPatience                                                         time.Duration
 	skipErrors                                                                bool
+	// judgeMode is --judge (gold, pairwise, reference); inputFormat is
+	// --input-format (auto, items, captured).
+	judgeMode, inputFormat string
 }
 
 func runOracle(ctx context.Context, env *Env, args []string) error {
