@@ -42,6 +42,19 @@ type Model struct {
 	// "audio", "file". Empty means text only, unless the built-in
 	// catalogue lists the upstream model (see Modalities).
 	Modalities []string `yaml:"modalities,omitempty" json:"modalities,omitempty"`
+	// BatchDiscount is the provider's batch price as a fraction of the
+	// online one (0.5: half price), for calls sent through its batch API
+	// (oracle --batch). Zero means the model has no batch API.
+	BatchDiscount float64 `yaml:"batch_discount,omitempty" json:"batch_discount,omitempty"`
+}
+
+// BatchPrice is the price of a call made through the batch API, and
+// false when the model has no batch_discount.
+func (m Model) BatchPrice() (Price, bool) {
+	if m.BatchDiscount <= 0 {
+		return m.Price, false
+	}
+	return Price{Input: m.Price.Input * m.BatchDiscount, Output: m.Price.Output * m.BatchDiscount}, true
 }
 
 // Roles names the cheap, strong and judge models for a benchmark family.
@@ -116,6 +129,9 @@ func (m Model) validate() error {
 		if p < 0 || math.IsNaN(p) || math.IsInf(p, 0) {
 			return fmt.Errorf("price must be a finite number >= 0, got %v", p)
 		}
+	}
+	if d := m.BatchDiscount; d < 0 || d > 1 || math.IsNaN(d) {
+		return fmt.Errorf("batch_discount must be a fraction of the online price in (0, 1], got %v", d)
 	}
 	if m.Provider == "openai" && m.BaseURL == "" {
 		return fmt.Errorf("provider openai needs base_url")

@@ -1,0 +1,439 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/provider"
+	"github.com/llmrouter/llmrouter/internal/provider/gemini"
+	"github.com/llmrouter/llmrouter/internal/provider/openai"
+	fake "github.com/llmrouter/llmrouter/internal/upstreamfake"
+)
+
+// thinking answers like the default fake and reports thinking tokens, so
+// the comparison with online calls covers them.
+func thinking(req *fake.Request) fake.Reply {
+	return fake.Reply{Text: "Answer: " + req.LastUser(), ThinkingTokens: 11}
+}
+
+type protocol struct {
+	name    string
+	model   string
+	backend func(s *fake.BatchServer, inline int) Backend
+	online  func(base string, hc *http.Client) provider.Provider
+	base    func(s *fake.Server) string
+}
+
+var protocols = []protocol{
+	{
+		name: "gemini", model: "gemini-2.5-flash",
+		backend: func(s *fake.BatchServer, inline int) Backend {
+			return NewGemini(Config{BaseURL: s.URL, APIKey: "test-key", InlineLimit: inline})
+		},
+		online: func(base string, hc *http.Client) provider.Provider {
+			return gemini.New(gemini.Config{BaseURL: base, APIKey: "test-key", HTTPClient: hc})
+		},
+		base: func(s *fake.Server) string { return s.URL },
+	},
+	{
+		name: "openai", model: "gpt-4o-mini",
+		backend: func(s *fake.BatchServer, _ int) Backend {
+			return NewOpenAI(Config{BaseURL: s.OpenAIBase, APIKey: "test-key"})
+		},
+		online: func(base string, hc *http.Client) provider.Provider {
+			return openai.New(openai.Config{BaseURL: base, APIKey: "test-key", HTTPClient: hc})
+		},
+		base: func(s *fake.Server) string { return s.OpenAIBase },
+	},
+}
+
+func newBatcher(t *testing.T, be Backend, model, journal string, mod func(*Options)) *Batcher {
+	t.Helper()
+	j, err := OpenJournal(journal, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Backend: be, Model: model, Journal: j, Window: 20 * time.Millisecond, Poll: 2 * time.Millisecond}
+	if mod != nil {
+		mod(&o)
+	}
+	b, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.Close()
+		j.Close()
+	})
+	return b
+}
+
+func userReq(text string) *provider.Request {
+	zero := 0.0
+	return &provider.Request{Messages: []provider.Message{{Role: "user", Content: text}}, Temperature: &zero, MaxTokens: 64}
+}
+
+// completeAll runs the requests concurrently, as the oracle does.
+func completeAll(ctx context.Context, p provider.Provider, texts []string) ([]*provider.Response, []error) {
+	out := make([]*provider.Response, len(texts))
+	errs := make([]error, len(texts))
+	var wg sync.WaitGroup
+	for i, q := range texts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = p.Complete(ctx, userReq(q))
+		}()
+	}
+	wg.Wait()
+	return out, errs
+}
+
+func questions(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("What is the capital of country %d?", i)
+	}
+	return out
+}
+
+// recorder keeps the bodies an online client sends.
+type recorder struct {
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	b, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.bodies = append(r.bodies, b)
+	r.mu.Unlock()
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestSameAsOnline: a batched call sends the online request body and
+// returns the online response (text, finish reason, usage with thinking
+// tokens), for both protocols and both Gemini input modes.
+func TestSameAsOnline(t *testing.T) {
+	for _, p := range protocols {
+		for _, inline := range []int{0, 1} {
+			if p.name == "openai" && inline == 1 {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/inline_limit=%d", p.name, inline), func(t *testing.T) {
+				bs := fake.NewBatch(t, fake.WithBatchAnswer(thinking))
+				on := fake.New(t, fake.WithAnswer(thinking))
+				rec := &recorder{}
+				online := p.online(p.base(on), &http.Client{Transport: rec})
+				b := newBatcher(t, p.backend(bs, inline), p.model, filepath.Join(t.TempDir(), "j.jsonl"), nil)
+				ctx := context.Background()
+				qs := questions(3)
+				got, errs := completeAll(ctx, b, qs)
+				for i, q := range qs {
+					if errs[i] != nil {
+						t.Fatalf("batched %q: %v", q, errs[i])
+					}
+					req := userReq(q)
+					req.Model = p.model
+					want, err := online.Complete(ctx, req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got[i].Text != want.Text || got[i].FinishReason != want.FinishReason || got[i].Usage != want.Usage || got[i].Model != want.Model {
+						t.Errorf("%q: batched %+v, online %+v", q, *got[i], *want)
+					}
+					if got[i].Usage.ThinkingTokens != 11 {
+						t.Errorf("thinking tokens %d, want 11", got[i].Usage.ThinkingTokens)
+					}
+				}
+				if jobs := bs.Jobs(); len(jobs) != 1 || jobs[0].Requests != 3 {
+					t.Fatalf("jobs %+v, want one of 3 requests", jobs)
+				}
+				sent := map[string]bool{}
+				for _, body := range bs.RequestBodies(0) {
+					sent[string(body)] = true
+				}
+				for _, body := range rec.bodies {
+					if !sent[string(body)] {
+						t.Errorf("online body %s not among the batched bodies", body)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestJobStates drives every way a job can end, for both protocols.
+func TestJobStates(t *testing.T) {
+	type want struct {
+		jobs    int
+		errs    int
+		errText string
+	}
+	cases := []struct {
+		name string
+		plan func(int) fake.BatchPlan
+		want want
+		// openAIJobs overrides jobs for OpenAI, whose expired and cancelled
+		// jobs keep the answers they finished.
+		openAIJobs int
+	}{
+		{"succeeded_after_polls", func(int) fake.BatchPlan { return fake.BatchPlan{Polls: 4} }, want{jobs: 1}, 0},
+		{"failed", func(int) fake.BatchPlan {
+			return fake.BatchPlan{End: fake.BatchFailed, Message: "quota exceeded for batch jobs"}
+		}, want{jobs: 1, errs: 3, errText: "quota exceeded for batch jobs"}, 0},
+		{"expired_then_requeued", func(i int) fake.BatchPlan {
+			if i == 0 {
+				return fake.BatchPlan{End: fake.BatchExpired, Answered: 1}
+			}
+			return fake.BatchPlan{}
+		}, want{jobs: 2}, 2},
+		{"cancelled_then_requeued", func(i int) fake.BatchPlan {
+			if i == 0 {
+				return fake.BatchPlan{End: fake.BatchCancelled, Answered: 2}
+			}
+			return fake.BatchPlan{}
+		}, want{jobs: 2}, 2},
+		{"expired_every_time", func(int) fake.BatchPlan { return fake.BatchPlan{End: fake.BatchExpired} },
+			want{jobs: 3, errs: 3, errText: "after 3 batch jobs"}, 3},
+		{"rate_limited_inside_then_ok", func(int) fake.BatchPlan {
+			return fake.BatchPlan{RequestError: func(r *fake.Request, attempt int) int {
+				if strings.Contains(r.LastUser(), "country 1?") && attempt == 1 {
+					return 429
+				}
+				return 0
+			}}
+		}, want{jobs: 2}, 2},
+		{"bad_request_inside", func(int) fake.BatchPlan {
+			return fake.BatchPlan{RequestError: func(r *fake.Request, _ int) int {
+				if strings.Contains(r.LastUser(), "country 2?") {
+					return 400
+				}
+				return 0
+			}}
+		}, want{jobs: 1, errs: 1, errText: "400"}, 1},
+	}
+	for _, p := range protocols {
+		for _, c := range cases {
+			t.Run(p.name+"/"+c.name, func(t *testing.T) {
+				bs := fake.NewBatch(t, fake.WithBatchPlan(c.plan))
+				var mu sync.Mutex
+				var seen []State
+				b := newBatcher(t, p.backend(bs, 0), p.model, filepath.Join(t.TempDir(), "j.jsonl"), func(o *Options) {
+					o.OnStatus = func(_ string, j Job) {
+						mu.Lock()
+						seen = append(seen, j.State)
+						mu.Unlock()
+					}
+				})
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				qs := questions(3)
+				got, errs := completeAll(ctx, b, qs)
+				n := 0
+				for i, err := range errs {
+					if err != nil {
+						n++
+						if !strings.Contains(err.Error(), c.want.errText) {
+							t.Errorf("error %q does not say %q", err, c.want.errText)
+						}
+						continue
+					}
+					if want := "Answer from " + p.model + ": " + qs[i]; got[i].Text != want {
+						t.Errorf("answer %q, want %q", got[i].Text, want)
+					}
+				}
+				if n != c.want.errs {
+					t.Errorf("%d errors (%v), want %d", n, errors.Join(errs...), c.want.errs)
+				}
+				wantJobs := c.want.jobs
+				if p.name == "openai" && c.openAIJobs > 0 {
+					wantJobs = c.openAIJobs
+				}
+				if p.name == "gemini" && (c.name == "expired_then_requeued" || c.name == "cancelled_then_requeued") {
+					wantJobs = 2 // Gemini returns nothing from such a job: all three are requeued
+				}
+				if jobs := bs.Jobs(); len(jobs) != wantJobs {
+					t.Errorf("%d jobs (%+v), want %d", len(jobs), jobs, wantJobs)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if len(seen) < 2 || !seen[len(seen)-1].Done() {
+					t.Errorf("status reports %v: want progress then a final state", seen)
+				}
+			})
+		}
+	}
+}
+
+// TestPerItemErrorIsRejected: a request the API refuses inside a job is
+// the same error the online call gets: rejected with status 400.
+func TestPerItemErrorIsRejected(t *testing.T) {
+	bs := fake.NewBatch(t, fake.WithBatchPlan(func(int) fake.BatchPlan {
+		return fake.BatchPlan{RequestError: func(*fake.Request, int) int { return 400 }}
+	}))
+	b := newBatcher(t, protocols[0].backend(bs, 0), "gemini-2.5-flash", filepath.Join(t.TempDir(), "j.jsonl"), nil)
+	_, err := b.Complete(context.Background(), userReq("hello"))
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Code != apierr.UpstreamRejected || ae.UpstreamStatus != 400 {
+		t.Fatalf("error %v, want an upstream rejection with status 400", err)
+	}
+}
+
+// TestResumeAttachesToJournaledJob: a process that stops while its job is
+// pending leaves the job journaled; the next one asking for the same
+// requests polls that job and never creates another.
+func TestResumeAttachesToJournaledJob(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			bs := fake.NewBatch(t, fake.WithBatchPlan(func(int) fake.BatchPlan { return fake.BatchPlan{Hold: true} }))
+			jpath := filepath.Join(t.TempDir(), "j.jsonl")
+			qs := questions(4)
+			ctx1, cancel1 := context.WithCancel(context.Background())
+			first := newBatcher(t, p.backend(bs, 0), p.model, jpath, nil)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				completeAll(ctx1, first, qs)
+			}()
+			waitFor(t, func() bool { return len(bs.Jobs()) == 1 && bs.Polls() > 0 })
+			cancel1()
+			<-done
+			first.Close()
+
+			second := newBatcher(t, p.backend(bs, 0), p.model, jpath, nil)
+			bs.Release()
+			got, errs := completeAll(context.Background(), second, qs)
+			for i := range qs {
+				if errs[i] != nil || !strings.HasSuffix(got[i].Text, qs[i]) {
+					t.Fatalf("resumed answer %d: %v %v", i, got[i], errs[i])
+				}
+			}
+			if jobs := bs.Jobs(); len(jobs) != 1 {
+				t.Fatalf("%d jobs created, want 1: the resumed process must poll the journaled job", len(jobs))
+			}
+			for k, n := range bs.Submissions() {
+				if n != 1 {
+					t.Errorf("request %s submitted %d times", k, n)
+				}
+			}
+		})
+	}
+}
+
+// TestResumeAfterJobFinished: results of a finished job survive a crash
+// before the caller recorded them: a new process re-downloads them.
+func TestResumeAfterJobFinished(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			bs := fake.NewBatch(t)
+			jpath := filepath.Join(t.TempDir(), "j.jsonl")
+			qs := questions(3)
+			first := newBatcher(t, p.backend(bs, 0), p.model, jpath, nil)
+			want, errs := completeAll(context.Background(), first, qs)
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			first.Close()
+			second := newBatcher(t, p.backend(bs, 0), p.model, jpath, nil)
+			got, errs := completeAll(context.Background(), second, qs)
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			for i := range qs {
+				if got[i].Text != want[i].Text || got[i].Usage != want[i].Usage {
+					t.Errorf("re-downloaded %+v, first %+v", got[i], want[i])
+				}
+			}
+			if jobs := bs.Jobs(); len(jobs) != 1 {
+				t.Fatalf("%d jobs, want 1", len(jobs))
+			}
+		})
+	}
+}
+
+// TestDuplicatesShareASlot: identical requests are one item of one job.
+func TestDuplicatesShareASlot(t *testing.T) {
+	bs := fake.NewBatch(t)
+	b := newBatcher(t, protocols[1].backend(bs, 0), "gpt-4o-mini", filepath.Join(t.TempDir(), "j.jsonl"), nil)
+	got, errs := completeAll(context.Background(), b, []string{"same", "same", "other"})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Text != got[1].Text {
+		t.Errorf("duplicates answered differently: %q %q", got[0].Text, got[1].Text)
+	}
+	if jobs := bs.Jobs(); len(jobs) != 1 || jobs[0].Requests != 2 {
+		t.Fatalf("jobs %+v, want one job of 2 requests", jobs)
+	}
+}
+
+// TestSizeCapSplitsJobs: MaxRequests submits a job as soon as it is full.
+func TestSizeCapSplitsJobs(t *testing.T) {
+	bs := fake.NewBatch(t)
+	b := newBatcher(t, protocols[0].backend(bs, 0), "gemini-2.5-flash", filepath.Join(t.TempDir(), "j.jsonl"), func(o *Options) {
+		o.MaxRequests = 2
+		o.Window = time.Hour // only the cap and its leftovers flush
+	})
+	_, errs := completeAll(context.Background(), b, questions(4))
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if jobs := bs.Jobs(); len(jobs) != 2 || jobs[0].Requests != 2 || jobs[1].Requests != 2 {
+		t.Fatalf("jobs %+v, want two of 2", jobs)
+	}
+}
+
+// TestRefusedBodiesAre400: the fakes refuse what the real APIs refuse,
+// naming the field.
+func TestRefusedBodiesAre400(t *testing.T) {
+	bs := fake.NewBatch(t)
+	cases := []struct {
+		url, body, auth, want string
+	}{
+		{bs.URL + "/v1beta/models/gemini-2.5-flash:batchGenerateContent", `{"batch":{"display_name":"x","input_config":{"requests":{"requests":[{"request":{"contents":[{"parts":[{"text":"hi"}]}]},"metadata":{"key":"a"}}]}},"bogus":1}}`, "key", `Unknown name \"bogus\" at 'batch'`},
+		{bs.URL + "/v1beta/models/gemini-2.5-flash:batchGenerateContent", `{"batch":{"inputConfig":{"requests":{"requests":[]}}}}`, "key", "display_name is required"},
+		{bs.URL + "/v1beta/models/gemini-2.5-flash:batchGenerateContent", `{"batch":{"displayName":"x","inputConfig":{"requests":{"requests":[{"requests":{}}]}}}}`, "key", `Unknown name \"requests\" at 'batch.input_config.requests.requests[0]'`},
+		{bs.OpenAIBase + "/batches", `{"input_file_id":"file-x","endpoint":"/v1/chat/completions","completion_window":"24h","inputFileId":"y"}`, "bearer", "Unrecognized request argument supplied: inputFileId"},
+		{bs.OpenAIBase + "/batches", `{"input_file_id":"file-x","endpoint":"/v1/chat/completions","completion_window":"1h"}`, "bearer", "completion_window"},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodPost, c.url, strings.NewReader(c.body))
+		if c.auth == "key" {
+			req.Header.Set("x-goog-api-key", "k")
+		} else {
+			req.Header.Set("Authorization", "Bearer k")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s %s: %d %s, want 400 saying %s", c.url, c.body, resp.StatusCode, b, c.want)
+		}
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
