@@ -91,6 +91,9 @@ type Config struct {
 	Logger   *slog.Logger
 	Progress io.Writer
 	IsTTY    bool
+	// Batch says the providers answer through batch APIs at the batch
+	// price (see BatchProviders); the summary records it.
+	Batch bool
 }
 
 type side struct {

@@ -73,6 +73,9 @@ type Summary struct {
 	Matrix            string    `json:"matrix"`
 	// Label is the label mode: empty (gold answers), pairwise or reference.
 	Label string `json:"label,omitempty"`
+	// Batch is true when the calls went through batch APIs, so every cost
+	// is at the batch price.
+	Batch bool `json:"batch,omitempty"`
 	// PairwiseOutcomes counts the combined pairwise outcomes (tie,
 	// strong_better, cheap_better, both_poor) of the rows.
 	PairwiseOutcomes map[string]int `json:"pairwise_outcomes,omitempty"`
@@ -147,6 +150,7 @@ func (r *runner) summarize(rows []Row, states []itemState, wall time.Duration) *
 		Judge:     JudgeSummary{Name: r.cfg.JudgeName, Methods: map[string]int{}},
 		CallsMade: r.calls, CallsResumed: r.resumed, RateLimitRequeues: r.requeues, Skipped: r.skipped,
 		WallSeconds: wall.Seconds(), Matrix: r.cfg.Matrix.Source, Label: r.cfg.Label, Dataset: rows,
+		Batch: r.cfg.Batch,
 	}
 	for _, g := range grade.All {
 		for _, h := range grade.All {

@@ -130,6 +130,24 @@ func (r *Registry) CheckKey(name string) error {
 	return err
 }
 
+// Endpoint returns the API base URL (empty: the provider's default) and
+// key that a model's HTTP provider uses, for clients of the same API
+// other than chat (batch jobs).
+func (r *Registry) Endpoint(name string) (baseURL, apiKey string, err error) {
+	m, err := r.cat.Lookup(name)
+	if err != nil {
+		return "", "", err
+	}
+	if apiKey, err = r.apiKey(name, m); err != nil {
+		return "", "", err
+	}
+	baseURL = m.BaseURL
+	if baseURL == "" && m.Provider == "gemini" {
+		baseURL = r.opts.Getenv(GeminiBaseEnv)
+	}
+	return baseURL, apiKey, nil
+}
+
 func (r *Registry) build(name string, m catalog.Model) (provider.Provider, error) {
 	var p provider.Provider
 	switch m.Provider {
