@@ -58,12 +58,7 @@ func (s *Server) planMedia(x *exchange) error {
 	if len(x.chain) > 0 {
 		first = x.chain[0]
 	}
-	chain := make([]string, 0, len(x.chain))
-	for _, name := range x.chain {
-		if s.takes(name, need) {
-			chain = append(chain, name)
-		}
-	}
+	chain := s.taking(x.chain, need)
 	if len(chain) == 0 && x.routed {
 		chain = s.cheapestTaking(x, need)
 		x.rule, x.reason = "modality", "the routed model does not take "+need[0]
@@ -74,6 +69,32 @@ func (s *Server) planMedia(x *exchange) error {
 	}
 	x.chain = chain
 	return s.inlineRemote(x)
+}
+
+// taking is chain without the models that cannot take need.
+func (s *Server) taking(chain, need []string) []string {
+	out := make([]string, 0, len(chain))
+	for _, name := range chain {
+		if s.takes(name, need) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// escalationChain is a cascade's strong step's chain, kept to the models
+// that take the request's media as planMedia kept the cheap step's: a
+// fallback of the strong model may be text-only. When none of them can,
+// the cheapest capable model the key may use answers instead.
+func (s *Server) escalationChain(x *exchange, chain []string) []string {
+	need := mediaNeeds(x.req)
+	if len(need) == 0 {
+		return chain
+	}
+	if kept := s.taking(chain, need); len(kept) > 0 {
+		return kept
+	}
+	return s.cheapestTaking(x, need)
 }
 
 // fetchers holds each Server's fetcher, built on first use so that its

@@ -104,11 +104,19 @@ func openRedis(ctx context.Context, cfg *Config, getenv func(string) string, log
 		return nil, fmt.Errorf("spend.redis_url_env: environment variable %s is empty", env)
 	}
 	spendredis.SetLogger(log)
-	rc, err := spendredis.Open(ctx, url, "")
+	rc, err := spendredis.Dial(url, "")
 	if err != nil {
 		return nil, fmt.Errorf("spend.redis_url_env: %w", err)
 	}
 	d := spend.NewDegrading(rc, rc.Ping, cfg.Spend.OnRedisError, cfg.Spend.Replicas, redisProbeEvery, log)
+	if err := rc.Ping(ctx); err != nil {
+		// A gateway (re)started during a Redis outage serves as it would
+		// had the outage begun later, instead of crash-looping until Redis
+		// is back; /readyz reports it meanwhile.
+		log.Warn("Redis unreachable at startup: serving under spend.on_redis_error until it answers",
+			"addr", rc.Addr(), "on_redis_error", string(d.Policy()), "err", err)
+		d.Breaker().Fail()
+	}
 	out := &sharedRedis{budget: d, health: &SharedRedis{Budget: d}}
 	closed := d.Policy() == spend.PolicyClosed
 	if cfg.RateLimits.Enabled() {

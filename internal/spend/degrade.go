@@ -71,6 +71,10 @@ type Degrading struct {
 	local   *MemoryCounter
 	owned   map[string]struct{} // reservations held by local
 	pending map[string]pendingSpend
+	// seeds are budget totals restored while the store was down (a
+	// gateway started during an outage), written on recovery before the
+	// pending spend is added.
+	seeds map[string]pendingSpend
 
 	degraded   atomic.Int64
 	reconciled atomic.Int64
@@ -94,7 +98,7 @@ func NewDegrading(shared SharedCounter, ping func(context.Context) error, policy
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Degrading{shared: shared, policy: policy, replicas: int64(replicas), log: log,
-		local: NewMemoryCounter(), owned: map[string]struct{}{}, pending: map[string]pendingSpend{}}
+		local: NewMemoryCounter(), owned: map[string]struct{}{}, pending: map[string]pendingSpend{}, seeds: map[string]pendingSpend{}}
 	d.br = breaker.New(ping, probeEvery, d.transition)
 	return d
 }
@@ -127,12 +131,23 @@ func (d *Degrading) transition(open bool) {
 // the next outage's local counters from zero.
 func (d *Degrading) reconcile(ctx context.Context) {
 	d.mu.Lock()
-	pending := d.pending
-	d.pending = map[string]pendingSpend{}
+	pending, seeds := d.pending, d.seeds
+	d.pending, d.seeds = map[string]pendingSpend{}, map[string]pendingSpend{}
 	if len(d.owned) == 0 {
 		d.local = NewMemoryCounter()
 	}
 	d.mu.Unlock()
+	for name, sd := range seeds {
+		// Seeding sets only a missing total, so a replica that counted
+		// meanwhile is not overwritten.
+		if err := d.shared.Seed(ctx, sd.b, sd.amount); err != nil {
+			d.log.Warn("budget store: restoring a budget total failed; kept for the next recovery", "bucket", name, "err", err)
+			d.mu.Lock()
+			d.seeds[name] = sd
+			d.mu.Unlock()
+			d.br.Fail()
+		}
+	}
 	var total int64
 	for name, p := range pending {
 		if err := d.shared.Add(ctx, p.b, p.amount); err != nil {
@@ -283,13 +298,24 @@ func (d *Degrading) Usage(ctx context.Context, bucket string) (int64, int64, err
 	return local.Usage(ctx, bucket)
 }
 
-// Seed implements Counter.
+// Seed implements Counter. A gateway that starts while the store is down
+// still starts, as in any other outage: the total is written to the store
+// when it returns, and meanwhile this replica's share of it counts against
+// its local share of the limit (under local; closed refuses regardless).
 func (d *Degrading) Seed(ctx context.Context, b Bucket, spent int64) error {
-	if err := d.shared.Seed(ctx, b, spent); err != nil {
+	if d.br.Allow() {
+		err := d.shared.Seed(ctx, b, spent)
+		if err == nil {
+			return nil
+		}
 		d.br.Fail()
-		return err
+		d.log.Warn("budget store unreachable while restoring budgets; restoring on recovery", "bucket", b.Name, "err", err)
 	}
-	return nil
+	d.mu.Lock()
+	d.seeds[b.Name] = pendingSpend{b: b, amount: spent}
+	local := d.local
+	d.mu.Unlock()
+	return local.Seed(ctx, b, spent/d.replicas)
 }
 
 var _ Counter = (*Degrading)(nil)

@@ -46,19 +46,37 @@ func New(rdb goredis.UniversalClient, prefix string) *Counter {
 // Open connects to url (redis://[user:pass@]host:port/db, or rediss://) and
 // checks the connection. The URL's password is never put in errors.
 func Open(ctx context.Context, url, prefix string) (*Counter, error) {
+	c, err := Dial(url, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.rdb.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("redis %s: %w", c.Addr(), err)
+	}
+	return c, nil
+}
+
+// Dial is Open without the connection check, for callers that treat an
+// unreachable Redis as an outage to ride out rather than a startup error.
+// A malformed URL is still an error.
+func Dial(url, prefix string) (*Counter, error) {
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("redis url: %v", redactErr(err))
 	}
 	fastFail(opt)
-	rdb := goredis.NewClient(opt)
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("redis %s: %w", opt.Addr, err)
-	}
-	c := New(rdb, prefix)
+	c := New(goredis.NewClient(opt), prefix)
 	c.own = true
 	return c, nil
+}
+
+// Addr is the server address the client connects to (no credentials).
+func (c *Counter) Addr() string {
+	if cl, ok := c.rdb.(*goredis.Client); ok {
+		return cl.Options().Addr
+	}
+	return ""
 }
 
 // fastFail bounds each call so that a stopped or unreachable Redis is
