@@ -17,20 +17,20 @@ import (
 // (prompt/chosen/rejected), using the prompt template the router shares.
 func runPrepare(_ context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "prepare", "--oracle-file FILE [--output-dir DIR] [--matrix FILE]")
-	in := fs.String("oracle-file", "./data/generated/oracle_dataset.jsonl", "oracle dataset written by 'llmrouter oracle'")
+	in := fs.String("oracle-file", "./data/generated/oracle_dataset.jsonl", "oracle dataset written by 'llmrouter oracle'; several, comma-separated, to train on a mix (benchmarks and captured traffic)")
 	outDir := fs.String("output-dir", "./data/training", "directory for sft_train.jsonl, dpo_train.jsonl and outcomes_train.jsonl")
-	matrixPath := fs.String("matrix", "", "oracle matrix YAML declaring the DPO preference per cell (default: built-in)")
+	matrixPath := fs.String("matrix", "", "oracle matrix YAML declaring the DPO preference per cell (default: built-in; matrix_pairwise.yaml when every row is pairwise-labelled)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *in == "" {
 		return fmt.Errorf("%w: --oracle-file is required", errUsage)
 	}
-	m, err := oracle.LoadMatrix(*matrixPath)
+	rows, err := readOracleFiles(*in)
 	if err != nil {
 		return err
 	}
-	rows, err := oracle.ReadDataset(*in)
+	m, err := prepareMatrix(*matrixPath, rows)
 	if err != nil {
 		return err
 	}
@@ -47,4 +47,46 @@ func runPrepare(_ context.Context, env *Env, args []string) error {
 		strings.Join(st.Models, ", "), filepath.Join(*outDir, trainset.OutcomesFile))
 	env.Log.Info("prepare done", "sft_rows", st.SFT, "dpo_pairs", st.Pairs, "models", len(st.Models), "template_version", trl.TemplateVersion)
 	return nil
+}
+
+// readOracleFiles reads one oracle dataset, or several comma-separated ones
+// in order (say a benchmark's and captured traffic's). An id in two files is
+// an error naming both: it would put one question twice in training.
+func readOracleFiles(list string) ([]oracle.Row, error) {
+	var rows []oracle.Row
+	from := map[string]string{}
+	for _, path := range strings.Split(list, ",") {
+		path = strings.TrimSpace(path)
+		if path == "" {
+			return nil, fmt.Errorf("%w: --oracle-file %q: empty file name", errUsage, list)
+		}
+		part, err := oracle.ReadDataset(path)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range part {
+			if prev, dup := from[r.ID]; dup {
+				return nil, fmt.Errorf("%s: id %q is also in %s; oracle files merged for training must not share ids", path, r.ID, prev)
+			}
+			from[r.ID] = path
+		}
+		rows = append(rows, part...)
+	}
+	return rows, nil
+}
+
+// prepareMatrix is --matrix, else the built-in matrix of the rows' labels:
+// the pairwise one when every row was labelled pairwise. Mixed rows use
+// matrix.yaml, which declares the same preferences for the four cells
+// pairwise labels produce.
+func prepareMatrix(path string, rows []oracle.Row) (oracle.Matrix, error) {
+	if path != "" {
+		return oracle.LoadMatrix(path)
+	}
+	for _, r := range rows {
+		if r.Pairwise == nil {
+			return oracle.DefaultMatrix(), nil
+		}
+	}
+	return oracle.PairwiseMatrix(), nil
 }
