@@ -38,6 +38,7 @@ type oracleFlags struct {
 	// judgeMode is --judge (gold, pairwise, reference); inputFormat is
 	// --input-format (auto, items, captured).
 	judgeMode, inputFormat string
+	batch                  batchFlags
 }
 
 func runOracle(ctx context.Context, env *Env, args []string) error {
@@ -75,6 +76,14 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 	if err := checkRoleKeys(reg, roles, models...); err != nil {
 		return err
 	}
+	if f.batch.on {
+		bp, err := batchRegistry(env, reg, f)
+		if err != nil {
+			return err
+		}
+		defer bp.Close()
+		reg = bp
+	}
 	lab, err := buildLabeler(reg, f.judgeMode, roles.Judge, f.matrix, items)
 	if err != nil {
 		return err
@@ -91,6 +100,9 @@ func runOracle(ctx context.Context, env *Env, args []string) error {
 		RateLimitPatience: f.rateLimitPatience, Logger: env.Log, Progress: env.Stderr, IsTTY: isTerminal(env.Stderr),
 	}
 	lab.apply(&cfg)
+	if f.batch.on {
+		batchConfig(&cfg)
+	}
 	sum, err := oracle.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -125,6 +137,7 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 	fs.StringVar(&f.matrix, "matrix", "", "oracle matrix YAML (default: built-in; see 'matrix.yaml' in the docs)")
 	fs.StringVar(&f.geminiKey, "gemini-api-key", "", "Gemini API key (deprecated: visible in ps; set GEMINI_API_KEY instead)")
 	fs.BoolVar(&f.skipErrors, "skip-errors", false, "leave out questions whose prompt an upstream rejects, instead of failing the run")
+	addBatchFlags(fs, &f.batch)
 	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
@@ -144,6 +157,8 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 		return f, fmt.Errorf("%w: --rate-limit-patience must be > 0, got %v", errUsage, f.rateLimitPatience)
 	case f.outDir == "":
 		return f, fmt.Errorf("%w: --output-dir must not be empty", errUsage)
+	case f.batch.check() != nil:
+		return f, f.batch.check()
 	case f.inputFormat != "auto" && f.inputFormat != dataset.FormatItems && f.inputFormat != dataset.FormatCaptured:
 		return f, fmt.Errorf("%w: --input-format %q: want auto, items or captured", errUsage, f.inputFormat)
 	case f.judgeMode != judgeModeGold && f.judgeMode != judgeModePairwise && f.judgeMode != judgeModeReference:
@@ -316,6 +331,9 @@ func printOracleSummary(w io.Writer, dir string, s *oracle.Summary) {
 		fmt.Fprintf(w, "  %-28s accuracy %5.1f%%  cost $%.4f%s\n", m.Model, 100*m.Accuracy, m.CostUSD, role)
 	}
 	fmt.Fprintf(w, "  judge %-22s cost $%.4f   total $%.4f\n", s.Judge.Name, s.Judge.CostUSD, s.TotalCost)
+	if s.Batch {
+		fmt.Fprintf(w, "  costs at the batch price (--batch)\n")
+	}
 	for _, p := range []string{"Standard_Query", "Complex_Query", "Ambiguous_Query"} {
 		fmt.Fprintf(w, "  %-16s %d\n", p, s.Policies[p])
 	}
