@@ -1,10 +1,13 @@
 // Package capture appends the gateway's routed requests to a JSON Lines
 // file, so a team can build an oracle dataset from its own traffic.
 //
-// Add never blocks the request path: rows go through a bounded queue to
-// one background goroutine, which redacts, encodes and writes them a batch
-// at a time (one write per batch), rotating the file by size. A row that
-// finds the queue full is dropped and counted; a failed write (full disk,
+// Add never blocks the request path: it appends the row to a bounded
+// queue under a mutex held for the append only, and one background
+// goroutine takes the whole queue every flush interval (or as soon as a
+// batch's worth waits), redacts, encodes and writes it with one write,
+// rotating the file by size. Handing rows over through a channel instead
+// would wake that goroutine for every request. A row that finds the queue
+// full is dropped and counted; a failed write (full disk,
 // unwritable path) is logged at most once a minute, counted, and retried
 // on the next batch, never failing a request.
 package capture
@@ -103,10 +106,14 @@ type Writer struct {
 	keepBits uint64 // keep a row when hash(id) < keepBits
 	maxBytes int64
 
-	queue     chan Row
+	mu      sync.Mutex
+	queue   []Row // rows waiting, at most cfg.QueueSize
+	closing bool
+	// kick wakes the loop when kickAt rows wait (capacity 1).
+	kick      chan struct{}
+	kickAt    int
 	done      chan struct{}
 	exited    chan struct{}
-	closing   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error // set by the loop before exited closes
 
@@ -151,7 +158,8 @@ func newWriter(cfg Config, log *slog.Logger) (*Writer, error) {
 	w := &Writer{
 		cfg: cfg, log: log, redact: redact,
 		maxBytes: int64(cfg.MaxSizeMB) << 20,
-		queue:    make(chan Row, cfg.QueueSize),
+		kick:     make(chan struct{}, 1),
+		kickAt:   min(batchRows, cfg.QueueSize),
 		done:     make(chan struct{}),
 		exited:   make(chan struct{}),
 	}
@@ -204,15 +212,29 @@ func (w *Writer) Add(r Row) {
 		w.sampledOut.Add(1)
 		return
 	}
-	if w.closing.Load() {
+	w.mu.Lock()
+	if w.closing || len(w.queue) >= w.cfg.QueueSize {
+		w.mu.Unlock()
 		w.dropped.Add(1)
 		return
 	}
-	select {
-	case w.queue <- r:
-	default:
-		w.dropped.Add(1)
+	w.queue = append(w.queue, r)
+	n := len(w.queue)
+	w.mu.Unlock()
+	if n == w.kickAt {
+		select {
+		case w.kick <- struct{}{}:
+		default: // the loop has been woken already
+		}
 	}
+}
+
+// take empties the queue into batch (reused between calls).
+func (w *Writer) take(batch []Row) []Row {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	batch, w.queue = w.queue, batch[:0]
+	return batch
 }
 
 // Stats returns the counters.
@@ -229,7 +251,9 @@ func (w *Writer) Stats() Stats {
 // It returns an error when those last rows could not be written.
 func (w *Writer) Close(ctx context.Context) error {
 	w.closeOnce.Do(func() {
-		w.closing.Store(true)
+		w.mu.Lock()
+		w.closing = true
+		w.mu.Unlock()
 		close(w.done)
 	})
 	select {
@@ -240,53 +264,34 @@ func (w *Writer) Close(ctx context.Context) error {
 	}
 }
 
-// run is the writer's goroutine: it batches rows until batchRows wait or
-// the flush interval passes, then writes them.
+// run is the writer's goroutine: every flush interval, or when a batch's
+// worth of rows waits, it takes the queue and writes it.
 func (w *Writer) run() {
 	defer close(w.exited)
 	tick := time.NewTicker(w.cfg.FlushInterval)
 	defer tick.Stop()
-	batch := make([]Row, 0, batchRows)
+	var batch []Row
 	flush := func() error {
+		batch = w.take(batch)
 		if len(batch) == 0 {
 			return nil
 		}
 		err := w.flush(batch)
 		clear(batch) // let the strings go
-		batch = batch[:0]
 		return err
 	}
 	for {
 		select {
-		case r := <-w.queue:
-			if batch = append(batch, r); len(batch) >= batchRows {
-				_ = flush()
-			}
+		case <-w.kick:
+			_ = flush()
 		case <-tick.C:
 			_ = flush()
 		case <-w.done:
-			w.closeErr = w.drain(&batch, flush)
+			// Add drops rows once closing is set, so this is the last.
+			w.closeErr = errors.Join(flush(), w.file.close())
 			return
 		}
 	}
-}
-
-// drain writes what is still queued, then closes the file.
-func (w *Writer) drain(batch *[]Row, flush func() error) error {
-	var errs []error
-	for {
-		select {
-		case r := <-w.queue:
-			if *batch = append(*batch, r); len(*batch) >= batchRows {
-				errs = append(errs, flush())
-			}
-			continue
-		default:
-		}
-		break
-	}
-	errs = append(errs, flush(), w.file.close())
-	return errors.Join(errs...)
 }
 
 // flush redacts, encodes and writes one batch with a single write.
