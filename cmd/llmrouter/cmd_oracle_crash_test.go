@@ -38,6 +38,19 @@ func TestOracleCrashChild(t *testing.T) {
 // the answer with the gold it is shown.
 func crashAnswer(req *fake.Request) fake.Reply {
 	q := req.LastUser()
+	if m := cliPairRE.FindStringSubmatch(q); m != nil {
+		// The pairwise judge: the strong answer wins on even questions in
+		// both orders, odd ones are ties.
+		var n int
+		fmt.Sscanf(m[1], "What is the capital of country %d?", &n)
+		if n%2 == 1 {
+			return fake.Reply{Text: "C"}
+		}
+		if strings.HasPrefix(m[2], "Strong answer") {
+			return fake.Reply{Text: "A"}
+		}
+		return fake.Reply{Text: "B"}
+	}
 	if _, rest, ok := strings.Cut(q, "Gold target:\n"); ok {
 		gold, rest, _ := strings.Cut(rest, "\n\nAnswer to grade:\n")
 		ans, _, _ := strings.Cut(rest, "\n\nReply with")
@@ -77,6 +90,13 @@ type callID struct{ id, kind, side string }
 // classify maps a call the fake saw to the oracle call it was.
 func classify(c fake.Call) callID {
 	q := c.LastUser
+	if m := cliPairRE.FindStringSubmatch(q); m != nil {
+		side := oracle.SideStrongFirst
+		if strings.HasPrefix(m[2], "Cheap answer") {
+			side = oracle.SideCheapFirst
+		}
+		return callID{problemID(m[1]), oracle.KindCompare, side}
+	}
 	if _, rest, ok := strings.Cut(q, "Question:\n"); ok {
 		problem, _, _ := strings.Cut(rest, "\n\nGold target:")
 		side := oracle.SideStrong
@@ -129,12 +149,16 @@ func persisted(t *testing.T, path string) map[callID]bool {
 	return out
 }
 
-func TestOracleSurvivesSIGKILL(t *testing.T) { oracleSIGKILL(t, false) }
+func TestOracleSurvivesSIGKILL(t *testing.T) { oracleSIGKILL(t, false, false) }
 
 // With a third model, the journal's N-model sides resume as the pair's do.
-func TestOracleThreeModelsSurviveSIGKILL(t *testing.T) { oracleSIGKILL(t, true) }
+func TestOracleThreeModelsSurviveSIGKILL(t *testing.T) { oracleSIGKILL(t, true, false) }
 
-func oracleSIGKILL(t *testing.T, three bool) {
+// Pairwise labels on captured questions: the judge's two calls per question
+// are journaled and never repeated either.
+func TestOraclePairwiseSurvivesSIGKILL(t *testing.T) { oracleSIGKILL(t, false, true) }
+
+func oracleSIGKILL(t *testing.T, three, pairwise bool) {
 	if testing.Short() {
 		t.Skip("spawns subprocesses")
 	}
@@ -154,6 +178,12 @@ func oracleSIGKILL(t *testing.T, three bool) {
 	for n := range 40 {
 		items = append(items, dataset.Item{ID: fmt.Sprintf("c-%02d", n), Problem: fmt.Sprintf("What is the capital of country %d?", n),
 			Answer: fmt.Sprintf("City %d", n), Benchmark: "custom"})
+		if pairwise {
+			items[n].Answer, items[n].Benchmark = "", dataset.BenchmarkCaptured
+		}
+	}
+	if pairwise {
+		extra = []string{"--judge", "pairwise"}
 	}
 	if err := jsonl.WriteAtomic(in, items); err != nil {
 		t.Fatal(err)
