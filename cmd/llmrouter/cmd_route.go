@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/router"
 )
@@ -28,6 +30,11 @@ type routeResult struct {
 	// Candidates are an N-model router's estimates: each model's chance
 	// of success and expected cost.
 	Candidates []router.Estimate `json:"candidates,omitempty"`
+	// Drift is how unlike the router's training queries the query is, in
+	// [0, 1]; OutOfDistribution is drift >= router.DriftThreshold. Both
+	// absent for a router with no notion of its training queries (random).
+	Drift             *float64 `json:"drift,omitempty"`
+	OutOfDistribution *bool    `json:"out_of_distribution,omitempty"`
 	// Only where a cheap answer was given or, with --cascade, fetched;
 	// pointers so that a score of 0 and escalate=false still print.
 	EscalateScore    *float64 `json:"escalate_score,omitempty"`
@@ -126,13 +133,17 @@ func runRoute(ctx context.Context, env *Env, args []string) error {
 	for _, c := range m.Candidates() {
 		p.modelWidth = max(p.modelWidth, len(c))
 	}
-	for _, in := range inputs {
+	var ood []int // 1-based input numbers
+	for i, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		res, err := r.route(ctx, in)
 		if err != nil {
 			return err
+		}
+		if res.OutOfDistribution != nil && *res.OutOfDistribution {
+			ood = append(ood, i+1)
 		}
 		if o.jsonOut {
 			if err := enc.Encode(res); err != nil {
@@ -142,7 +153,28 @@ func runRoute(ctx context.Context, env *Env, args []string) error {
 		}
 		p.print(res)
 	}
+	if !o.jsonOut && !p.single && len(ood) > 0 {
+		// On stderr: the table stays one row per query.
+		fmt.Fprintf(env.Stderr, "warning: %d of %d queries are out of distribution (drift >= %.2f; queries %s): the router was not trained on queries like them, so its choices for them are little better than guesses\n",
+			len(ood), len(inputs), router.DriftThreshold, listNumbers(ood, 10))
+	}
 	return nil
+}
+
+// listNumbers lists the first max numbers, then how many more.
+func listNumbers(ns []int, max int) string {
+	var b strings.Builder
+	for i, n := range ns {
+		if i == max {
+			fmt.Fprintf(&b, " and %d more", len(ns)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
 }
 
 // routeRun holds what every query of one route run shares.
@@ -161,6 +193,10 @@ func (r *routeRun) route(ctx context.Context, in routeInput) (routeResult, error
 		Threshold: r.threshold, Probabilities: d.Probs, Candidates: d.Candidates}
 	if res.Model == "" {
 		res.Model = r.m.ModelFor(d.Policy)
+	}
+	if d.HasDrift {
+		ood := router.OutOfDistribution(d.Drift)
+		res.Drift, res.OutOfDistribution = &d.Drift, &ood
 	}
 	if in.HasAnswer {
 		r.verifier.judge(&res, in.CheapAnswer)

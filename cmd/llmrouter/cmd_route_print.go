@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/policy"
+	"github.com/llmrouter/llmrouter/internal/router"
 )
 
 // routePrinter writes route's text output: a block per query when there is
@@ -38,12 +39,18 @@ func (p routePrinter) print(r routeResult) {
 		if r.EscalateScore != nil && r.Cheap == nil {
 			fmt.Fprintf(w, "escalate:      %s\n", routeVerdict(r))
 		}
+		if r.Drift != nil {
+			fmt.Fprintf(w, "drift:         %.3f (out of distribution at %.2f)\n", *r.Drift, router.DriftThreshold)
+		}
 	} else {
 		fmt.Fprintf(w, "%-15s  %-*s  %.4f  ", r.Policy, p.modelWidth, r.Model, r.Score)
 		if p.cascadeColumn {
 			fmt.Fprintf(w, "%-15s  ", routeVerdictCell(r))
 		}
 		fmt.Fprintln(w, routeSnippet(r.Query, 80))
+	}
+	if p.single && r.OutOfDistribution != nil && *r.OutOfDistribution {
+		fmt.Fprintf(w, "warning:       out of distribution (drift %.3f >= %.2f): the router was not trained on queries like this, so its choice is little better than a guess\n", *r.Drift, router.DriftThreshold)
 	}
 	if r.Cheap != nil || r.Strong != nil {
 		p.printCalls(r)

@@ -132,6 +132,9 @@ type Comparison struct {
 	Cascade *CascadeSection `json:"cascade,omitempty"`
 	// Multi is present for an N-model router.
 	Multi *MultiSection `json:"multi,omitempty"`
+	// Drift is how unlike the trained router's training queries the test
+	// queries are; absent for a router that cannot tell.
+	Drift *DriftSection `json:"drift,omitempty"`
 }
 
 // Options carries descriptive fields copied into the comparison.
