@@ -31,7 +31,11 @@ func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error)
 		FrequencyPenalty: r.FrequencyPenalty,
 		ResponseFormat:   rf,
 		ReasoningEffort:  r.ReasoningEffort,
+		Logprobs:         r.Logprobs,
 		Extra:            passThrough(r),
+	}
+	if r.Logprobs && r.TopLogprobs != nil {
+		out.TopLogprobs = *r.TopLogprobs
 	}
 	if r.N > 1 { // n=1 stays unset, so records of plain requests keep their shape
 		out.N = r.N
@@ -57,7 +61,8 @@ func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error)
 	if len(r.Tools) > 0 {
 		out.Tools = make([]provider.Tool, len(r.Tools))
 		for i, t := range r.Tools {
-			out.Tools[i] = provider.Tool{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters}
+			out.Tools[i] = provider.Tool{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters,
+				Strict: t.Function.Strict}
 		}
 	}
 	if tc := r.ToolChoice; tc != nil {
@@ -192,10 +197,10 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 	if finish == "" {
 		finish = "stop"
 	}
-	choices := []Choice{{Index: 0, Message: msg, FinishReason: finish}}
+	choices := []Choice{{Index: 0, Message: msg, FinishReason: finish, Logprobs: ToLogprobs(resp.Logprobs)}}
 	for i, a := range resp.Alternatives {
 		choices = append(choices, FromResponse(id, model, created, &provider.Response{Text: a.Text, ToolCalls: a.ToolCalls,
-			FinishReason: a.FinishReason, Signature: a.Signature}, nil).Choices[0])
+			FinishReason: a.FinishReason, Signature: a.Signature, Logprobs: a.Logprobs}, nil).Choices[0])
 		choices[i+1].Index = i + 1
 	}
 	return &ChatCompletion{
@@ -206,6 +211,54 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 		Choices: choices,
 		Usage:   ToUsage(resp.Usage, cost),
 	}
+}
+
+// ToLogprobs converts neutral log probabilities to a choice's logprobs
+// object; nil for none, which encodes as OpenAI's null.
+func ToLogprobs(in []provider.TokenLogprob) *ChoiceLogprobs {
+	if len(in) == 0 {
+		return nil
+	}
+	out := &ChoiceLogprobs{Content: make([]TokenLogprob, len(in))}
+	for i, t := range in {
+		top := make([]TopLogprob, len(t.Top))
+		for j, a := range t.Top {
+			top[j] = TopLogprob{Token: a.Token, Logprob: a.Logprob, Bytes: tokenBytes(a)}
+		}
+		out.Content[i] = TokenLogprob{Token: t.Token, Logprob: t.Logprob, Bytes: tokenBytes(t), TopLogprobs: top}
+	}
+	return out
+}
+
+// tokenBytes is the token's bytes as reported, else its UTF-8 encoding,
+// which is what OpenAI reports for a token that is valid text.
+func tokenBytes(t provider.TokenLogprob) []int {
+	if t.Bytes != nil {
+		return t.Bytes
+	}
+	b := make([]int, len(t.Token))
+	for i := 0; i < len(t.Token); i++ {
+		b[i] = int(t.Token[i])
+	}
+	return b
+}
+
+// FromLogprobs converts an upstream choice's logprobs to neutral ones.
+func FromLogprobs(in *ChoiceLogprobs) []provider.TokenLogprob {
+	if in == nil || len(in.Content) == 0 {
+		return nil
+	}
+	out := make([]provider.TokenLogprob, len(in.Content))
+	for i, t := range in.Content {
+		out[i] = provider.TokenLogprob{Token: t.Token, Logprob: t.Logprob, Bytes: t.Bytes}
+		if len(t.TopLogprobs) > 0 {
+			out[i].Top = make([]provider.TokenLogprob, len(t.TopLogprobs))
+			for j, a := range t.TopLogprobs {
+				out[i].Top[j] = provider.TokenLogprob{Token: a.Token, Logprob: a.Logprob, Bytes: a.Bytes}
+			}
+		}
+	}
+	return out
 }
 
 func toToolCalls(calls []provider.ToolCall, indexed bool, first int) []ToolCall {
@@ -267,7 +320,7 @@ func (e *ChunkEncoder) Chunk(c provider.Chunk) ChatCompletionChunk {
 		}
 	}
 	d.ExtraContent = SignatureExtra(c.Signature)
-	choice := ChunkChoice{Delta: d}
+	choice := ChunkChoice{Delta: d, Logprobs: ToLogprobs(c.Logprobs)}
 	if c.FinishReason != "" {
 		fr := c.FinishReason
 		choice.FinishReason = &fr

@@ -87,12 +87,14 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 
 var (
 	responseFields = []string{"id", "object", "created", "model", "choices", "usage", "error"}
-	choiceFields   = []string{"index", "message", "delta", "finish_reason"}
+	choiceFields   = []string{"index", "message", "delta", "finish_reason", "logprobs"}
 	messageFields  = []string{"role", "content", "tool_calls", "tool_call_id", "name", "extra_content"}
 	toolCallFields = []string{"index", "id", "type", "function", "extra_content"}
 	extraFields    = []string{"google"}
 	googleFields   = []string{"thought_signature"}
 	functionFields = []string{"name", "arguments"}
+	logprobsFields = []string{"content", "refusal"}
+	tokenFields    = []string{"token", "logprob", "bytes", "top_logprobs"}
 	usageFields    = []string{"prompt_tokens", "completion_tokens", "total_tokens", "completion_tokens_details", "cost_usd"}
 	detailFields   = []string{"reasoning_tokens"}
 )
@@ -143,6 +145,8 @@ func (d *respDecoder) choice(c *ResponseChoice) bool {
 			return d.null() || d.message(&c.Delta)
 		case 3:
 			return d.str(&c.FinishReason)
+		case 4:
+			return d.null() || d.logprobs(&c.Logprobs)
 		case unknownField:
 			return d.skip()
 		}
@@ -254,6 +258,82 @@ func (d *respDecoder) function(f *FunctionCall) bool {
 			return d.str(&f.Name)
 		case 1:
 			return d.str(&f.Arguments)
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+}
+
+// logprobs reads a choice's logprobs object (null is the caller's).
+func (d *respDecoder) logprobs(dst **ChoiceLogprobs) bool {
+	lp := &ChoiceLogprobs{}
+	*dst = lp
+	var seen uint32
+	return d.object(func(k []byte) bool {
+		switch d.member(k, logprobsFields, &seen) {
+		case 0:
+			return d.tokens(&lp.Content)
+		case 1:
+			return d.tokens(&lp.Refusal)
+		case unknownField:
+			return d.skip()
+		}
+		return false
+	})
+}
+
+func (d *respDecoder) tokens(dst *[]TokenLogprob) bool {
+	return d.array(func(empty bool) bool {
+		if empty {
+			*dst = []TokenLogprob{}
+			return true
+		}
+		*dst = append(*dst, TokenLogprob{})
+		t := &(*dst)[len(*dst)-1]
+		var top []TopLogprob
+		ok := d.token(&t.Token, &t.Logprob, &t.Bytes, &top)
+		t.TopLogprobs = top
+		return ok
+	})
+}
+
+// token reads one token object; top is nil for a TopLogprob, which has
+// no top_logprobs of its own (encoding/json would skip the key).
+func (d *respDecoder) token(tok *string, logprob *float64, bytes *[]int, top *[]TopLogprob) bool {
+	if d.null() {
+		return true
+	}
+	var seen uint32
+	return d.object(func(k []byte) bool {
+		f := d.member(k, tokenFields, &seen)
+		if f == 3 && top == nil {
+			f = unknownField
+		}
+		switch f {
+		case 0:
+			return d.str(tok)
+		case 1:
+			return d.float(logprob)
+		case 2:
+			return d.array(func(empty bool) bool {
+				if empty {
+					*bytes = []int{}
+					return true
+				}
+				*bytes = append(*bytes, 0)
+				return d.int(&(*bytes)[len(*bytes)-1])
+			})
+		case 3:
+			return d.array(func(empty bool) bool {
+				if empty {
+					*top = []TopLogprob{}
+					return true
+				}
+				*top = append(*top, TopLogprob{})
+				a := &(*top)[len(*top)-1]
+				return d.token(&a.Token, &a.Logprob, &a.Bytes, nil)
+			})
 		case unknownField:
 			return d.skip()
 		}

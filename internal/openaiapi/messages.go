@@ -17,6 +17,11 @@ type wireMessage struct {
 	ToolCallID json.RawMessage `json:"tool_call_id"`
 	// ExtraContent is Gemini's extension object (see ExtraContent).
 	ExtraContent json.RawMessage `json:"extra_content"`
+	// Refusal, Audio and FunctionCall are what an assistant turn may
+	// carry besides content (see parseAssistantExtras).
+	Refusal      json.RawMessage `json:"refusal"`
+	Audio        json.RawMessage `json:"audio"`
+	FunctionCall json.RawMessage `json:"function_call"`
 }
 
 func parseMessages(v json.RawMessage) ([]Message, error) {
@@ -66,6 +71,8 @@ func parseMessage(i int, raw json.RawMessage, m *Message) error {
 	}
 	switch m.Role {
 	case "system", "developer", "user", "assistant", "tool":
+	case "function":
+		return invalid(path()+".role", "function messages belong to the legacy function-calling API, which this gateway does not support; send tool messages (with tool_call_id) instead")
 	default:
 		return invalid(path()+".role", "must be one of system, developer, user, assistant, tool; got %q", m.Role)
 	}
@@ -95,6 +102,11 @@ func parseMessage(i int, raw json.RawMessage, m *Message) error {
 			return err
 		}
 	}
+	if m.Role == "assistant" {
+		if err := parseAssistantExtras(path, &w, m); err != nil {
+			return err
+		}
+	}
 	// Only an assistant turn can carry a thought signature; on other
 	// roles the field means nothing to any upstream and stays ignored.
 	if m.Role == "assistant" && w.ExtraContent != nil && !isNull(w.ExtraContent) {
@@ -108,6 +120,32 @@ func parseMessage(i int, raw json.RawMessage, m *Message) error {
 		return invalid(path()+".tool_call_id", "is required on tool messages")
 	case m.Content == nil && !(m.Role == "assistant" && len(m.ToolCalls) > 0):
 		return invalid(path()+".content", "is required on %s messages", m.Role)
+	}
+	return nil
+}
+
+// parseAssistantExtras reads an assistant turn's refusal, audio and
+// function_call. A refusal is what the model said in that turn: with no
+// content it becomes the turn's text, so every upstream sees it. A
+// replayed audio answer or legacy function call is refused by name: this
+// gateway never returns either, and dropping one would silently change
+// the conversation the model sees.
+func parseAssistantExtras(path func() string, w *wireMessage, m *Message) error {
+	if w.Audio != nil && !isNull(w.Audio) {
+		return invalid(path()+".audio", "audio output is not supported by this gateway, so there is no audio answer to refer to; send the turn's transcript as content")
+	}
+	if w.FunctionCall != nil && !isNull(w.FunctionCall) {
+		return invalid(path()+".function_call", "the legacy function-calling API is not supported by this gateway; send tool_calls instead")
+	}
+	if w.Refusal == nil || isNull(w.Refusal) {
+		return nil
+	}
+	var refusal string
+	if err := decodeStringAt(path, ".refusal", w.Refusal, &refusal); err != nil {
+		return err
+	}
+	if m.Content == nil && refusal != "" {
+		m.Content = &refusal
 	}
 	return nil
 }

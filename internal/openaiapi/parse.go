@@ -113,6 +113,10 @@ func (r *ChatRequest) setField(k string, v json.RawMessage) error {
 		r.FrequencyPenalty, err = decodeNumber(k, v, -2, 2)
 	case "reasoning_effort":
 		err = decodeString(k, v, &r.ReasoningEffort)
+	case "logprobs":
+		err = decodeBool(k, v, &r.Logprobs)
+	case "top_logprobs":
+		r.TopLogprobs, err = decodeTopLogprobs(v)
 	}
 	return err
 }
@@ -120,13 +124,13 @@ func (r *ChatRequest) setField(k string, v json.RawMessage) error {
 // knownFields are decoded into ChatRequest's typed fields, because the
 // gateway owns them (model, messages, stream, the token limit...) or
 // because a provider needs them typed to map them (seed, penalties,
-// response_format, reasoning_effort for Gemini). Every other field stays
+// response_format, reasoning_effort, logprobs for Gemini). Every other field stays
 // verbatim in Extra and is forwarded to OpenAI-compatible upstreams.
 var knownFields = []string{
 	"model", "messages", "stream", "stream_options", "temperature", "top_p",
 	"max_tokens", "max_completion_tokens", "n", "stop", "tools", "tool_choice",
 	"response_format", "user", "seed", "presence_penalty", "frequency_penalty",
-	"reasoning_effort",
+	"reasoning_effort", "logprobs", "top_logprobs",
 }
 
 func isKnownField(k string) bool {
@@ -154,6 +158,9 @@ func (r *ChatRequest) validate(fields rawFields) error {
 		// stream conversion nor the OpenAI one interleaves several.
 		return invalid("n", "n > 1 is not supported with stream: true (Gemini and OpenAI-compatible upstreams alike), got %d", r.N)
 	}
+	if r.TopLogprobs != nil && *r.TopLogprobs > 0 && !r.Logprobs {
+		return invalid("top_logprobs", "requires logprobs to be true")
+	}
 	if r.StreamOptions != nil && !r.Stream {
 		return invalid("stream_options", "is only allowed when stream is true")
 	}
@@ -171,16 +178,10 @@ func (r *ChatRequest) validate(fields rawFields) error {
 
 // checkExtra refuses the unknown fields that would be forwarded upstream
 // and make the answer carry something this gateway drops on the way back
-// (log probabilities, audio, legacy function_call answers): the client
-// would silently get less than it asked for. Fixed order, so a body with
-// several of them always reports the same one.
+// (audio, legacy function_call answers): the client would silently get
+// less than it asked for. Fixed order, so a body with several of them
+// always reports the same one.
 func checkExtra(extra map[string]json.RawMessage) error {
-	if v, ok := extra["logprobs"]; ok && bytes.Equal(bytes.TrimSpace(v), []byte("true")) {
-		return invalid("logprobs", "is not supported by this gateway")
-	}
-	if v, ok := extra["top_logprobs"]; ok && !isNull(v) && !bytes.Equal(bytes.TrimSpace(v), []byte("0")) {
-		return invalid("top_logprobs", "is not supported by this gateway")
-	}
 	for _, k := range [...]string{"functions", "function_call"} {
 		if v, ok := extra[k]; ok && !isNull(v) {
 			return invalid(k, "the legacy function-calling API is not supported by this gateway; use tools and tool_choice")
@@ -336,6 +337,22 @@ func decodeInt64(field string, v json.RawMessage) (*int64, error) {
 		}
 		return nil, invalid(field, "must be an integer, got %s", kind(v))
 	}
+	return &n, nil
+}
+
+// decodeTopLogprobs reads top_logprobs, an integer from 0 to 20 as in
+// OpenAI's API.
+func decodeTopLogprobs(v json.RawMessage) (*int, error) {
+	f, ok := fastFloat(v)
+	if !ok {
+		if err := json.Unmarshal(v, &f); err != nil {
+			return nil, invalid("top_logprobs", "must be an integer, got %s", kind(v))
+		}
+	}
+	if f != math.Trunc(f) || f < 0 || f > 20 {
+		return nil, invalid("top_logprobs", "must be an integer between 0 and 20, got %s", strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	n := int(f)
 	return &n, nil
 }
 

@@ -136,7 +136,8 @@ func splitArray(v []byte) ([][]byte, bool) {
 	}
 }
 
-var wireMessageKeys = []string{"role", "content", "name", "tool_calls", "tool_call_id", "extra_content"}
+var wireMessageKeys = []string{"role", "content", "name", "tool_calls", "tool_call_id", "extra_content",
+	"refusal", "audio", "function_call"}
 
 // splitWireMessage fills w from the object raw as json.Unmarshal would:
 // a key names the field it equals, else one it equals ignoring case, and
@@ -156,6 +157,12 @@ func splitWireMessage(raw []byte, w *wireMessage) bool {
 			w.ToolCallID = val
 		case 5:
 			w.ExtraContent = val
+		case 6:
+			w.Refusal = val
+		case 7:
+			w.Audio = val
+		case 8:
+			w.FunctionCall = val
 		}
 	})
 }

@@ -12,18 +12,23 @@
 // in Extra rather than silently dropped.
 //
 // What happens to each request field:
-//   - owned by the gateway: model, messages, stream, stream_options, n
-//     (only 1), max_tokens/max_completion_tokens (the budget reservation
-//     relies on them), tools, tool_choice;
+//   - owned by the gateway: model, messages, stream, stream_options, n,
+//     max_tokens/max_completion_tokens (the budget reservation relies on
+//     them), tools, tool_choice;
 //   - typed, and mapped by the Gemini and OpenAI-compatible providers:
 //     temperature, top_p, stop, seed, presence_penalty, frequency_penalty,
-//     response_format (text, json_object, json_schema), reasoning_effort;
+//     response_format (text, json_object, json_schema), reasoning_effort,
+//     logprobs and top_logprobs (returned in each choice's logprobs);
 //   - forwarded verbatim to OpenAI-compatible upstreams: user and every
 //     unknown field (top_k, logit_bias, parallel_tool_calls, metadata...);
 //     the Gemini provider maps top_k, refuses those that would change the
-//     answer (logit_bias, web_search_options) and ignores the rest;
+//     answer (logit_bias, web_search_options, moderation) and ignores the
+//     rest;
 //   - refused here, since the answer would carry what the gateway drops:
-//     logprobs/top_logprobs, audio output, the legacy functions API.
+//     audio output, the legacy functions API.
+//
+// README's Compatibility table lists every field with what each upstream
+// receives; internal/server's compatibility probe keeps it true.
 //
 // Gemini thought signatures travel in the shape of Gemini's own
 // OpenAI-compatible endpoint (see ExtraContent).
@@ -56,6 +61,10 @@ type ChatRequest struct {
 	FrequencyPenalty    *float64        `json:"frequency_penalty,omitempty"`
 	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
 	ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
+	// Logprobs asks for each output token's log probability, TopLogprobs
+	// for that many alternatives per token as well (0 to 20).
+	Logprobs    bool `json:"logprobs,omitempty"`
+	TopLogprobs *int `json:"top_logprobs,omitempty"`
 	// User is the client's end-user id. It is not encoded with the struct:
 	// ToProvider forwards it among the pass-through fields, which is where
 	// OpenAI-compatible upstreams receive it.
@@ -134,8 +143,8 @@ type Tool struct {
 	Function FunctionDecl `json:"function"`
 }
 
-// FunctionDecl declares a callable function. Strict is accepted from
-// clients but not forwarded: the neutral request has no place for it.
+// FunctionDecl declares a callable function. Strict reaches
+// OpenAI-compatible upstreams; Gemini has no per-function equivalent.
 type FunctionDecl struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
@@ -229,7 +238,31 @@ type Choice struct {
 	Index        int             `json:"index"`
 	Message      ResponseMessage `json:"message"`
 	FinishReason string          `json:"finish_reason"`
-	Logprobs     *struct{}       `json:"logprobs"`
+	Logprobs     *ChoiceLogprobs `json:"logprobs"`
+}
+
+// ChoiceLogprobs is a choice's logprobs object: one entry per output
+// token of the content; Refusal is always null here.
+type ChoiceLogprobs struct {
+	Content []TokenLogprob `json:"content"`
+	Refusal []TokenLogprob `json:"refusal"`
+}
+
+// TokenLogprob is one output token with its log probability, its UTF-8
+// bytes, and the most likely tokens at its position (an empty list
+// unless top_logprobs asked for some).
+type TokenLogprob struct {
+	Token       string       `json:"token"`
+	Logprob     float64      `json:"logprob"`
+	Bytes       []int        `json:"bytes"`
+	TopLogprobs []TopLogprob `json:"top_logprobs"`
+}
+
+// TopLogprob is one of the most likely tokens at a position.
+type TopLogprob struct {
+	Token   string  `json:"token"`
+	Logprob float64 `json:"logprob"`
+	Bytes   []int   `json:"bytes"`
 }
 
 // ResponseMessage is the assistant message of a choice. Content is a
@@ -281,6 +314,8 @@ type ResponseChoice struct {
 	Message      *Message `json:"message,omitempty"`
 	Delta        *Message `json:"delta,omitempty"`
 	FinishReason string   `json:"finish_reason,omitempty"`
+	// Logprobs is set when the request asked for them.
+	Logprobs *ChoiceLogprobs `json:"logprobs,omitempty"`
 }
 
 // ChatCompletionChunk is one streamed event.
@@ -298,6 +333,8 @@ type ChunkChoice struct {
 	Index        int     `json:"index"`
 	Delta        Delta   `json:"delta"`
 	FinishReason *string `json:"finish_reason"`
+	// Logprobs covers the delta's tokens when the request asked for them.
+	Logprobs *ChoiceLogprobs `json:"logprobs,omitempty"`
 }
 
 // Delta is the incremental part of a streamed message.

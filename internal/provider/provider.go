@@ -49,6 +49,9 @@ type Tool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	// Strict is OpenAI's strict schema adherence for the call's
+	// arguments; nil leaves it to the upstream.
+	Strict *bool `json:"strict,omitempty"`
 }
 
 // ToolCall is a model's request to call a tool; Arguments is JSON text.
@@ -96,6 +99,11 @@ type Request struct {
 	// N asks for that many choices (OpenAI's n, Gemini's candidateCount);
 	// 0 or 1 is one. Never set on streams.
 	N int `json:",omitempty"`
+	// Logprobs asks for each output token's log probability (OpenAI's
+	// logprobs, Gemini's responseLogprobs), TopLogprobs for that many
+	// alternatives per token too (top_logprobs, Gemini's logprobs).
+	Logprobs    bool `json:",omitempty"`
+	TopLogprobs int  `json:",omitempty"`
 	// Extra holds further OpenAI request fields by name, as JSON values
 	// sent verbatim (seed-like vendor knobs such as top_k, logit_bias,
 	// user, metadata, parallel_tool_calls...). OpenAI-compatible providers
@@ -157,6 +165,20 @@ type Response struct {
 	// Alternatives are the choices after the first when the request
 	// asked for N > 1; Usage covers all of them.
 	Alternatives []Alternative `json:",omitempty"`
+	// Logprobs has one entry per output token when the request asked
+	// for them and the upstream returned them.
+	Logprobs []TokenLogprob `json:",omitempty"`
+}
+
+// TokenLogprob is one output token and its log probability; Top are the
+// most likely tokens at its position when the request asked for them.
+type TokenLogprob struct {
+	Token   string
+	Logprob float64
+	// Bytes is the token's UTF-8 bytes as the upstream reported them
+	// (OpenAI's bytes), nil when it did not.
+	Bytes []int          `json:",omitempty"`
+	Top   []TokenLogprob `json:",omitempty"`
 }
 
 // Alternative is one further choice of a Response.
@@ -164,7 +186,8 @@ type Alternative struct {
 	Text         string
 	ToolCalls    []ToolCall `json:",omitempty"`
 	FinishReason string
-	Signature    string `json:",omitempty"`
+	Signature    string         `json:",omitempty"`
+	Logprobs     []TokenLogprob `json:",omitempty"`
 }
 
 // Chunk is one piece of a streamed completion. The final chunk carries
@@ -177,6 +200,8 @@ type Chunk struct {
 	// Signature is Response.Signature for streams. Upstreams may send it
 	// after the text it signs, so providers deliver it on the final chunk.
 	Signature string `json:"Signature,omitempty"`
+	// Logprobs covers this chunk's text, as Response.Logprobs.
+	Logprobs []TokenLogprob `json:",omitempty"`
 }
 
 // Stream yields chunks until Recv returns io.EOF. Close must always be called

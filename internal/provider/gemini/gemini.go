@@ -215,7 +215,7 @@ func (s *stream) event(data string) (provider.Chunk, bool, error) {
 	if text == "" {
 		return provider.Chunk{}, false, nil
 	}
-	return provider.Chunk{Text: text}, true, nil
+	return provider.Chunk{Text: text, Logprobs: cand.LogprobsResult.tokens()}, true, nil
 }
 
 func (s *stream) final() (provider.Chunk, error) {

@@ -17,16 +17,16 @@ type ThinkingConfig struct {
 }
 
 // applyOptions maps the request's OpenAI options onto generationConfig:
-// seed, penalties, response_format, reasoning_effort and the top_k
-// extension have equivalents. Of the other pass-through fields, those
-// whose loss would change the answer materially (log probabilities,
-// logit_bias, web search) are refused with a *provider.ParamError naming
-// them; the rest (user, metadata, store, service_tier,
-// parallel_tool_calls, unknown vendor knobs) mean nothing here and are
-// ignored, as they would be by a server that does not know them.
+// seed, penalties, response_format, reasoning_effort, logprobs and the
+// top_k extension have equivalents. Of the other pass-through fields,
+// those whose loss would change the answer materially (logit_bias, web
+// search, moderation) are refused with a *provider.ParamError naming
+// them; the rest mean nothing here and are ignored, as they would be by
+// a server that does not know them (README's Compatibility table gives
+// the reason for each).
 func (w *GenerateContentRequest) applyOptions(req *provider.Request) error {
 	if req.Seed == nil && req.PresencePenalty == nil && req.FrequencyPenalty == nil &&
-		req.ResponseFormat == nil && req.ReasoningEffort == "" && len(req.Extra) == 0 {
+		req.ResponseFormat == nil && req.ReasoningEffort == "" && !req.Logprobs && len(req.Extra) == 0 {
 		return nil // the common request
 	}
 	gc := w.GenerationConfig
@@ -40,6 +40,13 @@ func (w *GenerateContentRequest) applyOptions(req *provider.Request) error {
 		gc.Seed = &s
 	}
 	gc.PresencePenalty, gc.FrequencyPenalty = req.PresencePenalty, req.FrequencyPenalty
+	if req.Logprobs {
+		gc.ResponseLogprobs = true
+		if req.TopLogprobs > 0 {
+			n := req.TopLogprobs
+			gc.Logprobs = &n
+		}
+	}
 	if err := gc.setResponseFormat(req.ResponseFormat); err != nil {
 		return err
 	}
@@ -60,7 +67,7 @@ func (w *GenerateContentRequest) applyOptions(req *provider.Request) error {
 func (gc *GenerationConfig) isZero() bool {
 	return gc.Temperature == nil && gc.TopP == nil && gc.MaxOutputTokens == 0 && len(gc.StopSequences) == 0 &&
 		gc.TopK == nil && gc.Seed == nil && gc.PresencePenalty == nil && gc.FrequencyPenalty == nil &&
-		gc.ResponseMimeType == "" && gc.ResponseJSONSchema == nil && gc.ThinkingConfig == nil
+		gc.ResponseMimeType == "" && gc.ResponseJSONSchema == nil && gc.ThinkingConfig == nil && !gc.ResponseLogprobs
 }
 
 func (gc *GenerationConfig) setResponseFormat(rf *provider.ResponseFormat) error {
@@ -138,17 +145,14 @@ func (gc *GenerationConfig) setExtra(extra map[string]json.RawMessage) error {
 		gc.TopK = &k
 	}
 	// Fixed order, so a request with several always reports the same one.
-	if v, ok := extra["logprobs"]; ok && string(bytes.TrimSpace(v)) == "true" {
-		return provider.UnsupportedParam("logprobs", "is not supported for Gemini models")
-	}
-	if v, ok := extra["top_logprobs"]; ok && !isNull(v) && string(bytes.TrimSpace(v)) != "0" {
-		return provider.UnsupportedParam("top_logprobs", "is not supported for Gemini models")
-	}
 	if v, ok := extra["logit_bias"]; ok && !isNull(v) && !isEmptyObject(v) {
 		return provider.UnsupportedParam("logit_bias", "has no Gemini equivalent")
 	}
 	if v, ok := extra["web_search_options"]; ok && !isNull(v) {
 		return provider.UnsupportedParam("web_search_options", "is not supported for Gemini models through this gateway")
+	}
+	if v, ok := extra["moderation"]; ok && !isNull(v) {
+		return provider.UnsupportedParam("moderation", "OpenAI's moderation policies cannot be applied to a Gemini answer")
 	}
 	return nil
 }

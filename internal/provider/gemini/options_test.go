@@ -57,6 +57,9 @@ func TestOptionsReachGenerationConfig(t *testing.T) {
 		{"none on 3 is minimal", "models/gemini-3-flash-preview", func(r *provider.Request) { r.ReasoningEffort = "none" },
 			`{"thinkingConfig":{"thinkingLevel":"minimal"}}`},
 		{"no thinking on 2.0", "gemini-2.0-flash", func(r *provider.Request) { r.ReasoningEffort = "high" }, ""},
+		{"logprobs", "gemini-2.5-flash", func(r *provider.Request) { r.Logprobs = true }, `{"responseLogprobs":true}`},
+		{"top_logprobs", "gemini-2.5-flash", func(r *provider.Request) { r.Logprobs, r.TopLogprobs = true, 3 },
+			`{"responseLogprobs":true,"logprobs":3}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,8 +93,9 @@ func TestOptionsRefused(t *testing.T) {
 		{"logit_bias", func(r *provider.Request) {
 			r.Extra = map[string]json.RawMessage{"logit_bias": raw(`{"50256":-100}`), "user": raw(`"u"`)}
 		}, "logit_bias"},
-		{"logprobs", func(r *provider.Request) { r.Extra = map[string]json.RawMessage{"logprobs": raw(`true`)} }, "logprobs"},
-		{"top_logprobs", func(r *provider.Request) { r.Extra = map[string]json.RawMessage{"top_logprobs": raw(`3`)} }, "top_logprobs"},
+		{"moderation", func(r *provider.Request) {
+			r.Extra = map[string]json.RawMessage{"moderation": raw(`{"model":"omni-moderation-latest"}`)}
+		}, "moderation"},
 		{"web search", func(r *provider.Request) {
 			r.Extra = map[string]json.RawMessage{"web_search_options": raw(`{}`)}
 		}, "web_search_options"},

@@ -69,6 +69,8 @@ type GenerationConfig struct {
 	ResponseMimeType   string          `json:"responseMimeType,omitempty"`
 	ResponseJSONSchema json.RawMessage `json:"responseJsonSchema,omitempty"`
 	ThinkingConfig     *ThinkingConfig `json:"thinkingConfig,omitempty"`
+	ResponseLogprobs   bool            `json:"responseLogprobs,omitempty"`
+	Logprobs           *int            `json:"logprobs,omitempty"`
 }
 
 // Tool groups function declarations.
@@ -111,6 +113,48 @@ type Candidate struct {
 	Content      Content `json:"content"`
 	FinishReason string  `json:"finishReason,omitempty"`
 	Index        int     `json:"index"`
+	// LogprobsResult is set when generationConfig.responseLogprobs was.
+	LogprobsResult *LogprobsResult `json:"logprobsResult,omitempty"`
+}
+
+// LogprobsResult is a candidate's token log probabilities: the chosen
+// token at each decoding step and, when generationConfig.logprobs asked
+// for them, the top candidates at the same step.
+type LogprobsResult struct {
+	TopCandidates    []TopCandidates     `json:"topCandidates,omitempty"`
+	ChosenCandidates []LogprobsCandidate `json:"chosenCandidates,omitempty"`
+}
+
+// TopCandidates are one step's most likely tokens, most likely first.
+type TopCandidates struct {
+	Candidates []LogprobsCandidate `json:"candidates,omitempty"`
+}
+
+// LogprobsCandidate is one token and its log probability.
+type LogprobsCandidate struct {
+	Token          string  `json:"token,omitempty"`
+	TokenID        int     `json:"tokenId,omitempty"`
+	LogProbability float64 `json:"logProbability,omitempty"`
+}
+
+// tokens converts to neutral log probabilities, step by step; nil when
+// there are none.
+func (r *LogprobsResult) tokens() []provider.TokenLogprob {
+	if r == nil || len(r.ChosenCandidates) == 0 {
+		return nil
+	}
+	out := make([]provider.TokenLogprob, len(r.ChosenCandidates))
+	for i, c := range r.ChosenCandidates {
+		out[i] = provider.TokenLogprob{Token: c.Token, Logprob: c.LogProbability}
+		if i < len(r.TopCandidates) {
+			top := r.TopCandidates[i].Candidates
+			out[i].Top = make([]provider.TokenLogprob, len(top))
+			for j, t := range top {
+				out[i].Top[j] = provider.TokenLogprob{Token: t.Token, Logprob: t.LogProbability}
+			}
+		}
+	}
+	return out
 }
 
 // PromptFeedback reports a blocked prompt.
@@ -397,6 +441,7 @@ func FromWire(w *GenerateContentResponse) (*provider.Response, error) {
 	} else {
 		first := candidateOf(w.Candidates[0])
 		out.Text, out.Signature, out.ToolCalls, out.FinishReason = first.Text, first.Signature, first.ToolCalls, first.FinishReason
+		out.Logprobs = first.Logprobs
 		for _, c := range w.Candidates[1:] {
 			out.Alternatives = append(out.Alternatives, candidateOf(c))
 		}
@@ -463,7 +508,7 @@ func ParseError(body []byte) upstream.ErrorDetail {
 func candidateOf(c Candidate) provider.Alternative {
 	var a answer
 	a.add(c.Content.Parts)
-	out := provider.Alternative{Text: a.text.String()}
+	out := provider.Alternative{Text: a.text.String(), Logprobs: c.LogprobsResult.tokens()}
 	out.Signature, out.ToolCalls = a.finish()
 	out.FinishReason = FinishReason(c.FinishReason, len(out.ToolCalls) > 0)
 	return out

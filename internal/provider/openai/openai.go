@@ -266,7 +266,7 @@ func (s *stream) event(typ, data string) (provider.Chunk, bool, error) {
 		return provider.Chunk{}, false, nil
 	}
 	s.text.WriteString(*ch.Delta.Content)
-	return provider.Chunk{Text: *ch.Delta.Content}, true, nil
+	return provider.Chunk{Text: *ch.Delta.Content, Logprobs: openaiapi.FromLogprobs(ch.Logprobs)}, true, nil
 }
 
 func (s *stream) addCallDelta(tc openaiapi.ToolCall) {

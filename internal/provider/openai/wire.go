@@ -32,7 +32,10 @@ func ToWire(req *provider.Request, stream bool) (*openaiapi.ChatRequest, error) 
 	w := &openaiapi.ChatRequest{Model: req.Model, Temperature: req.Temperature, TopP: req.TopP, Stop: req.Stop,
 		Messages: make([]openaiapi.Message, 0, len(req.Messages)),
 		Seed:     req.Seed, PresencePenalty: req.PresencePenalty, FrequencyPenalty: req.FrequencyPenalty,
-		ReasoningEffort: req.ReasoningEffort, Extra: req.Extra, N: req.N}
+		ReasoningEffort: req.ReasoningEffort, Extra: req.Extra, N: req.N, Logprobs: req.Logprobs}
+	if req.Logprobs && req.TopLogprobs > 0 {
+		w.TopLogprobs = &req.TopLogprobs
+	}
 	if rf := req.ResponseFormat; rf != nil {
 		w.ResponseFormat = &openaiapi.ResponseFormat{Type: rf.Type, JSONSchema: rf.JSONSchema}
 	}
@@ -91,7 +94,8 @@ func ToWire(req *provider.Request, stream bool) (*openaiapi.ChatRequest, error) 
 		if len(bytes.TrimSpace(params)) > 0 && !json.Valid(params) {
 			return nil, apierr.New(apierr.Invalid, "tools[%d] %q: parameters are not valid JSON", i, t.Name)
 		}
-		w.Tools = append(w.Tools, openaiapi.Tool{Type: "function", Function: openaiapi.FunctionDecl{Name: t.Name, Description: t.Description, Parameters: params}})
+		w.Tools = append(w.Tools, openaiapi.Tool{Type: "function", Function: openaiapi.FunctionDecl{Name: t.Name, Description: t.Description,
+			Parameters: params, Strict: t.Strict}})
 	}
 	switch req.ToolChoice {
 	case "":
@@ -128,7 +132,7 @@ func FromWire(w *openaiapi.ChatResponse) (*provider.Response, error) {
 	}
 	first := choiceOf(w.Choices[0])
 	out := &provider.Response{Model: w.Model, Signature: first.Signature, Text: first.Text, ToolCalls: first.ToolCalls,
-		FinishReason: first.FinishReason}
+		FinishReason: first.FinishReason, Logprobs: first.Logprobs}
 	for _, c := range w.Choices[1:] {
 		if c.Message != nil {
 			out.Alternatives = append(out.Alternatives, choiceOf(c))
@@ -140,7 +144,7 @@ func FromWire(w *openaiapi.ChatResponse) (*provider.Response, error) {
 
 // choiceOf converts one choice that has a message.
 func choiceOf(c openaiapi.ResponseChoice) provider.Alternative {
-	a := provider.Alternative{Signature: c.Message.ExtraContent.Signature()}
+	a := provider.Alternative{Signature: c.Message.ExtraContent.Signature(), Logprobs: openaiapi.FromLogprobs(c.Logprobs)}
 	if c.Message.Content != nil {
 		a.Text = *c.Message.Content
 	}
