@@ -88,6 +88,7 @@ func (s *Server) planCascade(x *exchange) error {
 		return apierr.Wrap(apierr.Internal, err, "router failed to score the request")
 	}
 	x.score, x.scored, x.policy = d.Score, true, d.Policy
+	x.drift, x.hasDrift = d.Drift, d.HasDrift
 	if s.hasThresh {
 		x.policy = policyAt(d, s.threshold)
 	}

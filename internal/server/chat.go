@@ -37,6 +37,8 @@ type exchange struct {
 	policy       string
 	score        float64
 	scored       bool
+	drift        float64 // how unlike the router's training queries the query is
+	hasDrift     bool    // false when the router cannot tell
 	rule, reason string
 	chain        []string
 
@@ -183,6 +185,7 @@ func (s *Server) route(x *exchange, threshold float64, hasThreshold bool) error 
 			return apierr.Wrap(apierr.Internal, err, "router failed to score the request")
 		}
 		x.score, x.scored = d.Score, true
+		x.drift, x.hasDrift = d.Drift, d.HasDrift
 		in.Policy, in.Score = d.Policy, d.Score
 		if hasThreshold {
 			in.Policy = policyAt(d, threshold)
@@ -322,6 +325,10 @@ func (s *Server) finish(x *exchange) {
 	}
 	if x.scored {
 		attrs = append(attrs, slog.Float64("score", x.score))
+	}
+	if x.hasDrift {
+		attrs = append(attrs, slog.Float64("drift", x.drift))
+		s.metrics.drift.Observe(x.drift)
 	}
 	if x.fellFrom != "" {
 		attrs = append(attrs, slog.String("fallback_from", x.fellFrom))

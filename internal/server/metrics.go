@@ -31,6 +31,8 @@ type metrics struct {
 	// not hash its label on every request.
 	cascadeBy map[string]prometheus.Counter
 	inflight  prometheus.Gauge
+	// drift observes each routed query's drift (router.Decision.Drift).
+	drift prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -84,6 +86,12 @@ func newMetrics() *metrics {
 	for _, o := range []string{spend.CascadeAccepted, spend.CascadeEscalated, spend.CascadeSkipped} {
 		m.cascadeBy[o] = m.cascade.WithLabelValues(o)
 	}
+	m.drift = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "llmrouter_router_drift",
+		Help:    "How unlike the router's training queries each routed query is, 0 to 1 (out of distribution from 0.5), for routers that can tell.",
+		Buckets: []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1},
+	})
+	m.reg.MustRegister(m.drift)
 	return m
 }
 
