@@ -90,7 +90,14 @@ type Backend interface {
 	Poll(ctx context.Context, id string) (Job, error)
 	// Results fetches the finished job's per-request outcomes by key.
 	Results(ctx context.Context, job Job) (map[string]Result, error)
+	// Find looks for a job by the display name it was submitted with,
+	// for a create call whose answer was lost.
+	Find(ctx context.Context, model, displayName string) (id string, found bool, err error)
 }
+
+// findPages bounds how many list pages Find reads: the job it looks for
+// was created moments before the crash, so it is among the newest.
+const findPages = 20
 
 // Key identifies a request: a hash of the provider, the model and the exact
 // request body, so a rerun that builds the same request finds the job that

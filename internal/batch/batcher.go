@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,14 +60,16 @@ type Batcher struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	queue  []*entry
-	timer  *time.Timer
-	live   map[string]*entry // queued or in a job, by key
-	watch  map[string]*watch // jobs being polled, by id
-	ended  map[string]bool   // jobs this process saw finish
-	cache  map[string]Result // answers of journaled jobs nobody has asked for yet
-	closed bool
+	mu    sync.Mutex
+	queue []*entry
+	timer *time.Timer
+	live  map[string]*entry // queued or in a job, by key
+	watch map[string]*watch // jobs being polled, by id
+	// intents are jobs whose creation is unconfirmed, by name.
+	intents map[string]*watch
+	ended   map[string]bool   // jobs this process saw finish
+	cache   map[string]Result // answers of journaled jobs nobody has asked for yet
+	closed  bool
 }
 
 type entry struct {
@@ -108,7 +111,8 @@ func New(opts Options) (*Batcher, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Batcher{opts: opts, live: map[string]*entry{}, watch: map[string]*watch{}, ended: map[string]bool{}, cache: map[string]Result{}}
+	b := &Batcher{opts: opts, live: map[string]*entry{}, watch: map[string]*watch{}, intents: map[string]*watch{},
+		ended: map[string]bool{}, cache: map[string]Result{}}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b, nil
 }
@@ -141,6 +145,8 @@ func (b *Batcher) Complete(ctx context.Context, req *provider.Request) (*provide
 		b.live[key] = e
 		if id, ok := b.opts.Journal.Lookup(b.opts.Backend.Provider(), b.opts.Model, key); ok && !b.ended[id] {
 			b.attach(id, e)
+		} else if in, ok := b.opts.Journal.LookupIntent(b.opts.Backend.Provider(), b.opts.Model, key); ok {
+			b.attachIntent(in, e)
 		} else {
 			b.enqueue(e)
 		}
@@ -236,7 +242,9 @@ func (b *Batcher) kick(d time.Duration) {
 	b.timer.Reset(d)
 }
 
-// submit creates a job for entries, journals it, then follows it.
+// submit creates a job for entries and follows it. The intent (name and
+// keys) is journaled before the create call and the job id right after, so
+// a crash in between is resolved by looking the name up (see resolve).
 func (b *Batcher) submit(entries []*entry) {
 	items := make([]Item, len(entries))
 	keys := make([]string, len(entries))
@@ -246,30 +254,139 @@ func (b *Batcher) submit(entries []*entry) {
 		keys[i] = e.key
 		h.Write([]byte(e.key))
 	}
-	name := "llmrouter-" + strings.ReplaceAll(b.opts.Model, "/", "-") + "-" + hex.EncodeToString(h.Sum(nil)[:6])
-	log := b.opts.Logger.With("model", b.opts.Model, "requests", len(items))
-	job, err := b.opts.Backend.Submit(b.ctx, b.opts.Model, name, items)
-	if err != nil {
-		log.Error("batch: job submission failed", "err", err)
-		b.settleAll(entries, Result{Err: fmt.Errorf("submit batch job for %s: %w", b.opts.Model, err)})
+	// Unique per submission: a requeued set of requests must not find the
+	// job it left.
+	name := fmt.Sprintf("llmrouter-%s-%s-%s", strings.ReplaceAll(b.opts.Model, "/", "-"),
+		strconv.FormatInt(time.Now().UnixNano(), 36), hex.EncodeToString(h.Sum(nil)[:4]))
+	prov := b.opts.Backend.Provider()
+	log := b.opts.Logger.With("model", b.opts.Model, "requests", len(items), "name", name)
+	if err := b.opts.Journal.Submitting(prov, b.opts.Model, name, keys); err != nil {
+		b.settleAll(entries, Result{Err: fmt.Errorf("batch %s: %w", b.opts.Model, err)})
 		return
 	}
-	if err := b.opts.Journal.Submitted(b.opts.Backend.Provider(), b.opts.Model, job.ID, keys); err != nil {
-		// The job runs, unrecorded: a rerun would pay for it again.
-		log.Error("batch: job submitted but not journaled; a rerun would submit its requests again", "job", job.ID, "err", err)
+	w := &watch{id: name, entries: make(map[string]*entry, len(entries))}
+	for _, e := range entries {
+		w.entries[e.key] = e
+	}
+	job, err := b.opts.Backend.Submit(b.ctx, b.opts.Model, name, items)
+	if err != nil {
+		if b.ctx.Err() == nil && definite(err) {
+			log.Error("batch: job refused", "err", err)
+			if jerr := b.opts.Journal.Abandoned(name); jerr != nil {
+				log.Warn("batch: could not journal the refusal", "err", jerr)
+			}
+			b.settleAll(entries, Result{Err: fmt.Errorf("submit batch job for %s: %w", b.opts.Model, err)})
+			return
+		}
+		// The job may exist: look for it before submitting anything again.
+		log.Warn("batch: job creation outcome unknown; looking the job up by name", "err", err)
+		b.mu.Lock()
+		b.intents[name] = w
+		b.mu.Unlock()
+		b.resolve(Intent{Provider: prov, Model: b.opts.Model, Name: name, Keys: keys}, w)
+		return
+	}
+	if err := b.opts.Journal.Submitted(prov, b.opts.Model, name, job.ID, keys); err != nil {
+		// The journal holds the intent: a rerun finds the job by name.
+		log.Error("batch: job submitted but its id not journaled", "job", job.ID, "err", err)
 		b.settleAll(entries, Result{Err: fmt.Errorf("batch job %s: %w", job.ID, err)})
 		return
 	}
 	log.Info("batch: job submitted", "job", job.ID, "state", job.Raw)
-	w := &watch{id: job.ID, entries: make(map[string]*entry, len(entries))}
-	for _, e := range entries {
-		w.entries[e.key] = e
-	}
+	w.id = job.ID
 	b.mu.Lock()
 	b.watch[job.ID] = w
 	b.mu.Unlock()
 	b.status(job)
 	b.follow(w)
+}
+
+// definite reports whether a failed create call surely created nothing:
+// the API refused it. Transport errors, timeouts and server errors leave
+// the outcome unknown.
+func definite(err error) bool {
+	switch apierr.CodeOf(err) {
+	case apierr.UpstreamRejected, apierr.Invalid, apierr.NotFound, apierr.UpstreamRateLimited, apierr.TooLarge:
+		return true
+	}
+	return false
+}
+
+// attachIntent adds e to the resolution of a journaled intent, starting
+// it. b.mu must be held.
+func (b *Batcher) attachIntent(in Intent, e *entry) {
+	w, ok := b.intents[in.Name]
+	if !ok {
+		w = &watch{id: in.Name, entries: map[string]*entry{}}
+		b.intents[in.Name] = w
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.resolve(in, w)
+		}()
+	}
+	w.entries[e.key] = e
+}
+
+// resolve looks up the job of an intent by name: found, it is journaled
+// and followed; not found, the intent is abandoned and its requests go
+// into a new job.
+func (b *Batcher) resolve(in Intent, w *watch) {
+	var id string
+	var found bool
+	var err error
+	for try := 1; ; try++ {
+		id, found, err = b.opts.Backend.Find(b.ctx, in.Model, in.Name)
+		if err == nil || b.ctx.Err() != nil || !apierr.Retryable(err) || try >= pollErrorLimit || !sleep(b.ctx, b.opts.Poll) {
+			break
+		}
+	}
+	if b.ctx.Err() != nil {
+		return
+	}
+	b.mu.Lock()
+	delete(b.intents, in.Name)
+	switch {
+	case err != nil:
+		b.mu.Unlock()
+		b.opts.Logger.Error("batch: could not look up a job whose creation was not confirmed", "model", b.opts.Model, "name", in.Name, "err", err)
+		b.settleAll(values(w.entries), Result{Err: fmt.Errorf("batch %s: look up job %s: %w", b.opts.Model, in.Name, err)})
+		return
+	case !found:
+		defer b.mu.Unlock()
+		b.opts.Logger.Info("batch: the unconfirmed job was never created; submitting its requests", "model", b.opts.Model, "name", in.Name)
+		if err := b.opts.Journal.Abandoned(in.Name); err != nil {
+			b.opts.Logger.Warn("batch: could not journal the abandoned job", "name", in.Name, "err", err)
+		}
+		for _, e := range w.entries {
+			if e.attempts++; e.attempts >= b.opts.Attempts {
+				b.settle(e, Result{Err: apierr.New(apierr.UpstreamUnavailable, "batch %s: job creation failed %d times", b.opts.Model, e.attempts)})
+				continue
+			}
+			b.enqueue(e)
+		}
+		return
+	}
+	// Journaled under b.mu, so a request arriving now finds the job id
+	// and joins this watch.
+	if err := b.opts.Journal.Submitted(in.Provider, in.Model, in.Name, id, in.Keys); err != nil {
+		b.mu.Unlock()
+		b.settleAll(values(w.entries), Result{Err: fmt.Errorf("batch job %s: %w", id, err)})
+		return
+	}
+	b.opts.Logger.Info("batch: found the unconfirmed job; following it", "model", b.opts.Model, "name", in.Name, "job", id)
+	w.id = id
+	b.watch[id] = w
+	b.mu.Unlock()
+	b.follow(w)
+}
+
+func values(m map[string]*entry) []*entry {
+	out := make([]*entry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	return out
 }
 
 func (b *Batcher) status(job Job) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -435,5 +436,107 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// keysOf computes the keys the Batcher gives texts.
+func keysOf(t *testing.T, be Backend, model string, texts []string) []Item {
+	t.Helper()
+	items := make([]Item, len(texts))
+	for i, q := range texts {
+		r := userReq(q)
+		r.Model = model
+		body, err := be.Encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items[i] = Item{Key: Key(be.Provider(), model, body), Body: body}
+	}
+	return items
+}
+
+// TestUnconfirmedJobIsFound: a crash between the create call and the
+// journaling of its id leaves an intent; the next process finds the job by
+// name and follows it instead of creating another.
+func TestUnconfirmedJobIsFound(t *testing.T) {
+	for _, p := range protocols {
+		for _, created := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/created=%v", p.name, created), func(t *testing.T) {
+				bs := fake.NewBatch(t)
+				be := p.backend(bs, 0)
+				jpath := filepath.Join(t.TempDir(), "j.jsonl")
+				qs := questions(3)
+				items := keysOf(t, be, p.model, qs)
+				keys := make([]string, len(items))
+				for i, it := range items {
+					keys[i] = it.Key
+				}
+				j, err := OpenJournal(jpath, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := j.Submitting(be.Provider(), p.model, "llmrouter-lost-1", keys); err != nil {
+					t.Fatal(err)
+				}
+				j.Close()
+				// Another job first, so the lookup has to skip one.
+				if _, err := be.Submit(context.Background(), p.model, "someone-else", items[:1]); err != nil {
+					t.Fatal(err)
+				}
+				if created {
+					if _, err := be.Submit(context.Background(), p.model, "llmrouter-lost-1", items); err != nil {
+						t.Fatal(err)
+					}
+				}
+				b := newBatcher(t, be, p.model, jpath, nil)
+				got, errs := completeAll(context.Background(), b, qs)
+				if err := errors.Join(errs...); err != nil {
+					t.Fatal(err)
+				}
+				for i := range qs {
+					if !strings.HasSuffix(got[i].Text, qs[i]) {
+						t.Errorf("answer %q", got[i].Text)
+					}
+				}
+				// created: the lost job and the other one; not created: the
+				// other one and the job submitted now.
+				if jobs := bs.Jobs(); len(jobs) != 2 {
+					t.Fatalf("%d jobs (%+v), want 2", len(jobs), jobs)
+				}
+				data, _ := os.ReadFile(jpath)
+				if want := map[bool]string{true: `"event":"submitted"`, false: `"event":"abandoned"`}[created]; !bytes.Contains(data, []byte(want)) {
+					t.Errorf("journal lacks %s:\n%s", want, data)
+				}
+			})
+		}
+	}
+}
+
+// lossy creates the job and then reports a lost connection, as when the
+// answer to the create call never arrives.
+type lossy struct{ Backend }
+
+func (l lossy) Submit(ctx context.Context, model, name string, items []Item) (Job, error) {
+	if _, err := l.Backend.Submit(ctx, model, name, items); err != nil {
+		return Job{}, err
+	}
+	return Job{}, &apierr.Error{Code: apierr.UpstreamUnavailable, Msg: "connection reset"}
+}
+
+// TestLostCreateAnswerIsLookedUp: when the create call's outcome is
+// unknown, the Batcher looks the job up instead of creating it again.
+func TestLostCreateAnswerIsLookedUp(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			bs := fake.NewBatch(t)
+			b := newBatcher(t, lossy{p.backend(bs, 0)}, p.model, filepath.Join(t.TempDir(), "j.jsonl"), nil)
+			_, errs := completeAll(context.Background(), b, questions(3))
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			if jobs := bs.Jobs(); len(jobs) != 1 {
+				t.Fatalf("%d jobs, want 1", len(jobs))
+			}
+		})
 	}
 }

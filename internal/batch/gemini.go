@@ -328,3 +328,41 @@ func snippet(b []byte) string {
 	}
 	return string(b)
 }
+
+// Find implements Backend: it lists batches, newest first, for one whose
+// displayName is displayName.
+func (g *Gemini) Find(ctx context.Context, model, displayName string) (string, bool, error) {
+	call := g.call(model)
+	token := ""
+	for range findPages {
+		u := g.cfg.BaseURL + "/v1beta/batches?pageSize=100"
+		if token != "" {
+			u += "&pageToken=" + url.QueryEscape(token)
+		}
+		b, _, err := g.do(ctx, call, http.MethodGet, u, nil, nil)
+		if err != nil {
+			return "", false, err
+		}
+		var page struct {
+			Operations []struct {
+				Name     string `json:"name"`
+				Metadata struct {
+					DisplayName string `json:"displayName"`
+				} `json:"metadata"`
+			} `json:"operations"`
+			NextPageToken string `json:"nextPageToken"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			return "", false, call.Malformed(fmt.Errorf("batch list: %w", err))
+		}
+		for _, op := range page.Operations {
+			if op.Metadata.DisplayName == displayName && op.Name != "" {
+				return op.Name, true, nil
+			}
+		}
+		if token = page.NextPageToken; token == "" {
+			break
+		}
+	}
+	return "", false, nil
+}

@@ -24,20 +24,35 @@ type Journal struct {
 	latest map[reqKey]string
 	// failed holds jobs that ended FAILED: their requests were not run.
 	failed map[string]bool
+	// intents are jobs being created whose id was never recorded: by
+	// name, and by request.
+	intents  map[string]Intent
+	intentOf map[reqKey]string
+}
+
+// Intent is a job whose creation was journaled but whose id was not: the
+// process stopped, or the create call's outcome was unknown. Find it by
+// its display name before submitting its requests again.
+type Intent struct {
+	Provider, Model, Name string
+	Keys                  []string
 }
 
 type reqKey struct{ provider, model, key string }
 
 // Journal events.
 const (
-	eventSubmitted = "submitted"
-	eventFinished  = "finished"
+	eventSubmitting = "submitting"
+	eventSubmitted  = "submitted"
+	eventAbandoned  = "abandoned"
+	eventFinished   = "finished"
 )
 
 // journalLine is one line of the journal.
 type journalLine struct {
 	Event    string    `json:"event"`
-	Job      string    `json:"job"`
+	Job      string    `json:"job,omitempty"`
+	Name     string    `json:"name,omitempty"`
 	Provider string    `json:"provider,omitempty"`
 	Model    string    `json:"model,omitempty"`
 	Keys     []string  `json:"keys,omitempty"`
@@ -53,7 +68,8 @@ func OpenJournal(path string, log *slog.Logger) (*Journal, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	j := &Journal{path: path, latest: map[reqKey]string{}, failed: map[string]bool{}}
+	j := &Journal{path: path, latest: map[reqKey]string{}, failed: map[string]bool{},
+		intents: map[string]Intent{}, intentOf: map[reqKey]string{}}
 	data, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read batch journal: %w", err)
@@ -107,9 +123,22 @@ func (j *Journal) load(data []byte, log *slog.Logger) (int64, error) {
 
 func (j *Journal) apply(l journalLine) error {
 	switch {
+	case l.Event == eventSubmitting || l.Event == eventAbandoned:
+		if l.Name == "" {
+			return fmt.Errorf("batch journal %s line has no name", l.Event)
+		}
+		if l.Event == eventSubmitting {
+			j.intents[l.Name] = Intent{Provider: l.Provider, Model: l.Model, Name: l.Name, Keys: l.Keys}
+			for _, k := range l.Keys {
+				j.intentOf[reqKey{l.Provider, l.Model, k}] = l.Name
+			}
+			return nil
+		}
+		j.forget(l.Name)
 	case l.Job == "":
 		return errors.New("batch journal line has no job")
 	case l.Event == eventSubmitted:
+		j.forget(l.Name)
 		delete(j.failed, l.Job)
 		for _, k := range l.Keys {
 			j.latest[reqKey{l.Provider, l.Model, k}] = l.Job
@@ -124,6 +153,43 @@ func (j *Journal) apply(l journalLine) error {
 	return nil
 }
 
+// forget drops an intent once resolved.
+func (j *Journal) forget(name string) {
+	in, ok := j.intents[name]
+	if !ok {
+		return
+	}
+	delete(j.intents, name)
+	for _, k := range in.Keys {
+		rk := reqKey{in.Provider, in.Model, k}
+		if j.intentOf[rk] == name {
+			delete(j.intentOf, rk)
+		}
+	}
+}
+
+// LookupIntent returns the unresolved intent holding a request.
+func (j *Journal) LookupIntent(providerName, model, key string) (Intent, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	name, ok := j.intentOf[reqKey{providerName, model, key}]
+	if !ok {
+		return Intent{}, false
+	}
+	return j.intents[name], true
+}
+
+// Submitting durably records that a job named name is about to be created
+// for keys. Call it before the create call.
+func (j *Journal) Submitting(providerName, model, name string, keys []string) error {
+	return j.append(journalLine{Event: eventSubmitting, Name: name, Provider: providerName, Model: model, Keys: keys, Time: time.Now().UTC()})
+}
+
+// Abandoned records that the job named name was never created.
+func (j *Journal) Abandoned(name string) error {
+	return j.append(journalLine{Event: eventAbandoned, Name: name, Time: time.Now().UTC()})
+}
+
 // Lookup returns the job last journaled for a request, unless that job
 // failed (a failed job ran none of its requests).
 func (j *Journal) Lookup(providerName, model, key string) (string, bool) {
@@ -136,10 +202,10 @@ func (j *Journal) Lookup(providerName, model, key string) (string, bool) {
 	return id, true
 }
 
-// Submitted durably records that job holds keys. Call it before waiting on
-// the job.
-func (j *Journal) Submitted(providerName, model, job string, keys []string) error {
-	return j.append(journalLine{Event: eventSubmitted, Job: job, Provider: providerName, Model: model, Keys: keys, Time: time.Now().UTC()})
+// Submitted durably records that job, created as name, holds keys. Call
+// it before waiting on the job.
+func (j *Journal) Submitted(providerName, model, name, job string, keys []string) error {
+	return j.append(journalLine{Event: eventSubmitted, Job: job, Name: name, Provider: providerName, Model: model, Keys: keys, Time: time.Now().UTC()})
 }
 
 // Finished records how a job ended.

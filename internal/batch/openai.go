@@ -213,3 +213,41 @@ func openAIResult(call upstream.Call, l openAIOutputLine) Result {
 	}
 	return Result{Err: call.Malformed(fmt.Errorf("result %s has neither response nor error", l.CustomID))}
 }
+
+// Find implements Backend: it lists batches, newest first, for one whose
+// metadata names displayName.
+func (o *OpenAI) Find(ctx context.Context, model, displayName string) (string, bool, error) {
+	call := o.call(model)
+	after := ""
+	for range findPages {
+		path := "/batches?limit=100"
+		if after != "" {
+			path += "&after=" + url.QueryEscape(after)
+		}
+		b, err := o.do(ctx, call, http.MethodGet, path, nil, "")
+		if err != nil {
+			return "", false, err
+		}
+		var page struct {
+			Data []struct {
+				ID       string            `json:"id"`
+				Metadata map[string]string `json:"metadata"`
+			} `json:"data"`
+			HasMore bool   `json:"has_more"`
+			LastID  string `json:"last_id"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			return "", false, call.Malformed(fmt.Errorf("batch list: %w", err))
+		}
+		for _, d := range page.Data {
+			if d.Metadata["llmrouter_job"] == displayName && d.ID != "" {
+				return d.ID, true, nil
+			}
+		}
+		if !page.HasMore || page.LastID == "" {
+			break
+		}
+		after = page.LastID
+	}
+	return "", false, nil
+}

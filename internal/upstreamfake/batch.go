@@ -100,6 +100,7 @@ type fakeJob struct {
 	inline    bool
 	inputFile string
 	endpoint  string
+	metadata  map[string]string
 	// invalid is an OpenAI validation failure: the job fails with it.
 	invalid *openAIBatchError
 	done    bool
@@ -139,11 +140,13 @@ func StartBatch(addr string, opts ...BatchOption) (*BatchServer, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1beta/models/{call}", s.geminiCreate)
 	mux.HandleFunc("GET /v1beta/batches/{id}", s.geminiGet)
+	mux.HandleFunc("GET /v1beta/batches", s.geminiList)
 	mux.HandleFunc("POST /upload/v1beta/files", s.geminiUpload)
 	mux.HandleFunc("GET /download/v1beta/files/{call}", s.geminiDownload)
 	mux.HandleFunc("POST /v1/files", s.openAIUpload)
 	mux.HandleFunc("POST /v1/batches", s.openAICreate)
 	mux.HandleFunc("GET /v1/batches/{id}", s.openAIGet)
+	mux.HandleFunc("GET /v1/batches", s.openAIList)
 	mux.HandleFunc("GET /v1/files/{id}/content", s.openAIContent)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, []byte(`{"error":{"code":404,"message":"upstreamfake: no such endpoint","status":"NOT_FOUND"}}`))
@@ -155,6 +158,34 @@ func StartBatch(addr string, opts ...BatchOption) (*BatchServer, error) {
 
 // Close stops the server.
 func (s *BatchServer) Close() { _ = s.srv.Close() }
+
+// page returns the jobs of protocol p newest first, from the one after
+// the job with id after ("" for the start), at most limit of them, and
+// the id to continue after ("" when none are left); s.mu must be held.
+func (s *BatchServer) page(p Protocol, after string, limit int) ([]*fakeJob, string) {
+	var all []*fakeJob
+	for i := len(s.order) - 1; i >= 0; i-- {
+		if s.order[i].protocol == p {
+			all = append(all, s.order[i])
+		}
+	}
+	start := 0
+	if after != "" {
+		for i, j := range all {
+			if j.id == after {
+				start = i + 1
+			}
+		}
+	}
+	all = all[start:]
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	if len(all) <= limit {
+		return all, ""
+	}
+	return all[:limit], all[limit-1].id
+}
 
 // Release lets held jobs proceed.
 func (s *BatchServer) Release() {

@@ -196,6 +196,35 @@ func (s *BatchServer) geminiGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, op)
 }
 
+// geminiList serves batches.list: operations newest first, with
+// pageSize and pageToken.
+func (s *BatchServer) geminiList(w http.ResponseWriter, r *http.Request) {
+	if !gemAuthorized(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	for k := range q {
+		if k != "pageSize" && k != "pageToken" && k != "filter" && k != "key" {
+			gemError(w, http.StatusBadRequest, fmt.Sprintf("Invalid JSON payload received. Unknown name %q: Cannot bind query parameter.", k))
+			return
+		}
+	}
+	size, _ := strconv.Atoi(q.Get("pageSize"))
+	s.mu.Lock()
+	jobs, next := s.page(Gemini, q.Get("pageToken"), size)
+	ops := make([]json.RawMessage, len(jobs))
+	for i, j := range jobs {
+		ops[i] = s.geminiOperation(j)
+	}
+	s.mu.Unlock()
+	out := map[string]any{"operations": ops}
+	if next != "" {
+		out["nextPageToken"] = next
+	}
+	b, _ := json.Marshal(out)
+	writeJSON(w, http.StatusOK, b)
+}
+
 // geminiOperation renders the job as an Operation; s.mu must be held.
 func (s *BatchServer) geminiOperation(j *fakeJob) []byte {
 	state := "BATCH_STATE_PENDING"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -109,7 +110,7 @@ func (s *BatchServer) openAICreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.seq++
-	j := &fakeJob{protocol: OpenAI, id: fmt.Sprintf("batch_fake%04d", s.seq), inputFile: p.InputFileID, endpoint: p.Endpoint}
+	j := &fakeJob{protocol: OpenAI, id: fmt.Sprintf("batch_fake%04d", s.seq), inputFile: p.InputFileID, endpoint: p.Endpoint, metadata: p.Metadata}
 	j.invalid = j.parseOpenAIInput(data)
 	s.register(j)
 	writeJSON(w, http.StatusOK, s.openAIBatch(j))
@@ -183,6 +184,36 @@ func (s *BatchServer) openAIGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.openAIBatch(j))
 }
 
+// openAIList serves GET /v1/batches: newest first, with limit and after.
+func (s *BatchServer) openAIList(w http.ResponseWriter, r *http.Request) {
+	if !oaiAuthorized(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			oaiError(w, http.StatusBadRequest, fmt.Sprintf("Invalid 'limit': integer between 1 and 100 expected, got %q.", v))
+			return
+		}
+		limit = n
+	}
+	s.mu.Lock()
+	jobs, next := s.page(OpenAI, q.Get("after"), limit)
+	data := make([]json.RawMessage, len(jobs))
+	for i, j := range jobs {
+		data[i] = s.openAIBatch(j)
+	}
+	s.mu.Unlock()
+	out := map[string]any{"object": "list", "data": data, "has_more": next != "", "first_id": nil, "last_id": nil}
+	if len(jobs) > 0 {
+		out["first_id"], out["last_id"] = jobs[0].id, jobs[len(jobs)-1].id
+	}
+	b, _ := json.Marshal(out)
+	writeJSON(w, http.StatusOK, b)
+}
+
 // openAIBatch renders the Batch object; s.mu must be held.
 func (s *BatchServer) openAIBatch(j *fakeJob) []byte {
 	status := "validating"
@@ -219,7 +250,7 @@ func (s *BatchServer) openAIBatch(j *fakeJob) []byte {
 		"completion_window": "24h", "status": status, "output_file_id": out, "error_file_id": errf,
 		"created_at": j.created.Unix(), "model": j.model,
 		"request_counts": map[string]int{"total": total, "completed": okN, "failed": failed},
-		"metadata":       map[string]string{},
+		"metadata":       j.metadata,
 	})
 	return b
 }
