@@ -117,7 +117,7 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 	if err != nil {
 		return f, err
 	}
-	fs := newFlagSet(env, "oracle", "[--benchmark custom|simpleqa|mmlu|gsm8k|recorded] [--input-file FILE] [--output-dir DIR] [--limit N] [flags]")
+	fs := newFlagSet(env, "oracle", "[--benchmark custom|simpleqa|mmlu|gsm8k|recorded] [--input-file FILE] [--judge gold|pairwise|reference] [--output-dir DIR] [--limit N] [flags]")
 	fs.StringVar(&f.benchmark, "benchmark", "custom", "custom|simpleqa (read --input-file), or mmlu|gsm8k|recorded (embedded recorded outcomes when no --input-file)")
 	fs.StringVar(&f.input, "input-file", "", "benchmark or train-split JSONL (dataset items), or the gateway's captured traffic")
 	fs.StringVar(&f.inputFormat, "input-format", "auto", "auto (captured when rows have query and no problem), items or captured")

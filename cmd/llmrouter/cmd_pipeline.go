@@ -172,7 +172,7 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	if slices.Contains([]string{router.KindClassifier, router.KindKNN, router.KindRandom, router.KindMulti}, o.modelName) {
 		o.kind = o.modelName
 	}
-	fs := newFlagSet(env, "pipeline", "[--benchmark mmlu|gsm8k|recorded|simpleqa] [--data-dir DIR] [--model-dir DIR] [--results-dir DIR] [--force]")
+	fs := newFlagSet(env, "pipeline", "[--benchmark mmlu|gsm8k|recorded|simpleqa | --input-file captured.jsonl --judge pairwise|reference] [--data-dir DIR] [--model-dir DIR] [--results-dir DIR] [--force]")
 	fs.StringVar(&o.benchmark, "benchmark", "mmlu", "benchmark: mmlu, gsm8k, recorded (embedded, offline) or simpleqa (live; needs GEMINI_API_KEY)")
 	fs.StringVar(&o.dataDir, "data-dir", "./data", "root of benchmarks/, splits/, generated/, training/ and the stage stamps (.pipeline/)")
 	fs.StringVar(&o.modelDir, "model-dir", "./router_checkpoints/router_final", "trained router directory")

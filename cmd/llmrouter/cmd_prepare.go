@@ -26,13 +26,20 @@ func runPrepare(_ context.Context, env *Env, args []string) error {
 	if *in == "" {
 		return fmt.Errorf("%w: --oracle-file is required", errUsage)
 	}
+	// A bad --matrix is reported before the (larger) oracle files are read.
+	var m oracle.Matrix
+	var err error
+	if *matrixPath != "" {
+		if m, err = oracle.LoadMatrix(*matrixPath); err != nil {
+			return err
+		}
+	}
 	rows, err := readOracleFiles(*in)
 	if err != nil {
 		return err
 	}
-	m, err := prepareMatrix(*matrixPath, rows)
-	if err != nil {
-		return err
+	if *matrixPath == "" {
+		m = defaultPrepareMatrix(rows)
 	}
 	st, err := trainset.Write(*outDir, rows, m)
 	if err != nil {
@@ -75,18 +82,15 @@ func readOracleFiles(list string) ([]oracle.Row, error) {
 	return rows, nil
 }
 
-// prepareMatrix is --matrix, else the built-in matrix of the rows' labels:
-// the pairwise one when every row was labelled pairwise. Mixed rows use
+// defaultPrepareMatrix is the built-in matrix of the rows' labels: the
+// pairwise one when every row was labelled pairwise. Mixed rows use
 // matrix.yaml, which declares the same preferences for the four cells
 // pairwise labels produce.
-func prepareMatrix(path string, rows []oracle.Row) (oracle.Matrix, error) {
-	if path != "" {
-		return oracle.LoadMatrix(path)
-	}
+func defaultPrepareMatrix(rows []oracle.Row) oracle.Matrix {
 	for _, r := range rows {
 		if r.Pairwise == nil {
-			return oracle.DefaultMatrix(), nil
+			return oracle.DefaultMatrix()
 		}
 	}
-	return oracle.PairwiseMatrix(), nil
+	return oracle.PairwiseMatrix()
 }
