@@ -191,10 +191,7 @@ func parsePipelineFlags(env *Env, args []string) (pipelineOptions, error) {
 	fs.StringVar(&o.routers, "routers", "classifier,random,rules", "routers eval compares with the trained one (add knn for the similarity-weighted kNN; it costs minutes on the full MMLU split)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "upstream calls in flight for oracle and eval (0 = their default)")
 	fs.StringVar(&o.models, "models", "", "every model the oracle answers with, comma-separated (default: the benchmark's cheap and strong models); more than two train the N-model router")
-	fs.StringVar(&o.inputFile, "input-file", "", "your own questions instead of a benchmark: the gateway's captured traffic (with --judge pairwise or reference) or an item file")
-	fs.StringVar(&o.inputFormat, "input-format", "auto", "--input-file format: auto, items or captured")
-	fs.StringVar(&o.judge, "judge", judgeModeGold, "how the oracle and eval label answers: gold, pairwise or reference (see 'llmrouter oracle -h')")
-	fs.StringVar(&o.judgeModel, "judge-model", "", "judge model for oracle and eval (default: the strong model with --judge pairwise or reference)")
+	addPipelineInputFlags(fs, &o)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}

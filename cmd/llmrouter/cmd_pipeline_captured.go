@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"path/filepath"
 
@@ -98,4 +99,13 @@ func resolvePipelineInput(o *pipelineOptions) error {
 		return fmt.Errorf("%w: --input-file %s is captured traffic, which has no gold answers: add --judge pairwise or --judge reference", errUsage, o.inputFile)
 	}
 	return nil
+}
+
+// addPipelineInputFlags declares the flags for running on your own
+// questions.
+func addPipelineInputFlags(fs *flag.FlagSet, o *pipelineOptions) {
+	fs.StringVar(&o.inputFile, "input-file", "", "your own questions instead of a benchmark: the gateway's captured traffic (with --judge pairwise or reference) or an item file")
+	fs.StringVar(&o.inputFormat, "input-format", "auto", "--input-file format: auto, items or captured")
+	fs.StringVar(&o.judge, "judge", judgeModeGold, "how the oracle and eval label answers: gold, pairwise or reference (see 'llmrouter oracle -h')")
+	fs.StringVar(&o.judgeModel, "judge-model", "", "judge model for oracle and eval (default: the strong model with --judge pairwise or reference)")
 }
