@@ -158,8 +158,12 @@ func TestSameAsOnline(t *testing.T) {
 						t.Errorf("thinking tokens %d, want 11", got[i].Usage.ThinkingTokens)
 					}
 				}
-				if jobs := bs.Jobs(); len(jobs) != 1 || jobs[0].Requests != 3 {
-					t.Fatalf("jobs %+v, want one of 3 requests", jobs)
+				wantInput := "file"
+				if p.name == "gemini" && inline == 0 {
+					wantInput = "inline"
+				}
+				if jobs := bs.Jobs(); len(jobs) != 1 || jobs[0].Requests != 3 || jobs[0].Input != wantInput {
+					t.Fatalf("jobs %+v, want one of 3 requests, input %s", jobs, wantInput)
 				}
 				sent := map[string]bool{}
 				for _, body := range bs.RequestBodies(0) {
@@ -536,6 +540,43 @@ func TestLostCreateAnswerIsLookedUp(t *testing.T) {
 			}
 			if jobs := bs.Jobs(); len(jobs) != 1 {
 				t.Fatalf("%d jobs, want 1", len(jobs))
+			}
+		})
+	}
+}
+
+// flaky fails the first polls with a server error.
+type flaky struct {
+	Backend
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flaky) Poll(ctx context.Context, id string) (Job, error) {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return Job{}, &apierr.Error{Code: apierr.UpstreamUnavailable, UpstreamStatus: 503, Msg: "503 UNAVAILABLE"}
+	}
+	return f.Backend.Poll(ctx, id)
+}
+
+// TestPollErrors: transient poll failures are ridden out; a job that
+// keeps failing to poll ends its callers' wait with the error.
+func TestPollErrors(t *testing.T) {
+	for _, fails := range []int{3, 1000} {
+		t.Run(fmt.Sprint(fails), func(t *testing.T) {
+			bs := fake.NewBatch(t)
+			be := &flaky{Backend: protocols[0].backend(bs, 0), fails: fails}
+			b := newBatcher(t, be, "gemini-2.5-flash", filepath.Join(t.TempDir(), "j.jsonl"), nil)
+			_, err := b.Complete(context.Background(), userReq("hello"))
+			if fails < pollErrorLimit && err != nil {
+				t.Fatalf("after %d failed polls: %v", fails, err)
+			}
+			if fails >= pollErrorLimit && (err == nil || !strings.Contains(err.Error(), "503")) {
+				t.Fatalf("persistent poll failure: %v, want the 503", err)
 			}
 		})
 	}

@@ -201,6 +201,8 @@ type BatchJobInfo struct {
 	Model    string
 	Requests int
 	State    BatchEnd // "" while unfinished
+	// Input is "inline" (Gemini inlined requests) or "file".
+	Input string
 }
 
 // Jobs lists the jobs created, in order.
@@ -209,7 +211,10 @@ func (s *BatchServer) Jobs() []BatchJobInfo {
 	defer s.mu.Unlock()
 	out := make([]BatchJobInfo, len(s.order))
 	for i, j := range s.order {
-		out[i] = BatchJobInfo{ID: j.id, Protocol: j.protocol, Model: j.model, Requests: len(j.reqs)}
+		out[i] = BatchJobInfo{ID: j.id, Protocol: j.protocol, Model: j.model, Requests: len(j.reqs), Input: "file"}
+		if j.inline {
+			out[i].Input = "inline"
+		}
 		if j.done {
 			out[i].State = j.state
 		}
