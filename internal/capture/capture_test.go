@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/syncbuf"
 )
 
@@ -462,5 +463,31 @@ func TestConfigValidate(t *testing.T) {
 		if tc.cfg.On() != tc.on {
 			t.Errorf("%+v: On() = %v", tc.cfg, !tc.on)
 		}
+	}
+}
+
+// TestOracleReadsCapturedRows: the oracle's reader takes the file as
+// written, recognised as captured traffic, each row a question.
+func TestOracleReadsCapturedRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "captured.jsonl")
+	w := newTestWriter(t, Config{Path: path, Conversation: Full}, nil)
+	r1 := row("chatcmpl-a", "What is the capital of France?")
+	r1.Score, r1.Messages = ptr(0.1), []Message{{Role: "user", Content: "What is the capital of France?"}}
+	if err := w.flush([]Row{r1, row("chatcmpl-b", "Prove that √2 is irrational.\nShow every step.")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.file.close(); err != nil {
+		t.Fatal(err)
+	}
+	format, err := dataset.DetectFormat(path)
+	if err != nil || format != dataset.FormatCaptured {
+		t.Fatalf("format %q, %v", format, err)
+	}
+	items, dropped, err := dataset.ReadCaptured(path)
+	if err != nil || dropped != 0 || len(items) != 2 {
+		t.Fatalf("items %+v, dropped %d, %v", items, dropped, err)
+	}
+	if items[0].ID != "chatcmpl-a" || items[0].Problem != r1.Query || items[1].Problem != "Prove that √2 is irrational.\nShow every step." {
+		t.Errorf("items %+v", items)
 	}
 }

@@ -310,6 +310,7 @@ func (s *Server) finish(x *exchange) {
 	}
 	s.releaseHolds(x, "")
 	s.record(x, x.spendRecord(status, lat))
+	s.capture(x)
 	level := slog.LevelInfo
 	if x.status >= 500 {
 		level = slog.LevelWarn

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/llmrouter/llmrouter/internal/capture"
 	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/mediafetch"
 	"github.com/llmrouter/llmrouter/internal/policy"
@@ -49,6 +50,9 @@ type Config struct {
 	RateLimits ratelimit.Config `yaml:"rate_limits"`
 	// Multimodal governs fetching remote media for Gemini (off by default).
 	Multimodal mediafetch.Config `yaml:"multimodal"`
+	// Capture appends answered chat requests to a JSONL file for the
+	// oracle pipeline (off by default; see internal/capture).
+	Capture capture.Config `yaml:"capture"`
 }
 
 // Auth lists the gateway keys, stored as SHA-256 hashes.
@@ -268,6 +272,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateOps(cat); err != nil {
+		return err
+	}
+	if err := c.Capture.Validate(); err != nil {
 		return err
 	}
 	return c.validateLimits()

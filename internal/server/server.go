@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/capture"
 	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/provider"
@@ -64,8 +65,11 @@ type Deps struct {
 	Limiter *ratelimit.Limiter
 	// Redis is the shared Redis behind Budgets and Limiter, for /readyz
 	// and /metrics; nil when they count in memory.
-	Redis  *SharedRedis
-	Logger *slog.Logger
+	Redis *SharedRedis
+	// Capture appends answered requests to capture.path; nil captures
+	// nothing.
+	Capture *capture.Writer
+	Logger  *slog.Logger
 	// Now is the clock (tests); nil uses time.Now.
 	Now func() time.Time
 }
@@ -121,6 +125,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	s.metrics = newMetrics()
 	s.ops = s.newOps(cfg, cat, deps.Limiter)
 	s.registerRedisMetrics()
+	s.registerCaptureMetrics()
 	switch {
 	case cfg.Router.Threshold != nil:
 		s.threshold, s.hasThresh = *cfg.Router.Threshold, true

@@ -86,6 +86,12 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 	}
 	closers = append(closers, store.Close)
 	deps.Store = store
+	if cw, closeCapture, err := openCapture(cfg, o.Logger); err != nil {
+		return nil, nil, err
+	} else if cw != nil {
+		closers = append(closers, closeCapture)
+		deps.Capture = cw
+	}
 	var counter spend.Counter = spend.NewMemoryCounter()
 	if cfg.Spend.RedisURLEnv != "" {
 		rs, err := openRedis(ctx, cfg, o.Getenv, o.Logger)

@@ -1,0 +1,102 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/capture"
+	"github.com/llmrouter/llmrouter/internal/provider"
+	"github.com/llmrouter/llmrouter/internal/provider/providertest"
+	"github.com/llmrouter/llmrouter/internal/spend"
+)
+
+// BenchmarkCaptureOverhead measures a routed request through the full
+// handler (benchServer's setup: instant upstream, in-memory budgets,
+// no-op store) with capture off and on, in the same run, so the ratio of
+// the on cases to "off" is capture's cost on the request path, the
+// background writer's share of the CPU included.
+func BenchmarkCaptureOverhead(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		cfg  *capture.Config
+	}{
+		{"off", nil},
+		{"on", &capture.Config{}},
+		{"on-full-redact", &capture.Config{Conversation: capture.Full, Redact: []string{`sk-[A-Za-z0-9]{16,}`, `\b\d{3}-\d{2}-\d{4}\b`}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			srv, w := captureBenchServer(b, tc.cfg)
+			body := `{"model":"router","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"What is the capital of France?"}],"max_tokens":64}`
+			h := srv.Handler()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+			b.StopTimer()
+			if w == nil {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := w.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+			st := w.Stats()
+			if st.Written+st.Dropped != uint64(b.N) {
+				b.Fatalf("stats %+v for %d requests", st, b.N)
+			}
+			b.ReportMetric(float64(st.Dropped)/float64(b.N), "dropped/op")
+		})
+	}
+}
+
+// captureBenchServer is benchServer with a capture writer when cfg is set.
+func captureBenchServer(b *testing.B, cc *capture.Config) (*Server, *capture.Writer) {
+	b.Helper()
+	cfg, err := ParseConfig([]byte(baseYAML), "bench.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cat, _ := cfg.Catalogue()
+	budgets, err := spend.NewBudgets(spend.BudgetConfig{GlobalUSD: 1e9}, spend.NewMemoryCounter())
+	if err != nil {
+		b.Fatal(err)
+	}
+	up := &providertest.Fake{CompleteFunc: func(ctx context.Context, req *provider.Request) (*provider.Response, error) {
+		return &provider.Response{Text: "Paris is the capital of France.", FinishReason: "stop", Usage: provider.Usage{InputTokens: 20, OutputTokens: 8}}, nil
+	}}
+	deps := Deps{
+		Upstreams: &mapUpstreams{cat: cat, ps: map[string]provider.Provider{"cheap": up, "strong": up}},
+		Router:    &fakeRouter{score: 0.3, threshold: 0.5},
+		Budgets:   budgets,
+		Store:     &nopStore{},
+		Logger:    slog.New(slog.NewJSONHandler(discard{}, nil)),
+	}
+	var w *capture.Writer
+	if cc != nil {
+		c := *cc
+		c.Path = filepath.Join(b.TempDir(), "captured.jsonl")
+		cfg.Capture = c
+		if w, err = capture.New(c, deps.Logger); err != nil {
+			b.Fatal(err)
+		}
+		deps.Capture = w
+	}
+	srv, err := New(cfg, deps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv, w
+}
