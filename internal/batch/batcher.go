@@ -451,11 +451,17 @@ func (b *Batcher) finish(w *watch, job Job) {
 			if b.ctx.Err() != nil {
 				return
 			}
-			if job.State == Succeeded {
+			switch {
+			case job.State != Succeeded:
+				log.Warn("batch: no partial results from the unfinished job", "err", err)
+			case apierr.CodeOf(err) == apierr.NotFound:
+				// The results were deleted (providers keep them for days):
+				// the requests can only be answered again.
+				log.Warn("batch: the job's results are gone; its requests go into a new job", "err", err)
+			default:
 				b.end(w, job, nil, fmt.Errorf("results of batch job %s: %w", job.ID, err))
 				return
 			}
-			log.Warn("batch: no partial results from the unfinished job", "err", err)
 		}
 	}
 	switch job.State {

@@ -179,106 +179,100 @@ func TestSameAsOnline(t *testing.T) {
 	}
 }
 
+type stateCase struct {
+	name    string
+	plan    func(int) fake.BatchPlan
+	errs    int
+	errText string
+	// jobs per protocol: OpenAI's expired and cancelled jobs keep the
+	// answers they finished, Gemini's return none.
+	geminiJobs, openAIJobs int
+}
+
+func requestFails(text string, status int, firstOnly bool) func(int) fake.BatchPlan {
+	return func(int) fake.BatchPlan {
+		return fake.BatchPlan{RequestError: func(r *fake.Request, attempt int) int {
+			if strings.Contains(r.LastUser(), text) && (!firstOnly || attempt == 1) {
+				return status
+			}
+			return 0
+		}}
+	}
+}
+
+func firstJobEnds(end fake.BatchEnd, answered int) func(int) fake.BatchPlan {
+	return func(i int) fake.BatchPlan {
+		if i == 0 {
+			return fake.BatchPlan{End: end, Answered: answered}
+		}
+		return fake.BatchPlan{}
+	}
+}
+
+var stateCases = []stateCase{
+	{name: "succeeded_after_polls", plan: func(int) fake.BatchPlan { return fake.BatchPlan{Polls: 4} }, geminiJobs: 1, openAIJobs: 1},
+	{name: "failed", plan: func(int) fake.BatchPlan {
+		return fake.BatchPlan{End: fake.BatchFailed, Message: "quota exceeded for batch jobs"}
+	}, errs: 3, errText: "quota exceeded for batch jobs", geminiJobs: 1, openAIJobs: 1},
+	{name: "expired_then_requeued", plan: firstJobEnds(fake.BatchExpired, 1), geminiJobs: 2, openAIJobs: 2},
+	{name: "cancelled_then_requeued", plan: firstJobEnds(fake.BatchCancelled, 2), geminiJobs: 2, openAIJobs: 2},
+	{name: "expired_every_time", plan: func(int) fake.BatchPlan { return fake.BatchPlan{End: fake.BatchExpired} },
+		errs: 3, errText: "after 3 batch jobs", geminiJobs: 3, openAIJobs: 3},
+	{name: "rate_limited_inside_then_ok", plan: requestFails("country 1?", 429, true), geminiJobs: 2, openAIJobs: 2},
+	{name: "bad_request_inside", plan: requestFails("country 2?", 400, false), errs: 1, errText: "400", geminiJobs: 1, openAIJobs: 1},
+}
+
 // TestJobStates drives every way a job can end, for both protocols.
 func TestJobStates(t *testing.T) {
-	type want struct {
-		jobs    int
-		errs    int
-		errText string
-	}
-	cases := []struct {
-		name string
-		plan func(int) fake.BatchPlan
-		want want
-		// openAIJobs overrides jobs for OpenAI, whose expired and cancelled
-		// jobs keep the answers they finished.
-		openAIJobs int
-	}{
-		{"succeeded_after_polls", func(int) fake.BatchPlan { return fake.BatchPlan{Polls: 4} }, want{jobs: 1}, 0},
-		{"failed", func(int) fake.BatchPlan {
-			return fake.BatchPlan{End: fake.BatchFailed, Message: "quota exceeded for batch jobs"}
-		}, want{jobs: 1, errs: 3, errText: "quota exceeded for batch jobs"}, 0},
-		{"expired_then_requeued", func(i int) fake.BatchPlan {
-			if i == 0 {
-				return fake.BatchPlan{End: fake.BatchExpired, Answered: 1}
-			}
-			return fake.BatchPlan{}
-		}, want{jobs: 2}, 2},
-		{"cancelled_then_requeued", func(i int) fake.BatchPlan {
-			if i == 0 {
-				return fake.BatchPlan{End: fake.BatchCancelled, Answered: 2}
-			}
-			return fake.BatchPlan{}
-		}, want{jobs: 2}, 2},
-		{"expired_every_time", func(int) fake.BatchPlan { return fake.BatchPlan{End: fake.BatchExpired} },
-			want{jobs: 3, errs: 3, errText: "after 3 batch jobs"}, 3},
-		{"rate_limited_inside_then_ok", func(int) fake.BatchPlan {
-			return fake.BatchPlan{RequestError: func(r *fake.Request, attempt int) int {
-				if strings.Contains(r.LastUser(), "country 1?") && attempt == 1 {
-					return 429
-				}
-				return 0
-			}}
-		}, want{jobs: 2}, 2},
-		{"bad_request_inside", func(int) fake.BatchPlan {
-			return fake.BatchPlan{RequestError: func(r *fake.Request, _ int) int {
-				if strings.Contains(r.LastUser(), "country 2?") {
-					return 400
-				}
-				return 0
-			}}
-		}, want{jobs: 1, errs: 1, errText: "400"}, 1},
-	}
 	for _, p := range protocols {
-		for _, c := range cases {
-			t.Run(p.name+"/"+c.name, func(t *testing.T) {
-				bs := fake.NewBatch(t, fake.WithBatchPlan(c.plan))
-				var mu sync.Mutex
-				var seen []State
-				b := newBatcher(t, p.backend(bs, 0), p.model, filepath.Join(t.TempDir(), "j.jsonl"), func(o *Options) {
-					o.OnStatus = func(_ string, j Job) {
-						mu.Lock()
-						seen = append(seen, j.State)
-						mu.Unlock()
-					}
-				})
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				qs := questions(3)
-				got, errs := completeAll(ctx, b, qs)
-				n := 0
-				for i, err := range errs {
-					if err != nil {
-						n++
-						if !strings.Contains(err.Error(), c.want.errText) {
-							t.Errorf("error %q does not say %q", err, c.want.errText)
-						}
-						continue
-					}
-					if want := "Answer from " + p.model + ": " + qs[i]; got[i].Text != want {
-						t.Errorf("answer %q, want %q", got[i].Text, want)
-					}
-				}
-				if n != c.want.errs {
-					t.Errorf("%d errors (%v), want %d", n, errors.Join(errs...), c.want.errs)
-				}
-				wantJobs := c.want.jobs
-				if p.name == "openai" && c.openAIJobs > 0 {
-					wantJobs = c.openAIJobs
-				}
-				if p.name == "gemini" && (c.name == "expired_then_requeued" || c.name == "cancelled_then_requeued") {
-					wantJobs = 2 // Gemini returns nothing from such a job: all three are requeued
-				}
-				if jobs := bs.Jobs(); len(jobs) != wantJobs {
-					t.Errorf("%d jobs (%+v), want %d", len(jobs), jobs, wantJobs)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if len(seen) < 2 || !seen[len(seen)-1].Done() {
-					t.Errorf("status reports %v: want progress then a final state", seen)
-				}
-			})
+		for _, c := range stateCases {
+			t.Run(p.name+"/"+c.name, func(t *testing.T) { checkJobStates(t, p, c) })
 		}
+	}
+}
+
+func checkJobStates(t *testing.T, p protocol, c stateCase) {
+	bs := fake.NewBatch(t, fake.WithBatchPlan(c.plan))
+	var mu sync.Mutex
+	var seen []State
+	b := newBatcher(t, p.backend(bs, 0), p.model, filepath.Join(t.TempDir(), "j.jsonl"), func(o *Options) {
+		o.OnStatus = func(_ string, j Job) {
+			mu.Lock()
+			seen = append(seen, j.State)
+			mu.Unlock()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	qs := questions(3)
+	got, errs := completeAll(ctx, b, qs)
+	n := 0
+	for i, err := range errs {
+		if err != nil {
+			n++
+			if !strings.Contains(err.Error(), c.errText) {
+				t.Errorf("error %q does not say %q", err, c.errText)
+			}
+			continue
+		}
+		if want := "Answer from " + p.model + ": " + qs[i]; got[i].Text != want {
+			t.Errorf("answer %q, want %q", got[i].Text, want)
+		}
+	}
+	if n != c.errs {
+		t.Errorf("%d errors (%v), want %d", n, errors.Join(errs...), c.errs)
+	}
+	wantJobs := c.geminiJobs
+	if p.name == "openai" {
+		wantJobs = c.openAIJobs
+	}
+	if jobs := bs.Jobs(); len(jobs) != wantJobs {
+		t.Errorf("%d jobs (%+v), want %d", len(jobs), jobs, wantJobs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) < 2 || !seen[len(seen)-1].Done() {
+		t.Errorf("status reports %v: want progress then a final state", seen)
 	}
 }
 
@@ -577,6 +571,35 @@ func TestPollErrors(t *testing.T) {
 			}
 			if fails >= pollErrorLimit && (err == nil || !strings.Contains(err.Error(), "503")) {
 				t.Fatalf("persistent poll failure: %v, want the 503", err)
+			}
+		})
+	}
+}
+
+// TestResultsGone: a journaled job whose results the provider has deleted
+// cannot be read again; its requests go into a new job.
+func TestResultsGone(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			bs := fake.NewBatch(t)
+			jpath := filepath.Join(t.TempDir(), "j.jsonl")
+			qs := questions(2)
+			first := newBatcher(t, p.backend(bs, 1), p.model, jpath, nil) // Gemini: file output
+			if _, errs := completeAll(context.Background(), first, qs); errors.Join(errs...) != nil {
+				t.Fatal(errors.Join(errs...))
+			}
+			first.Close()
+			bs.DeleteFiles()
+			second := newBatcher(t, p.backend(bs, 1), p.model, jpath, nil)
+			got, errs := completeAll(context.Background(), second, qs)
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasSuffix(got[1].Text, qs[1]) {
+				t.Errorf("answer %q", got[1].Text)
+			}
+			if jobs := bs.Jobs(); len(jobs) != 2 {
+				t.Fatalf("%d jobs, want the first and one resubmission", len(jobs))
 			}
 		})
 	}

@@ -187,6 +187,14 @@ func (s *BatchServer) page(p Protocol, after string, limit int) ([]*fakeJob, str
 	return all[:limit], all[limit-1].id
 }
 
+// DeleteFiles drops every stored file, as providers do after their
+// retention period: later downloads get 404.
+func (s *BatchServer) DeleteFiles() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files = map[string][]byte{}
+}
+
 // Release lets held jobs proceed.
 func (s *BatchServer) Release() {
 	s.mu.Lock()
