@@ -22,38 +22,64 @@ type Novelty struct {
 	Grams int
 }
 
-// Novelty measures query (truncated as Transform truncates it). It does
-// not allocate once the internal pool is warm and is safe for concurrent
-// use.
-func (v *Vectorizer) Novelty(query string) Novelty {
-	sc := v.getScratch()
-	v.cfg.extract(Truncate(query, v.cfg.MaxQueryBytes), sc)
-	norm := 1 / math.Log(1+float64(v.docs))
-	var mass, rare float64
-	for _, b := range sc.touched {
-		c := float64(sc.counts[b])
-		sc.counts[b] = 0
-		mass += c
-		if idf := v.idf[b]; idf == 0 {
-			rare += c
-		} else {
-			rare += c * float64(idf-1) * norm
-		}
+// noveltyAcc accumulates the n-gram part of a Novelty over a query's
+// buckets; Novelty and TransformNovelty share it, so both give the same
+// bits.
+type noveltyAcc struct {
+	mass   float64 // n-gram count
+	unseen float64 // count in buckets no training query touched
+	seen   float64 // Σ count × (idf − 1) over the other buckets
+}
+
+func (a *noveltyAcc) add(count, idf float32) {
+	c := float64(count)
+	a.mass += c
+	if idf == 0 {
+		a.unseen += c
+	} else {
+		a.seen += c * float64(idf-1)
 	}
-	var n Novelty
-	n.Grams = int(mass)
-	if mass > 0 {
-		n.Rarity = min(rare/mass, 1)
+}
+
+// novelty finishes a Novelty from the accumulated buckets and the raw
+// characteristics left in sc by extract.
+func (v *Vectorizer) novelty(a noveltyAcc, sc *scratch) Novelty {
+	n := Novelty{Grams: int(a.mass)}
+	if a.mass > 0 {
+		n.Rarity = min((a.seen/math.Log(1+float64(v.docs))+a.unseen)/a.mass, 1)
 	}
-	sc.touched = sc.touched[:0]
 	for k, x := range sc.dense {
 		z := math.Abs(x-v.denseMean[k]) / v.denseStd[k]
 		if z > clipZ {
 			n.Excess += z - clipZ
 		}
 	}
+	return n
+}
+
+// Novelty measures query (truncated as Transform truncates it). It does
+// not allocate once the internal pool is warm and is safe for concurrent
+// use. TransformNovelty gives the same with the feature vector, in one
+// extraction.
+func (v *Vectorizer) Novelty(query string) Novelty {
+	sc := v.getScratch()
+	v.cfg.extract(Truncate(query, v.cfg.MaxQueryBytes), sc)
+	var acc noveltyAcc
+	for _, b := range sc.touched {
+		acc.add(sc.counts[b], v.idf[b])
+		sc.counts[b] = 0
+	}
+	sc.touched = sc.touched[:0]
+	n := v.novelty(acc, sc)
 	v.pool.Put(sc)
 	return n
+}
+
+// TransformNovelty is Transform that also measures the query's Novelty
+// into nov, from the same extraction: a router reporting drift with every
+// decision pays for one tokenisation, not two.
+func (v *Vectorizer) TransformNovelty(query string, out *Vector, nov *Novelty) {
+	v.transform(query, out, nov)
 }
 
 // TrainingRarity is the Rarity a typical training query has, estimated

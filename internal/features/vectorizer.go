@@ -95,16 +95,24 @@ func (v *Vectorizer) getScratch() *scratch {
 // Transform writes the feature vector of query into out (reset first).
 // Queries longer than Config.MaxQueryBytes are truncated (documented, not an
 // error). It does not allocate once out and the internal pool are warm.
-func (v *Vectorizer) Transform(query string, out *Vector) {
+func (v *Vectorizer) Transform(query string, out *Vector) { v.transform(query, out, nil) }
+
+// transform is Transform, measuring the query's Novelty into nov as well
+// unless nov is nil (see TransformNovelty).
+func (v *Vectorizer) transform(query string, out *Vector, nov *Novelty) {
 	out.Reset()
 	sc := v.getScratch()
 	v.cfg.extract(Truncate(query, v.cfg.MaxQueryBytes), sc)
 	half := uint32(1) << (v.cfg.HashBits - 1)
 	var wordNorm, charNorm float64
+	var acc noveltyAcc
 	for _, b := range sc.touched {
 		c := sc.counts[b]
 		sc.counts[b] = 0
 		idf := v.idf[b]
+		if nov != nil {
+			acc.add(c, idf)
+		}
 		if idf == 0 {
 			continue // never seen in training: no weight could use it
 		}
@@ -142,6 +150,9 @@ func (v *Vectorizer) Transform(query string, out *Vector) {
 			out.Idx = append(out.Idx, base+uint32(k))
 			out.Val = append(out.Val, float32(z*v.cfg.DenseScale))
 		}
+	}
+	if nov != nil {
+		*nov = v.novelty(acc, sc)
 	}
 	v.pool.Put(sc)
 }

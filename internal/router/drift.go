@@ -3,6 +3,8 @@ package router
 import (
 	"math"
 	"sync"
+
+	"github.com/llmrouter/llmrouter/internal/features"
 )
 
 // Drift: how unlike the training queries a routed query is, in [0, 1]
@@ -60,14 +62,19 @@ func (m *Model) Drift(query string) (drift float64, ok bool) {
 	if m.vec == nil {
 		return 0, false
 	}
-	content, form := m.driftParts(query)
-	return 1 - (1-content)*(1-form), true
+	return m.driftOf(m.vec.Novelty(query)), true
 }
 
-// driftParts is Drift's content and form parts; m must have a vectorizer.
-func (m *Model) driftParts(query string) (content, form float64) {
+// driftOf turns a query's novelty into its drift; m must have a
+// vectorizer.
+func (m *Model) driftOf(n features.Novelty) float64 {
+	content, form := m.driftParts(n)
+	return 1 - (1-content)*(1-form)
+}
+
+// driftParts is drift's content and form parts.
+func (m *Model) driftParts(n features.Novelty) (content, form float64) {
 	m.drift.once.Do(func() { m.drift.ref = m.vec.TrainingRarity() })
-	n := m.vec.Novelty(query)
 	content = 1 // nothing the vectorizer can read: nothing like training
 	if n.Grams > 0 {
 		content = math.Max(0, math.Min(1, (n.Rarity-m.drift.ref)/DriftContentSpan))
@@ -78,7 +85,21 @@ func (m *Model) driftParts(query string) (content, form float64) {
 // OutOfDistribution reports whether a drift score reaches DriftThreshold.
 func OutOfDistribution(drift float64) bool { return drift >= DriftThreshold }
 
-// withDrift fills d's drift fields for query.
+// decide is Decide at threshold t with the query's drift, measured from
+// the same feature extraction as the prediction, so that a decision with
+// drift costs one tokenisation of the query.
+func (m *Model) decide(query string, t float64) Decision {
+	if m.vec == nil {
+		return Decide(m.Predict(query), t)
+	}
+	var n features.Novelty
+	d := Decide(m.predict(query, &n), t)
+	d.Drift, d.HasDrift = m.driftOf(n), true
+	return d
+}
+
+// withDrift fills d's drift fields for query, measured on its own (the
+// N-model router's prediction takes its own path).
 func (m *Model) withDrift(d Decision, query string) Decision {
 	d.Drift, d.HasDrift = m.Drift(query)
 	return d

@@ -71,13 +71,13 @@ func scoreSlice(tb testing.TB, m *Model, offset int, everyday string) driftSlice
 	for i, r := range mustRecorded(tb).test {
 		if i%2 == offset {
 			x, _ := m.Drift(r.Prompt)
-			c, _ := m.driftParts(r.Prompt)
+			c, _ := m.driftParts(m.vec.Novelty(r.Prompt))
 			s.in, s.inContent = append(s.in, x), append(s.inContent, c)
 		}
 	}
 	for _, q := range readPrompts(tb, everyday) {
 		x, _ := m.Drift(q)
-		c, _ := m.driftParts(q)
+		c, _ := m.driftParts(m.vec.Novelty(q))
 		s.out, s.outContent = append(s.out, x), append(s.outContent, c)
 	}
 	return s
@@ -264,16 +264,33 @@ func FuzzDrift(f *testing.F) {
 	})
 }
 
-// BenchmarkDrift measures one Drift call on the sizes BenchmarkRoute uses;
-// run both in one invocation (-bench 'Route$|Drift') for the ratio.
+// BenchmarkDrift measures one Drift call on the sizes BenchmarkRoute uses,
+// next to Route (which includes it) and Route's work without it (Predict
+// and Decide), interleaved in one run so their ratios hold on a noisy
+// machine.
 func BenchmarkDrift(b *testing.B) {
 	m := benchModel(b)
+	ctx := context.Background()
 	for _, n := range []int{10, 100, 1000} {
 		q := benchQuery(b, n)
-		b.Run(fmt.Sprintf("words=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("words=%d/drift", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				m.Drift(q)
+			}
+		})
+		b.Run(fmt.Sprintf("words=%d/route", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Route(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("words=%d/route-without-drift", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Decide(m.Predict(q), m.Threshold())
 			}
 		})
 	}

@@ -121,7 +121,11 @@ func (m *Model) getVector() *features.Vector {
 
 // Predict scores one query. It allocates nothing once warm for the
 // classifier and random kinds.
-func (m *Model) Predict(query string) Prediction {
+func (m *Model) Predict(query string) Prediction { return m.predict(query, nil) }
+
+// predict is Predict, measuring the query's novelty into nov from the same
+// feature extraction unless nov is nil (classifier and kNN kinds).
+func (m *Model) predict(query string, nov *features.Novelty) Prediction {
 	var p Prediction
 	switch m.Meta.Kind {
 	case KindRandom:
@@ -135,7 +139,7 @@ func (m *Model) Predict(query string) Prediction {
 		return p
 	case KindKNN:
 		v := m.getVector()
-		m.vec.Transform(query, v)
+		m.vec.TransformNovelty(query, v, nov)
 		m.knn.predict(v, &p)
 		m.vecs.Put(v)
 	case KindMulti:
@@ -143,7 +147,7 @@ func (m *Model) Predict(query string) Prediction {
 		return p
 	default:
 		v := m.getVector()
-		m.vec.Transform(query, v)
+		m.vec.TransformNovelty(query, v, nov)
 		m.linearPredict(v, &p)
 		m.vecs.Put(v)
 	}
@@ -232,7 +236,7 @@ func (m *Model) Route(ctx context.Context, query string) (Decision, error) {
 	if m.multi != nil {
 		return m.withDrift(m.decideMulti(query, m.Meta.Threshold), query), nil
 	}
-	return m.withDrift(Decide(m.Predict(query), m.Meta.Threshold), query), nil
+	return m.decide(query, m.Meta.Threshold), nil
 }
 
 // DecideAt routes query at threshold t: the score threshold of a
@@ -241,7 +245,7 @@ func (m *Model) DecideAt(query string, t float64) Decision {
 	if m.multi != nil {
 		return m.withDrift(m.decideMulti(query, t), query)
 	}
-	return m.withDrift(Decide(m.Predict(query), t), query)
+	return m.decide(query, t)
 }
 
 // SetThreshold changes the stored threshold (call Save or SaveMeta to
