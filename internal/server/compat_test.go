@@ -97,6 +97,7 @@ var compatCases = []compatCase{
 	{row: "store", add: `"store":true`},
 	{row: "stream", add: `"stream":true`},
 	{row: "stream_options: include_usage", pre: `"stream":true`, add: `"stream_options":{"include_usage":true}`},
+	{row: "stream_options: include_obfuscation", pre: `"stream":true`, add: `"stream_options":{"include_obfuscation":false}`},
 	{row: "temperature", add: `"temperature":0.2`},
 	{row: "tool_choice: none", pre: `"tools":` + compatTools, add: `"tool_choice":"none"`},
 	{row: "tool_choice: auto", pre: `"tools":` + compatTools, add: `"tool_choice":"auto"`},
