@@ -3,6 +3,7 @@ package oracle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/catalog"
+	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	fake "github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
@@ -87,5 +90,38 @@ func TestBatchProviders(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, BatchJournalFile)); err != nil || bytes.Count(data, []byte(`"event":"submitted"`)) != 2 {
 		t.Errorf("batch journal: %v\n%s", err, data)
+	}
+}
+
+// TestBatchInterrupt: Ctrl-C while the jobs run ends the run as an
+// interruption once the grace period is over; the jobs stay journaled.
+func TestBatchInterrupt(t *testing.T) {
+	bs := fake.NewBatch(t, fake.WithBatchPlan(func(int) fake.BatchPlan { return fake.BatchPlan{Hold: true} }))
+	reg := keyedFake{base: bs.URL, models: map[string]catalog.Model{
+		"flash": {Provider: "gemini", UpstreamModel: "gemini-2.5-flash", Price: catalog.Price{Input: 0.3, Output: 2.5}, BatchDiscount: 0.5},
+		"pro":   {Provider: "gemini", UpstreamModel: "gemini-2.5-pro", Price: catalog.Price{Input: 1.25, Output: 10}, BatchDiscount: 0.5},
+	}}
+	dir := t.TempDir()
+	bp, err := NewBatchProviders(reg, BatchOptions{OutputDir: dir, Window: 10 * time.Millisecond, Poll: 2 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bp.Close()
+	items := []dataset.Item{{ID: "a", Problem: "What is 2+2?", Answer: "4"}, {ID: "b", Problem: "What is 3+3?", Answer: "6"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for len(bs.Jobs()) < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err = Run(ctx, Config{Items: items, Cheap: "flash", Strong: "pro", Judge: judge.Rule(nil), JudgeName: "rule",
+		Providers: bp, OutputDir: dir, Concurrency: 8, Grace: 20 * time.Millisecond, Batch: true})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted", err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, BatchJournalFile))
+	if bytes.Count(data, []byte(`"event":"submitted"`)) != 2 {
+		t.Fatalf("batch journal:\n%s", data)
 	}
 }

@@ -441,6 +441,12 @@ func (r *runner) failure(it dataset.Item, sideName, kind string, err error) erro
 	if errors.Is(err, errStopped) {
 		return err
 	}
+	if r.stopped() && errors.Is(err, context.Canceled) {
+		// Cancelled after the grace period (a --batch call waits for its
+		// job): nothing was journaled, so a rerun makes the call, or
+		// attaches to the batch job that holds it.
+		return errStopped
+	}
 	if r.cfg.SkipErrors && PerItemError(err) {
 		r.log.Warn("oracle: skipping item after a per-item error", "id", it.ID, "side", sideName, "kind", kind, "err", err)
 		r.mu.Lock()
