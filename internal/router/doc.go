@@ -49,6 +49,11 @@
 // sw_ranking) and KindRandom (a seeded hash of the query). The rule-based
 // mappers are adapted in internal/policy/rulerouter.
 //
+// Drift: every decision of a model with a vectorizer carries how unlike
+// the training queries the query is (Model.Drift, drift.go), from the
+// vectorizer's IDF and characteristic statistics, so no model format
+// change was needed; out of distribution from DriftThreshold.
+//
 // Saved model: a directory with model.json (Meta: format and feature
 // versions, feature config, labels, training-data sha256, hyperparameters,
 // seed, metrics, score kind, threshold, training-score quantiles, weights

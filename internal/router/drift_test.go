@@ -206,7 +206,13 @@ func TestRouteCarriesDrift(t *testing.T) {
 			t.Errorf("policy %q", d.Policy)
 		}
 	}
-	d, err := mustTrained(t, KindRandom).Route(context.Background(), "hi")
+	knn := mustTrained(t, KindKNN)
+	q := "hi, how are you?"
+	d, err := knn.Route(context.Background(), q)
+	if want, _ := knn.Drift(q); err != nil || !d.HasDrift || d.Drift != want {
+		t.Errorf("kNN Route(%q) drift %v/%v (%v), want %v", q, d.Drift, d.HasDrift, err, want)
+	}
+	d, err = mustTrained(t, KindRandom).Route(context.Background(), "hi")
 	if err != nil || d.HasDrift {
 		t.Errorf("random Route = %+v, %v; want no drift", d, err)
 	}
