@@ -16,10 +16,10 @@ import (
 func BenchmarkRun1000(b *testing.B) {
 	const latency = 100 * time.Millisecond
 	for _, tc := range []struct {
-		name  string
-		llm   bool
-		calls int
-	}{{"rule-judge", false, 2000}, {"llm-judge", true, 4000}} {
+		name          string
+		llm, pairwise bool
+		calls         int
+	}{{"rule-judge", false, false, 2000}, {"llm-judge", true, false, 4000}, {"pairwise-judge", false, true, 4000}} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				up := newFakeUpstream()
@@ -29,6 +29,13 @@ func BenchmarkRun1000(b *testing.B) {
 				cfg.Concurrency = 0 // the default
 				if !tc.llm {
 					cfg.Judge, cfg.JudgeName = judge.Rule(nil), "rule"
+				}
+				if tc.pairwise {
+					// Both answers come before the two judge calls, so the
+					// critical path is still two calls long.
+					p, m, _ := fakeRegistry{up}.Get("judge-m")
+					cfg.Items = capturedItemsLike(cfg.Items)
+					cfg.Label, cfg.Pairwise, cfg.JudgeName = LabelPairwise, judge.NewPairwise(p, m), "pairwise:judge-m"
 				}
 				start := time.Now()
 				if _, err := Run(context.Background(), cfg); err != nil {

@@ -175,6 +175,9 @@ func fakeJudgeAnswer(_, prompt string) (string, error) {
 }
 
 func routeFake(model, prompt string) (string, error) {
+	if model == "judge-m" && strings.HasPrefix(prompt, "You compare two answers") {
+		return "C", nil // the pairwise judge: a tie
+	}
 	if model == "judge-m" {
 		return fakeJudgeAnswer(model, prompt)
 	}

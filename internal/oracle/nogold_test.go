@@ -343,3 +343,12 @@ func TestPairwiseSkipErrors(t *testing.T) {
 		t.Fatalf("compare calls counted %d, want 9", sum.Judge.Methods[KindCompare])
 	}
 }
+
+// capturedItemsLike strips gold answers, as captured traffic has none.
+func capturedItemsLike(items []dataset.Item) []dataset.Item {
+	out := make([]dataset.Item, len(items))
+	for i, it := range items {
+		out[i] = dataset.Item{ID: it.ID, Problem: it.Problem, Benchmark: dataset.BenchmarkCaptured}
+	}
+	return out
+}
