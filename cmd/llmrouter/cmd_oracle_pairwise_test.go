@@ -278,3 +278,34 @@ func TestPipelineOnCapturedTraffic(t *testing.T) {
 		t.Errorf("second run made %d upstream calls, want 0", again-calls)
 	}
 }
+
+// --judge reference: one judge call per question, the strong answer in the
+// gold's place and CORRECT by construction.
+func TestOracleReferenceOnCapturedTraffic(t *testing.T) {
+	useFastRetryRegistry(t)
+	srv := fake.New(t, fake.WithAnswer(trafficAnswer), fake.WithAPIKey("k"))
+	dir := t.TempDir()
+	out := filepath.Join(dir, "gen")
+	code, stdout, stderr := runCmdEnv(t, map[string]string{"GEMINI_API_KEY": "k", "GEMINI_BASE_URL": srv.URL},
+		"oracle", "--input-file", writeCaptured(t, dir, 6), "--output-dir", out, "--judge", "reference", "--judge-model", "gemini-2.5-flash")
+	if code != 0 || !strings.Contains(stdout, "cheap answer graded against the strong answer") || !strings.Contains(stdout, "judge reference:gemini-2.5-flash") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if served := srv.Stats().Served; served != 18 {
+		t.Fatalf("served %d calls, want 18 (2 answers + 1 judge call per question)", served)
+	}
+	rows, err := oracle.ReadDataset(filepath.Join(out, oracle.DatasetFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Strong.Grade != oracle.Correct || r.Strong.GradeMethod != judge.MethodReference || r.Cell != "CORRECT/CORRECT" || r.Pairwise != nil {
+			t.Fatalf("row %+v", r)
+		}
+	}
+	for _, c := range srv.Calls() {
+		if strings.Contains(c.LastUser, "Gold target:\n") && (c.Model != "gemini-2.5-flash" || !strings.Contains(c.LastUser, "Gold target:\ndeep: ")) {
+			t.Fatalf("reference judge call to %s:\n%s", c.Model, c.LastUser)
+		}
+	}
+}
