@@ -66,7 +66,7 @@ func (s *Server) capture(x *exchange) {
 	r := capture.Row{
 		ID: x.id, Time: x.start, Query: query, Model: x.model, Policy: x.policy, KeyID: x.keyID,
 	}
-	r.RouterVersion = trainingDataSHA(s.deps.Router)
+	r.RouterVersion = trainingDataSHA(x.rt.router) // the model this request used, across reloads
 	if x.scored {
 		score := x.score
 		r.Score = &score
