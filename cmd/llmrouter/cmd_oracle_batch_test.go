@@ -43,10 +43,11 @@ func readSummary(t *testing.T, dir string) oracle.Summary {
 }
 
 // TestOracleBatchSurvivesSIGKILL kills `oracle --batch` while its answer
-// jobs are pending, restarts it, and checks that the restart polled the
-// journaled jobs: no request was ever submitted twice, the answering
-// models' jobs were created once, and the run finished with the labels of
-// an online run at half its cost.
+// jobs are pending, restarts it, kills it again while its judge jobs are
+// pending, and checks that each restart polled the journaled jobs: no
+// request was ever submitted twice, the answering models' jobs were created
+// once, and the run finished with the labels of an online run at half its
+// cost.
 func TestOracleBatchSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns subprocesses")
@@ -83,33 +84,46 @@ func TestOracleBatchSurvivesSIGKILL(t *testing.T) {
 	}
 
 	out := filepath.Join(dir, "batch")
-	cmd := oracleRun(out, bs.URL, true)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	bjournal := filepath.Join(out, oracle.BatchJournalFile)
+	journaled := func() int {
+		b, _ := os.ReadFile(bjournal)
+		return bytes.Count(b, []byte(`"event":"submitted"`))
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(bs.Jobs()) < 2 || bs.Polls() < 2 {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("the answer jobs were never submitted and polled: %+v\n%s", bs.Jobs(), stderr.String())
+	// Kill 1: both answer jobs pending. Kill 2: the answers are in, the
+	// judge jobs pending.
+	for kill, jobs := range []int{2, 3} {
+		cmd := oracleRun(out, bs.URL, true)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond)
+		deadline := time.Now().Add(30 * time.Second)
+		held := false
+		for journaled() < jobs || bs.Polls() < 2 {
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				t.Fatalf("run %d: jobs never submitted and polled: %+v\n%s", kill, bs.Jobs(), stderr.String())
+			}
+			if js := bs.Jobs(); kill == 1 && !held && len(js) == 2 && js[0].State != "" && js[1].State != "" {
+				bs.Hold() // the answer jobs are done: hold the judge jobs
+				held = true
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		_ = cmd.Process.Kill() // SIGKILL while jobs are pending
+		_ = cmd.Wait()
+		js := bs.Jobs()
+		if len(js) < jobs || js[len(js)-1].State != "" {
+			t.Fatalf("run %d killed with jobs %+v, want %d or more, the last unfinished", kill, js, jobs)
+		}
+		bs.Release()
 	}
-	_ = cmd.Process.Kill() // SIGKILL while both answer jobs are pending
-	_ = cmd.Wait()
-	if jobs := bs.Jobs(); len(jobs) != 2 || jobs[0].State != "" || jobs[1].State != "" {
-		t.Fatalf("before the restart: jobs %+v, want the two answer jobs, unfinished", jobs)
-	}
-	journal, err := os.ReadFile(filepath.Join(out, oracle.BatchJournalFile))
-	if err != nil || bytes.Count(journal, []byte(`"event":"submitted"`)) != 2 {
-		t.Fatalf("batch journal after the kill: %v\n%s", err, journal)
-	}
-
-	bs.Release()
 	if b, err := oracleRun(out, bs.URL, true).CombinedOutput(); err != nil {
 		t.Fatalf("resumed run: %v\n%s", err, b)
+	}
+	if calls := persisted(t, filepath.Join(out, oracle.JournalFile)); len(calls) != 4*len(items) {
+		t.Fatalf("%d calls journaled, want %d", len(calls), 4*len(items))
 	}
 	perModel := map[string]int{}
 	for _, j := range bs.Jobs() {

@@ -58,7 +58,8 @@ type BatchPlan struct {
 	// Polls is how many polls see the job unfinished before it ends
 	// (first pending, then running); default 1.
 	Polls int
-	// Hold keeps the job pending until Release is called.
+	// Hold keeps the job unfinished while the server holds (from the
+	// start until Release, and again after Hold).
 	Hold bool
 	// End is the final state (default BatchSucceeded); Message is a failed
 	// job's error.
@@ -200,6 +201,13 @@ func (s *BatchServer) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.released = true
+}
+
+// Hold stops held jobs again until the next Release.
+func (s *BatchServer) Hold() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.released = false
 }
 
 // BatchJobInfo describes a job the fake accepted.
