@@ -9,6 +9,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/features"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/judge"
 )
 
@@ -143,6 +144,11 @@ func (r *runner) processNoGold(st *itemState, it dataset.Item) {
 	if st.err = errors.Join(errs...); st.err != nil {
 		return
 	}
+	if err := comparable(st.ans); err != nil {
+		r.halt(fmt.Errorf("item %s: %w", it.ID, err))
+		st.err = err
+		return
+	}
 	if r.cfg.Label == LabelPairwise {
 		st.err = r.comparePair(st, it)
 	} else {
@@ -153,6 +159,18 @@ func (r *runner) processNoGold(st *itemState, it dataset.Item) {
 	}
 	st.chars = features.Analyze(it.Problem)
 	r.prog.add(st)
+}
+
+// comparable refuses recorded-outcome stand-ins: they carry a grade, not
+// an answer, so a judge comparing them would read the labels it is meant
+// to produce.
+func comparable(ans []*CallRecord) error {
+	for _, a := range ans {
+		if _, ok := grade.ParseRecordedOutcome(a.Result.Text); ok {
+			return fmt.Errorf("%s answer is a recorded outcome, not a text a judge can compare; recorded benchmarks are graded with the gold judge", a.Side)
+		}
+	}
+	return nil
 }
 
 // comparePair sends the two orderings concurrently, each journaled on its

@@ -352,3 +352,27 @@ func capturedItemsLike(items []dataset.Item) []dataset.Item {
 	}
 	return out
 }
+
+// Recorded-outcome stand-ins carry the grade itself: judging them would
+// leak the label, so the run stops with an error naming the item.
+func TestPairwiseRefusesRecordedOutcomes(t *testing.T) {
+	up := newFakeUpstream()
+	up.answer = func(model, prompt string) (string, error) {
+		if model == "judge-m" {
+			return "C", nil
+		}
+		return grade.RecordedOutcome(model == "strong-m"), nil
+	}
+	cfg := baseConfig(t, up, capturedItemsLike(testItems(3)), t.TempDir())
+	p, m, _ := fakeRegistry{up}.Get("judge-m")
+	cfg.Label, cfg.Pairwise, cfg.JudgeName = LabelPairwise, judge.NewPairwise(p, m), "pairwise:judge-m"
+	_, err := Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "is a recorded outcome") || up.count("judge-m", "") != 0 {
+		t.Fatalf("err %v", err)
+	}
+	for k := range up.snapshot() {
+		if strings.HasPrefix(k, "judge-m\x00") {
+			t.Fatalf("the judge was asked: %q", k)
+		}
+	}
+}
