@@ -604,3 +604,25 @@ func TestResultsGone(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAIValidationFailure: an input file the API's validation step
+// refuses fails the job, and the job's message names the line and the
+// problem, as the API's errors.data does.
+func TestOpenAIValidationFailure(t *testing.T) {
+	bs := fake.NewBatch(t)
+	be := protocols[1].backend(bs, 0)
+	items := keysOf(t, be, "gpt-4o-mini", []string{"a", "b"})
+	items[1].Key = items[0].Key
+	job, err := be.Submit(context.Background(), "gpt-4o-mini", "dup", items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !job.State.Done() {
+		if job, err = be.Poll(context.Background(), job.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if job.State != Failed || !strings.Contains(job.Message, "line 2: duplicate_custom_id") {
+		t.Fatalf("job %+v, want failed naming line 2's duplicate custom_id", job)
+	}
+}
