@@ -187,9 +187,13 @@ func ToUsage(u provider.Usage, cost *float64) *Usage {
 // client should see (the gateway's catalogue name).
 func FromResponse(id, model string, created int64, resp *provider.Response, cost *float64) *ChatCompletion {
 	msg := ResponseMessage{Role: "assistant"}
-	if resp.Text != "" || len(resp.ToolCalls) == 0 {
+	if resp.Text != "" || (len(resp.ToolCalls) == 0 && resp.Refusal == "") {
 		text := resp.Text
 		msg.Content = &text
+	}
+	if resp.Refusal != "" {
+		refusal := resp.Refusal
+		msg.Refusal = &refusal
 	}
 	msg.ToolCalls = toToolCalls(resp.ToolCalls, false, 0)
 	msg.ExtraContent = SignatureExtra(resp.Signature)
@@ -200,7 +204,7 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 	choices := []Choice{{Index: 0, Message: msg, FinishReason: finish, Logprobs: ToLogprobs(resp.Logprobs)}}
 	for i, a := range resp.Alternatives {
 		choices = append(choices, FromResponse(id, model, created, &provider.Response{Text: a.Text, ToolCalls: a.ToolCalls,
-			FinishReason: a.FinishReason, Signature: a.Signature, Logprobs: a.Logprobs}, nil).Choices[0])
+			FinishReason: a.FinishReason, Signature: a.Signature, Logprobs: a.Logprobs, Refusal: a.Refusal}, nil).Choices[0])
 		choices[i+1].Index = i + 1
 	}
 	return &ChatCompletion{
@@ -304,9 +308,13 @@ func (e *ChunkEncoder) Chunk(c provider.Chunk) ChatCompletionChunk {
 		d.Role = "assistant"
 		e.started = true
 	}
-	if c.Text != "" || (d.Role != "" && len(c.ToolCalls) == 0) {
+	if c.Text != "" || (d.Role != "" && len(c.ToolCalls) == 0 && c.Refusal == "") {
 		text := c.Text
 		d.Content = &text
+	}
+	if c.Refusal != "" {
+		refusal := c.Refusal
+		d.Refusal = &refusal
 	}
 	if len(c.ToolCalls) > 0 {
 		d.ToolCalls = make([]ToolCall, len(c.ToolCalls))

@@ -88,7 +88,7 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 var (
 	responseFields = []string{"id", "object", "created", "model", "choices", "usage", "error"}
 	choiceFields   = []string{"index", "message", "delta", "finish_reason", "logprobs"}
-	messageFields  = []string{"role", "content", "tool_calls", "tool_call_id", "name", "extra_content"}
+	messageFields  = []string{"role", "content", "tool_calls", "tool_call_id", "name", "extra_content", "refusal"}
 	toolCallFields = []string{"index", "id", "type", "function", "extra_content"}
 	extraFields    = []string{"google"}
 	googleFields   = []string{"thought_signature"}
@@ -184,6 +184,8 @@ func (d *respDecoder) message(dst **Message) bool {
 			return d.str(&m.Name)
 		case 5:
 			return d.null() || d.extraContent(&m.ExtraContent)
+		case 6:
+			return d.str(&m.Refusal)
 		case unknownField:
 			return d.skip()
 		}

@@ -59,3 +59,20 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestRefusalEncoding: an upstream's refusal reaches the client as
+// OpenAI sends it, content null beside it, in answers and in chunks.
+func TestRefusalEncoding(t *testing.T) {
+	c := FromResponse("id", "m", 1, &provider.Response{Refusal: "I can't.", FinishReason: "stop"}, nil)
+	if got := mustJSON(t, c.Choices[0].Message); got != `{"role":"assistant","content":null,"refusal":"I can't."}` {
+		t.Errorf("message %s", got)
+	}
+	enc := &ChunkEncoder{ID: "id", Model: "m"}
+	if got := mustJSON(t, enc.Chunk(provider.Chunk{Refusal: "I can't."}).Choices[0].Delta); got != `{"role":"assistant","refusal":"I can't."}` {
+		t.Errorf("delta %s", got)
+	}
+	var w ChatResponse
+	if err := DecodeResponse([]byte(`{"choices":[{"delta":{"refusal":"no"},"finish_reason":null}]}`), &w); err != nil || w.Choices[0].Delta.Refusal != "no" {
+		t.Errorf("decoded delta refusal %+v, %v", w.Choices[0].Delta, err)
+	}
+}

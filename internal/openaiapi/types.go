@@ -93,6 +93,10 @@ type Message struct {
 	// ExtraContent carries the text signature of a Gemini answer (see
 	// ExtraContent); the gateway reads it on assistant turns only.
 	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
+	// Refusal is an upstream answer's refusal (OpenAI's structured
+	// outputs decline with it instead of content). A client's refusal on
+	// an assistant turn is parsed into Content, so requests never set it.
+	Refusal string `json:"refusal,omitempty"`
 	// Parts is the content array as sent when it holds media (images,
 	// audio, files); nil for text-only content, which is all in Content.
 	// Content still holds the text parts joined, which is what the router
@@ -341,6 +345,7 @@ type ChunkChoice struct {
 type Delta struct {
 	Role      string     `json:"role,omitempty"`
 	Content   *string    `json:"content,omitempty"`
+	Refusal   *string    `json:"refusal,omitempty"`
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 	// ExtraContent carries the text's thought signature, which upstreams
 	// may only know at the end: it comes with the finish_reason delta.

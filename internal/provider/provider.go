@@ -168,6 +168,9 @@ type Response struct {
 	// Logprobs has one entry per output token when the request asked
 	// for them and the upstream returned them.
 	Logprobs []TokenLogprob `json:",omitempty"`
+	// Refusal is the model's refusal in place of an answer (OpenAI's
+	// structured outputs); Text is then usually empty.
+	Refusal string `json:",omitempty"`
 }
 
 // TokenLogprob is one output token and its log probability; Top are the
@@ -188,6 +191,7 @@ type Alternative struct {
 	FinishReason string
 	Signature    string         `json:",omitempty"`
 	Logprobs     []TokenLogprob `json:",omitempty"`
+	Refusal      string         `json:",omitempty"`
 }
 
 // Chunk is one piece of a streamed completion. The final chunk carries
@@ -202,6 +206,8 @@ type Chunk struct {
 	Signature string `json:"Signature,omitempty"`
 	// Logprobs covers this chunk's text, as Response.Logprobs.
 	Logprobs []TokenLogprob `json:",omitempty"`
+	// Refusal is a piece of a streamed refusal, as Response.Refusal.
+	Refusal string `json:",omitempty"`
 }
 
 // Stream yields chunks until Recv returns io.EOF. Close must always be called

@@ -300,3 +300,29 @@ func TestCompatLogprobsAnswerParsesInSDK(t *testing.T) {
 		t.Errorf("logprobs JSON %s, want top_logprobs [] where none and refusal null, as OpenAI sends", raw)
 	}
 }
+
+// refusalProvider declines, as OpenAI's structured outputs do.
+type refusalProvider struct{}
+
+func (refusalProvider) Complete(ctx context.Context, req *provider.Request) (*provider.Response, error) {
+	return &provider.Response{Refusal: "I can't help with that.", FinishReason: "stop", Usage: provider.Usage{InputTokens: 1, OutputTokens: 6}}, nil
+}
+
+func (refusalProvider) Stream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
+	return nil, errors.New("refusalProvider: no streams")
+}
+
+// TestCompatRefusalAnswerParsesInSDK: an upstream's refusal reaches the
+// SDK as message.refusal with null content.
+func TestCompatRefusalAnswerParsesInSDK(t *testing.T) {
+	g := startGW(t, baseYAML, withProviders(map[string]provider.Provider{"cheap": refusalProvider{}}))
+	c := g.client()
+	resp, err := c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "cheap", Messages: userMsg("hi")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := resp.Choices[0].Message
+	if m.Refusal != "I can't help with that." || m.JSON.Content.Raw() != "null" {
+		t.Errorf("message %s, want the refusal with content null", m.RawJSON())
+	}
+}

@@ -262,6 +262,9 @@ func (s *stream) event(typ, data string) (provider.Chunk, bool, error) {
 	if sig := ch.Delta.ExtraContent.Signature(); sig != "" {
 		s.sig = sig
 	}
+	if ch.Delta.Refusal != "" {
+		return provider.Chunk{Refusal: ch.Delta.Refusal}, true, nil
+	}
 	if ch.Delta.Content == nil || *ch.Delta.Content == "" {
 		return provider.Chunk{}, false, nil
 	}

@@ -132,7 +132,7 @@ func FromWire(w *openaiapi.ChatResponse) (*provider.Response, error) {
 	}
 	first := choiceOf(w.Choices[0])
 	out := &provider.Response{Model: w.Model, Signature: first.Signature, Text: first.Text, ToolCalls: first.ToolCalls,
-		FinishReason: first.FinishReason, Logprobs: first.Logprobs}
+		FinishReason: first.FinishReason, Logprobs: first.Logprobs, Refusal: first.Refusal}
 	for _, c := range w.Choices[1:] {
 		if c.Message != nil {
 			out.Alternatives = append(out.Alternatives, choiceOf(c))
@@ -144,7 +144,8 @@ func FromWire(w *openaiapi.ChatResponse) (*provider.Response, error) {
 
 // choiceOf converts one choice that has a message.
 func choiceOf(c openaiapi.ResponseChoice) provider.Alternative {
-	a := provider.Alternative{Signature: c.Message.ExtraContent.Signature(), Logprobs: openaiapi.FromLogprobs(c.Logprobs)}
+	a := provider.Alternative{Signature: c.Message.ExtraContent.Signature(), Logprobs: openaiapi.FromLogprobs(c.Logprobs),
+		Refusal: c.Message.Refusal}
 	if c.Message.Content != nil {
 		a.Text = *c.Message.Content
 	}
