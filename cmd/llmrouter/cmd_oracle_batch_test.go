@@ -244,3 +244,47 @@ func TestOracleBatchCostFigure(t *testing.T) {
 	t.Logf("%d captured queries, pairwise judge: online total $%.4f (judge $%.4f), --batch total $%.4f (judge $%.4f), ratio %.3f; %d batch jobs",
 		n, so.TotalCost, so.Judge.CostUSD, sb.TotalCost, sb.Judge.CostUSD, sb.TotalCost/so.TotalCost, len(bs.Jobs()))
 }
+
+// TestOracleBatchMixedProviders: an OpenAI-compatible cheap model and a
+// Gemini strong model each answer through their own batch API, and a
+// model without batch_discount is refused before anything is paid.
+func TestOracleBatchMixedProviders(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "items.jsonl")
+	items := writeCapitals(t, in, 5)
+	bs := fake.NewBatch(t, fake.WithBatchAnswer(crashAnswer))
+	cfg := filepath.Join(dir, "models.yaml")
+	yaml := fmt.Sprintf("models:\n"+
+		"  mini-batch: {provider: openai, upstream_model: gpt-4o-mini, base_url: %s, api_key_env: OPENAI_API_KEY, price: {input: 0.15, output: 0.6}, batch_discount: 0.5}\n"+
+		"  mini-online: {provider: openai, upstream_model: gpt-4o-mini, base_url: %s, api_key_env: OPENAI_API_KEY, price: {input: 0.15, output: 0.6}}\n",
+		bs.OpenAIBase, bs.OpenAIBase)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"GEMINI_API_KEY": "test-key", "GEMINI_BASE_URL": bs.URL, "OPENAI_API_KEY": "test-key"}
+	out := filepath.Join(dir, "out")
+	args := []string{"oracle", "--input-file", in, "--output-dir", out, "--config", cfg, "--cheap-model", "mini-batch",
+		"--strong-model", "gemini-2.5-pro", "--judge-model", "gemini-2.5-flash", "--batch", "--batch-window", "100ms", "--batch-poll", "5ms"}
+	code, stdout, stderr := runCmdQuiet(vars, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "costs at the batch price (--batch)") {
+		t.Errorf("summary does not say batch:\n%s", stdout)
+	}
+	protocols := map[fake.Protocol]int{}
+	for _, j := range bs.Jobs() {
+		protocols[j.Protocol]++
+	}
+	if protocols[fake.OpenAI] != 1 || protocols[fake.Gemini] < 2 {
+		t.Fatalf("jobs by protocol %v: want the cheap answers in one OpenAI job, the rest on Gemini", protocols)
+	}
+	if sum := readSummary(t, out); sum.Rows != len(items) || !sum.Batch || sum.Cheap.CostUSD <= 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	args[8] = "mini-online"
+	code, _, stderr = runCmdQuiet(vars, append(args[:len(args):len(args)], "--output-dir", filepath.Join(dir, "refused"))...)
+	if code == 0 || !strings.Contains(stderr, "batch_discount") {
+		t.Fatalf("a model without batch_discount: exit %d\n%s", code, stderr)
+	}
+}
