@@ -44,6 +44,15 @@ var sdkCall = openai.ChatCompletionMessageToolCallUnionParam{OfFunction: &openai
 // sdkCases are probe rows as openai-go builds them (Model is filled in
 // per protocol; Messages, when empty, is the probe's default).
 func sdkCases() map[string]openai.ChatCompletionNewParams {
+	out := sdkMessageCases()
+	for row, p := range sdkFieldCases() {
+		out[row] = p
+	}
+	return out
+}
+
+// sdkMessageCases are the message rows as openai-go builds them.
+func sdkMessageCases() map[string]openai.ChatCompletionNewParams {
 	msgs := func(m ...openai.ChatCompletionMessageParamUnion) []openai.ChatCompletionMessageParamUnion { return m }
 	tools := sdkTools(false)
 	return map[string]openai.ChatCompletionNewParams{
@@ -77,6 +86,13 @@ func sdkCases() map[string]openai.ChatCompletionNewParams {
 			Audio: openai.ChatCompletionAssistantMessageParamAudio{ID: "audio_abc123"}})},
 		"messages: function (deprecated)": {Messages: msgs(openai.UserMessage("weather in Paris?"), openai.ChatCompletionMessageParamUnion{
 			OfFunction: &openai.ChatCompletionFunctionMessageParam{Name: "get_weather", Content: openai.String("sunny")}})},
+	}
+}
+
+// sdkFieldCases are the top-level field rows as openai-go builds them.
+func sdkFieldCases() map[string]openai.ChatCompletionNewParams {
+	tools := sdkTools(false)
+	return map[string]openai.ChatCompletionNewParams{
 		"audio": {Modalities: []string{"text", "audio"}, Audio: openai.ChatCompletionAudioParam{Format: "wav",
 			Voice: openai.ChatCompletionAudioParamVoiceUnion{OfString: openai.String("alloy")}}},
 		"frequency_penalty":     {FrequencyPenalty: openai.Float(0.5)},
