@@ -66,7 +66,7 @@ func ToProvider(r *ChatRequest, upstreamModel string) (*provider.Request, error)
 		}
 	}
 	if tc := r.ToolChoice; tc != nil {
-		out.ToolChoice = tc.Mode
+		out.ToolChoice, out.AllowedTools = tc.Mode, tc.Allowed
 		if tc.Function != "" {
 			out.ToolChoice = tc.Function
 		}

@@ -324,16 +324,40 @@ func parseToolChoice(v json.RawMessage) (*ToolChoice, error) {
 		return nil, invalid("tool_choice", "must be \"none\", \"auto\", \"required\" or a function object, got %q", s)
 	}
 	var obj struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
+		Type         string       `json:"type"`
+		Function     functionName `json:"function"`
+		AllowedTools *struct {
+			Mode  string          `json:"mode"`
+			Tools []namedFunction `json:"tools"`
+		} `json:"allowed_tools"`
 	}
 	if kind(v) != "an object" || json.Unmarshal(v, &obj) != nil {
 		return nil, invalid("tool_choice", "must be a string or a function object, got %s", kind(v))
 	}
+	if obj.Type == "allowed_tools" && obj.AllowedTools != nil {
+		return allowedToolChoiceOf(obj.AllowedTools.Mode, obj.AllowedTools.Tools)
+	}
 	if obj.Type != "function" || obj.Function.Name == "" {
-		return nil, invalid("tool_choice", "object form must be {\"type\":\"function\",\"function\":{\"name\":...}}")
+		return nil, invalid("tool_choice", "object form must be {\"type\":\"function\",\"function\":{\"name\":...}} or {\"type\":\"allowed_tools\",...}")
 	}
 	return &ToolChoice{Function: obj.Function.Name}, nil
+}
+
+// allowedToolChoiceOf checks an allowed_tools choice: a mode and at
+// least one function tool, each named once.
+func allowedToolChoiceOf(mode string, tools []namedFunction) (*ToolChoice, error) {
+	if mode != "auto" && mode != "required" {
+		return nil, invalid("tool_choice.allowed_tools.mode", "must be \"auto\" or \"required\", got %q", mode)
+	}
+	if len(tools) == 0 {
+		return nil, invalid("tool_choice.allowed_tools.tools", "must name at least one tool")
+	}
+	names := make([]string, len(tools))
+	for i, t := range tools {
+		if t.Type != "function" || t.Function.Name == "" {
+			return nil, invalid(fmt.Sprintf("tool_choice.allowed_tools.tools[%d]", i), "must be {\"type\":\"function\",\"function\":{\"name\":...}}")
+		}
+		names[i] = t.Function.Name
+	}
+	return &ToolChoice{Mode: mode, Allowed: names}, nil
 }

@@ -167,6 +167,13 @@ func (r *ChatRequest) validate(fields rawFields) error {
 	if r.ToolChoice != nil && r.ToolChoice.Function != "" && !r.hasTool(r.ToolChoice.Function) {
 		return invalid("tool_choice", "names function %q, which is not in tools", r.ToolChoice.Function)
 	}
+	if r.ToolChoice != nil {
+		for i, name := range r.ToolChoice.Allowed {
+			if !r.hasTool(name) {
+				return invalid(fmt.Sprintf("tool_choice.allowed_tools.tools[%d]", i), "names function %q, which is not in tools", name)
+			}
+		}
+	}
 	if r.ToolChoice != nil && r.ToolChoice.Mode == "required" && len(r.Tools) == 0 {
 		return invalid("tool_choice", "is \"required\" but no tools were given")
 	}

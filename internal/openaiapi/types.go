@@ -206,10 +206,13 @@ type FunctionCall struct {
 	Arguments string `json:"arguments"`
 }
 
-// ToolChoice is "none", "auto", "required", or a named function.
+// ToolChoice is "none", "auto", "required", a named function, or an
+// allowed_tools choice: Mode "auto" or "required" among the functions
+// named in Allowed only.
 type ToolChoice struct {
 	Mode     string // none, auto, required; empty when Function is set
 	Function string
+	Allowed  []string
 }
 
 // MarshalJSON writes the string or object form.
@@ -217,7 +220,34 @@ func (t ToolChoice) MarshalJSON() ([]byte, error) {
 	if t.Function != "" {
 		return json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": t.Function}})
 	}
+	if t.Allowed != nil {
+		tools := make([]namedFunction, len(t.Allowed))
+		for i, n := range t.Allowed {
+			tools[i] = namedFunction{Type: "function", Function: functionName{Name: n}}
+		}
+		return json.Marshal(allowedToolChoice{Type: "allowed_tools", AllowedTools: allowedTools{Mode: t.Mode, Tools: tools}})
+	}
 	return json.Marshal(t.Mode)
+}
+
+// allowedToolChoice is tool_choice's allowed_tools form.
+type allowedToolChoice struct {
+	Type         string       `json:"type"`
+	AllowedTools allowedTools `json:"allowed_tools"`
+}
+
+type allowedTools struct {
+	Mode  string          `json:"mode"`
+	Tools []namedFunction `json:"tools"`
+}
+
+type namedFunction struct {
+	Type     string       `json:"type"`
+	Function functionName `json:"function"`
+}
+
+type functionName struct {
+	Name string `json:"name"`
 }
 
 // ResponseFormat is the response_format object: type "text",

@@ -79,6 +79,9 @@ type Request struct {
 	Tools       []Tool
 	// ToolChoice is "", "auto", "none", "required" or a tool name.
 	ToolChoice string
+	// AllowedTools, when set, limits the model to these of Tools, with
+	// ToolChoice "auto" or "required" (OpenAI's allowed_tools choice).
+	AllowedTools []string `json:",omitempty"`
 
 	// The options below are OpenAI chat-completions parameters that some
 	// upstreams can honour; zero means the upstream's default. Each

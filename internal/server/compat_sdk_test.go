@@ -30,6 +30,19 @@ func sdkTools(strict bool) []openai.ChatCompletionToolUnionParam {
 	return []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(fn)}
 }
 
+// sdkTwoTools is compatTwoTools as the SDK builds it.
+func sdkTwoTools() []openai.ChatCompletionToolUnionParam {
+	return append(sdkTools(false), openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: "get_time",
+		Parameters: shared.FunctionParameters{"type": "object", "properties": map[string]any{}}}))
+}
+
+// sdkAllowed is an allowed_tools choice of get_weather among two tools.
+func sdkAllowed(mode openai.ChatCompletionAllowedToolsMode) openai.ChatCompletionNewParams {
+	return openai.ChatCompletionNewParams{Tools: sdkTwoTools(), ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{
+		OfAllowedTools: &openai.ChatCompletionAllowedToolChoiceParam{AllowedTools: openai.ChatCompletionAllowedToolsParam{
+			Mode: mode, Tools: []map[string]any{{"type": "function", "function": map[string]any{"name": "get_weather"}}}}}}}
+}
+
 func sdkUser(parts ...openai.ChatCompletionContentPartUnionParam) []openai.ChatCompletionMessageParamUnion {
 	return []openai.ChatCompletionMessageParamUnion{openai.UserMessage(parts)}
 }
@@ -130,8 +143,12 @@ func sdkFieldCases() map[string]openai.ChatCompletionNewParams {
 		"tool_choice: auto": {Tools: tools, ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("auto")}},
 		"tool_choice: required": {Tools: tools, ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{
 			OfAuto: openai.String("required")}},
-		"tool_choice: named function": {Tools: tools, ToolChoice: openai.ToolChoiceOptionFunctionToolChoice(
+		"tool_choice: named function": {Tools: sdkTwoTools(), ToolChoice: openai.ToolChoiceOptionFunctionToolChoice(
 			openai.ChatCompletionNamedToolChoiceFunctionParam{Name: "get_weather"})},
+		"tool_choice: allowed_tools, auto":     sdkAllowed("auto"),
+		"tool_choice: allowed_tools, required": sdkAllowed("required"),
+		"tool_choice: custom": {Tools: tools, ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{
+			OfCustomToolChoice: &openai.ChatCompletionNamedToolChoiceCustomParam{Custom: openai.ChatCompletionNamedToolChoiceCustomCustomParam{Name: "sql"}}}},
 		"tools: function":         {Tools: tools},
 		"tools: function, strict": {Tools: sdkTools(true)},
 		"tools: custom": {Tools: []openai.ChatCompletionToolUnionParam{{OfCustom: &openai.ChatCompletionCustomToolParam{

@@ -28,9 +28,12 @@ import (
 const (
 	compatGolden = "testdata/compat.golden"
 	compatTools  = `[{"type":"function","function":{"name":"get_weather","description":"Weather in a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]`
-	compatCall   = `{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}`
-	compatAsk    = `{"role":"user","content":"weather in Paris?"}`
-	compatPNG    = "data:image/png;base64,iVBORw0KGgo="
+	// compatTwoTools adds a second function, so that choosing among tools
+	// shows in what the upstream receives.
+	compatTwoTools = `[{"type":"function","function":{"name":"get_weather","description":"Weather in a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}},{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{}}}}]`
+	compatCall     = `{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}`
+	compatAsk      = `{"role":"user","content":"weather in Paris?"}`
+	compatPNG      = "data:image/png;base64,iVBORw0KGgo="
 )
 
 // compatCase is one row. pre holds the members a request needs for add
@@ -102,7 +105,12 @@ var compatCases = []compatCase{
 	{row: "tool_choice: none", pre: `"tools":` + compatTools, add: `"tool_choice":"none"`},
 	{row: "tool_choice: auto", pre: `"tools":` + compatTools, add: `"tool_choice":"auto"`},
 	{row: "tool_choice: required", pre: `"tools":` + compatTools, add: `"tool_choice":"required"`},
-	{row: "tool_choice: named function", pre: `"tools":` + compatTools, add: `"tool_choice":{"type":"function","function":{"name":"get_weather"}}`},
+	{row: "tool_choice: named function", pre: `"tools":` + compatTwoTools, add: `"tool_choice":{"type":"function","function":{"name":"get_weather"}}`},
+	{row: "tool_choice: allowed_tools, auto", pre: `"tools":` + compatTwoTools,
+		add: `"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"type":"function","function":{"name":"get_weather"}}]}}`},
+	{row: "tool_choice: allowed_tools, required", pre: `"tools":` + compatTwoTools,
+		add: `"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"get_weather"}}]}}`},
+	{row: "tool_choice: custom", pre: `"tools":` + compatTools, add: `"tool_choice":{"type":"custom","custom":{"name":"sql"}}`},
 	{row: "tools: function", add: `"tools":` + compatTools},
 	{row: "tools: function, strict", add: `"tools":[{"type":"function","function":{"name":"get_weather","strict":true,"parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}}}]`},
 	{row: "tools: custom", add: `"tools":[{"type":"custom","custom":{"name":"sql"}}]`},
@@ -384,6 +392,11 @@ func clipJSON(v any) string {
 	return skeleton(v, 3)
 }
 
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 func skeleton(v any, depth int) string {
 	switch t := v.(type) {
 	case map[string]any:
@@ -396,9 +409,13 @@ func skeleton(v any, depth int) string {
 		}
 		sort.Strings(keys)
 		for i, k := range keys {
-			switch t[k].(type) {
+			switch v := t[k].(type) {
 			case map[string]any, []any:
-				keys[i] = k + ":" + skeleton(t[k], depth-1)
+				keys[i] = k + ":" + skeleton(v, depth-1)
+			case string:
+				if k == "name" { // which function, tool or schema it is
+					keys[i] = k + ":" + strconvQuote(v)
+				}
 			}
 		}
 		return "{" + strings.Join(keys, ",") + "}"

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
@@ -329,10 +330,18 @@ func generationConfig(req *provider.Request) *GenerationConfig {
 	return gc
 }
 
+// setTools declares the request's tools and maps tool_choice. Gemini
+// restricts calls to some declared functions only in mode ANY
+// (allowedFunctionNames), so an allowed_tools choice in mode auto
+// declares just the allowed functions instead.
 func (w *GenerateContentRequest) setTools(req *provider.Request) error {
+	onlyAllowed := req.ToolChoice == "auto" && len(req.AllowedTools) > 0
 	if len(req.Tools) > 0 {
 		decls := make([]FunctionDeclaration, 0, len(req.Tools))
 		for i, t := range req.Tools {
+			if onlyAllowed && !slices.Contains(req.AllowedTools, t.Name) {
+				continue
+			}
 			params, err := sanitizeSchema(t.Parameters)
 			if err != nil {
 				return apierr.New(apierr.Invalid, "tools[%d] %q: parameters: %v", i, t.Name, err)
@@ -349,7 +358,7 @@ func (w *GenerateContentRequest) setTools(req *provider.Request) error {
 	case "none":
 		w.ToolConfig = &ToolConfig{FunctionCallingConfig{Mode: "NONE"}}
 	case "required":
-		w.ToolConfig = &ToolConfig{FunctionCallingConfig{Mode: "ANY"}}
+		w.ToolConfig = &ToolConfig{FunctionCallingConfig{Mode: "ANY", AllowedFunctionNames: req.AllowedTools}}
 	default:
 		if !hasTool(req.Tools, req.ToolChoice) {
 			return apierr.New(apierr.Invalid, "tool_choice names %q, which is not among the request's tools", req.ToolChoice)

@@ -100,7 +100,7 @@ func ToWire(req *provider.Request, stream bool) (*openaiapi.ChatRequest, error) 
 	switch req.ToolChoice {
 	case "":
 	case "auto", "none", "required":
-		w.ToolChoice = &openaiapi.ToolChoice{Mode: req.ToolChoice}
+		w.ToolChoice = &openaiapi.ToolChoice{Mode: req.ToolChoice, Allowed: req.AllowedTools}
 	default:
 		w.ToolChoice = &openaiapi.ToolChoice{Function: req.ToolChoice}
 	}
