@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/llmrouter/llmrouter/internal/logbuf"
 	"github.com/llmrouter/llmrouter/internal/provider/replay"
@@ -13,9 +16,9 @@ import (
 )
 
 // runServe runs the OpenAI-compatible routing gateway until SIGINT/SIGTERM,
-// then drains in-flight requests. --hash-key prints the sha256 to put in
-// auth.keys for a key read from stdin (never from argv, which other users
-// of the machine can read in ps).
+// then drains in-flight requests; SIGHUP reloads the router model.
+// --hash-key prints the sha256 to put in auth.keys for a key read from
+// stdin (never from argv, which other users of the machine can read in ps).
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "serve", "--config router.yaml [--addr :8080] | --hash-key < key.txt")
 	cfgPath := fs.String("config", "", "gateway config (see configs/router.example.yaml); required")
@@ -61,8 +64,36 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 		defer stop()
 	}
+	stopReload := reloadOnHangup(ctx, srv)
 	serveErr := srv.ListenAndServe(ctx)
+	stopReload()
 	return errors.Join(serveErr, closeFn())
+}
+
+// reloadOnHangup reloads the router model on each SIGHUP until stop is
+// called (the conventional "re-read your files" signal for a daemon). A
+// refused model is logged and counted by the server; the old one serves on.
+func reloadOnHangup(ctx context.Context, srv *server.Server) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = srv.ReloadRouter(ctx, "sighup")
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-done
+	}
 }
 
 func printKeyHash(env *Env) error {

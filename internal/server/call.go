@@ -167,6 +167,9 @@ func (s *Server) routerHeaders(x *exchange) {
 	if x.scored {
 		h.Set("X-Router-Score", strconv.FormatFloat(x.score, 'f', 4, 64))
 	}
+	if v := x.routerVersion(); v != "" {
+		h.Set("X-Router-Version", v)
+	}
 	h.Set("X-Router-Rule", asciiHeader(x.rule))
 	h.Set("X-Router-Reason", asciiHeader(x.reason))
 	if x.fellFrom != "" {

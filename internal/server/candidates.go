@@ -83,11 +83,11 @@ func newCandidateSetup(cfg *Config, cat *catalog.Catalogue, r router.Router) (ca
 // learnedChoice puts an N-model router's choice at threshold t into in:
 // the mapper's static step then maps to it, after the override rules.
 // Two-model decisions are left alone.
-func (s *Server) learnedChoice(d router.Decision, t float64, in *policy.Input) {
-	if s.cands.lr == nil || len(d.Candidates) == 0 {
+func learnedChoice(cands *candidateSetup, d router.Decision, t float64, in *policy.Input) {
+	if cands.lr == nil || len(d.Candidates) == 0 {
 		return
 	}
-	model, cheapest, ok := s.cands.lr.ChooseAt(d, t, s.cands.allowed)
+	model, cheapest, ok := cands.lr.ChooseAt(d, t, cands.allowed)
 	if !ok {
 		return
 	}
@@ -98,7 +98,7 @@ func (s *Server) learnedChoice(d router.Decision, t float64, in *policy.Input) {
 	for _, e := range d.Candidates {
 		if e.Model == model {
 			in.ModelReason = fmt.Sprintf("learned: %s, P(correct) %.2f at $%.6f expected, the best (1-t)*P - t*cost/C at t=%.3f of %d candidates",
-				model, e.PCorrect, e.CostUSD, t, s.cands.n)
+				model, e.PCorrect, e.CostUSD, t, cands.n)
 		}
 	}
 }

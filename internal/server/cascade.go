@@ -64,7 +64,7 @@ func isCascadeModel(name string) bool {
 // decides whether to skip the cheap call.
 func (s *Server) planCascade(x *exchange) error {
 	name := x.req.Model
-	t := s.cascade.threshold
+	t := x.rt.cascade.threshold
 	if name != cascadeModel {
 		v, err := strconv.ParseFloat(name[len(cascadeModel)+1:], 64)
 		if err != nil || !(v >= 0 && v <= 1) {
@@ -73,32 +73,32 @@ func (s *Server) planCascade(x *exchange) error {
 		}
 		t = v
 	}
-	if s.deps.Router == nil {
+	if x.rt.router == nil {
 		return &openaiapi.FieldError{Param: "model", Err: apierr.New(apierr.Invalid,
 			"model %q needs a trained router model with a cascade verifier, and the gateway has none loaded (router.model_path)", name)}
 	}
-	if s.cascade.v == nil {
+	if x.rt.cascade.v == nil {
 		return &openaiapi.FieldError{Param: "model", Err: apierr.New(apierr.Invalid,
 			"model %q: the loaded router model has no cascade verifier; train one on oracle rows that carry the cheap model's answers "+
 				"(e.g. llmrouter pipeline --benchmark gsm8k) and point router.model_path at it", name)}
 	}
 	x.routed, x.cascade, x.cascadeT, x.rule = true, true, t, ruleCascade
-	d, err := s.deps.Router.Route(x.ctx, s.routedText(x))
+	d, err := x.rt.router.Route(x.ctx, s.routedText(x))
 	if err != nil {
 		return apierr.Wrap(apierr.Internal, err, "router failed to score the request")
 	}
 	x.score, x.scored, x.policy = d.Score, true, d.Policy
 	x.drift, x.hasDrift = d.Drift, d.HasDrift
-	if s.hasThresh {
-		x.policy = policyAt(d, s.threshold)
+	if x.rt.hasThresh {
+		x.policy = policyAt(d, x.rt.threshold)
 	}
-	if skip, ok := s.cascade.v.SkipThreshold(); ok && d.Score >= skip {
+	if skip, ok := x.rt.cascade.v.SkipThreshold(); ok && d.Score >= skip {
 		x.reason = fmt.Sprintf("cascade skipped the cheap model: query score %.3f >= skip threshold %.3f", d.Score, skip)
-		s.decide(x, spend.CascadeSkipped, s.cascade.strong)
-		x.step, x.chain = spend.StepStrong, s.chainFor(x, s.cascade.strong)
+		s.decide(x, spend.CascadeSkipped, x.rt.cascade.strong)
+		x.step, x.chain = spend.StepStrong, s.chainFor(x, x.rt.cascade.strong)
 		return nil
 	}
-	x.step, x.chain = spend.StepCheap, s.chainFor(x, s.cascade.cheap)
+	x.step, x.chain = spend.StepCheap, s.chainFor(x, x.rt.cascade.cheap)
 	return nil
 }
 
@@ -138,7 +138,7 @@ func (s *Server) serveCascade(x *exchange) {
 		x.reason = "cascade accepted the cheap answer unverified: it calls tools"
 		s.accept(x, resp)
 	default:
-		x.escScore, x.escScored = s.cascade.v.Score(x.query, resp.Text), true
+		x.escScore, x.escScored = x.rt.cascade.v.Score(x.query, resp.Text), true
 		if x.escScore < x.cascadeT {
 			x.reason = fmt.Sprintf("cascade accepted the cheap answer: escalate score %.3f < threshold %.3f", x.escScore, x.cascadeT)
 			s.accept(x, resp)
@@ -172,11 +172,11 @@ func (s *Server) accept(x *exchange, resp *provider.Response) {
 // escalate records the cheap call as superseded and answers from the
 // strong model's chain.
 func (s *Server) escalate(x *exchange, cheapStatus string) {
-	s.decide(x, spend.CascadeEscalated, s.cascade.strong)
+	s.decide(x, spend.CascadeEscalated, x.rt.cascade.strong)
 	s.record(x, x.spendRecord(cheapStatus, s.now().Sub(x.start)))
-	s.releaseHolds(x, s.cascade.strong)
+	s.releaseHolds(x, x.rt.cascade.strong)
 	x.prevCost, x.cost, x.usage, x.fellFrom, x.errDetail = x.cost, 0, provider.Usage{}, "", ""
-	x.step, x.chain = spend.StepStrong, s.chainFor(x, s.cascade.strong)
+	x.step, x.chain = spend.StepStrong, s.chainFor(x, x.rt.cascade.strong)
 	s.serve(x)
 }
 
@@ -188,7 +188,7 @@ func (s *Server) holdBoth(x *exchange) error {
 		return nil
 	}
 	prompt := reservePrompt(x.req)
-	for i, name := range [2]string{s.cascade.cheap, s.cascade.strong} {
+	for i, name := range [2]string{x.rt.cascade.cheap, x.rt.cascade.strong} {
 		res, err := s.deps.Budgets.Reserve(x.ctx, x.keyID, s.cat.Models[name].Price.Cost(prompt, x.preq.MaxTokens))
 		if err != nil {
 			s.releaseHolds(x, "")

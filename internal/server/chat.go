@@ -30,6 +30,9 @@ type exchange struct {
 	req    *openaiapi.ChatRequest
 	preq   *provider.Request
 	stream bool
+	// rt is the router model this request uses from start to finish,
+	// whatever reloads happen meanwhile.
+	rt *routerState
 
 	// Routing outcome.
 	routed       bool
@@ -81,7 +84,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	defer s.metrics.inflight.Dec()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Limits.RequestTimeout)
 	defer cancel()
-	x := &exchange{w: w, r: r, ctx: ctx, start: s.now(), id: newRequestID(), keyID: keyIDFrom(r.Context())}
+	x := &exchange{w: w, r: r, ctx: ctx, start: s.now(), id: newRequestID(), keyID: keyIDFrom(r.Context()), rt: s.rt.Load()}
 	w.Header().Set("X-Request-Id", x.id)
 	defer s.settleLimits(x) // after finish has recorded every call
 	defer s.finish(x)
@@ -159,7 +162,7 @@ func (s *Server) plan(x *exchange) error {
 		x.chain = s.chainFor(x, name)
 		return nil
 	}
-	threshold, has := s.threshold, s.hasThresh
+	threshold, has := x.rt.threshold, x.rt.hasThresh
 	if name != "router" {
 		t, err := strconv.ParseFloat(strings.TrimPrefix(name, "router-"), 64)
 		if err != nil || !(t >= 0 && t <= 1) {
@@ -179,8 +182,8 @@ func (s *Server) route(x *exchange, threshold float64, hasThreshold bool) error 
 	x.routed = true
 	query := s.routedText(x)
 	in := policy.Input{Query: query, Policy: policy.Standard, PromptTokens: (openaiapi.PromptBytes(x.req) + 3) / 4}
-	if s.deps.Router != nil {
-		d, err := s.deps.Router.Route(x.ctx, query)
+	if x.rt.router != nil {
+		d, err := x.rt.router.Route(x.ctx, query)
 		if err != nil {
 			return apierr.Wrap(apierr.Internal, err, "router failed to score the request")
 		}
@@ -191,7 +194,7 @@ func (s *Server) route(x *exchange, threshold float64, hasThreshold bool) error 
 			in.Policy = policyAt(d, threshold)
 			in.HasThreshold, in.Threshold = true, threshold
 		}
-		s.learnedChoice(d, threshold, &in)
+		learnedChoice(&x.rt.cands, d, threshold, &in)
 	}
 	if s.deps.Budgets != nil {
 		// Cost-aware rules need the spend so far; a counter outage must not
@@ -327,6 +330,7 @@ func (s *Server) finish(x *exchange) {
 	if x.scored {
 		attrs = append(attrs, slog.Float64("score", x.score))
 	}
+	attrs = x.routerVersionAttrs(attrs)
 	if x.hasDrift {
 		attrs = append(attrs, slog.Float64("drift", x.drift))
 		s.metrics.drift.Observe(x.drift)

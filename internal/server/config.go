@@ -88,6 +88,10 @@ type RouterConfig struct {
 	// Candidates lists the models an N-model router may choose from (a
 	// subset of those it was trained on); empty: all of them.
 	Candidates []string `yaml:"candidates"`
+	// Watch reloads the model when its files at ModelPath change (as
+	// SIGHUP does), polling every WatchInterval (default 2s).
+	Watch         bool          `yaml:"watch"`
+	WatchInterval time.Duration `yaml:"watch_interval"`
 }
 
 // SpendConfig says where spend is recorded and budgets are counted.
@@ -206,6 +210,7 @@ func (c *Config) applyDefaults() {
 	def(&l.ReadTimeout, 60*time.Second)
 	def(&l.IdleTimeout, 120*time.Second)
 	def(&l.ShutdownTimeout, 30*time.Second)
+	def(&c.Router.WatchInterval, 2*time.Second)
 	c.applyOpsDefaults()
 }
 
@@ -253,6 +258,9 @@ func (c *Config) Validate() error {
 	}
 	if t := c.Router.CascadeThreshold; t != nil && !(*t >= 0 && *t <= 1) {
 		return fmt.Errorf("router.cascade_threshold: must be in [0, 1], got %v", *t)
+	}
+	if err := c.Router.validateWatch(); err != nil {
+		return err
 	}
 	if _, err := policy.New(c.PolicyMapping, cat); err != nil {
 		return fmt.Errorf("policy_mapping: %w", err)

@@ -142,7 +142,7 @@ func (s *Server) checkAllowed(x *exchange) error {
 	}
 	need := []string{x.chain[0]}
 	if x.cascade && x.outcome == "" {
-		need = append(need, s.cascade.strong) // it may escalate
+		need = append(need, x.rt.cascade.strong) // it may escalate
 	}
 	for _, m := range need {
 		if slices.Contains(models, m) {

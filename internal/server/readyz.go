@@ -66,8 +66,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 			rd.Dependencies["spend_database"] = dependency{Status: "up"}
 		}
 	}
-	switch {
-	case s.deps.Router != nil:
+	switch rt := s.rt.Load(); {
+	case rt.router != nil && rt.version != "":
+		rd.Dependencies["router_model"] = dependency{Status: "loaded", Detail: "version " + rt.version}
+	case rt.router != nil:
 		rd.Dependencies["router_model"] = dependency{Status: "loaded"}
 	default:
 		rd.Dependencies["router_model"] = dependency{Status: "none", Detail: "routing by policy_mapping rules"}

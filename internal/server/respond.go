@@ -61,7 +61,8 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.metrics.request("other", status)
 }
 
-// modelListJSON pre-renders GET /v1/models: it only changes with config.
+// modelListJSON pre-renders GET /v1/models: it only changes with config
+// and the router model.
 // "router-cascade" is listed only when a loaded model can serve it.
 func modelListJSON(cat *catalog.Catalogue, now time.Time, cascade bool) ([]byte, error) {
 	names := cat.Names()
@@ -79,7 +80,7 @@ func modelListJSON(cat *catalog.Catalogue, now time.Time, cascade bool) ([]byte,
 }
 
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
-	writeRaw(w, http.StatusOK, s.modelList)
+	writeRaw(w, http.StatusOK, s.rt.Load().modelList)
 	s.metrics.request("/v1/models", http.StatusOK)
 }
 

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/llmrouter/llmrouter/internal/cascade"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
@@ -16,6 +18,9 @@ type RouterInfo struct {
 	// SHA-256 (model.json's weights_sha256).
 	Version       string `json:"version,omitempty"`
 	FormatVersion int    `json:"format_version,omitempty"`
+	// LoadedAt is when this model was loaded: at startup, or by the last
+	// successful reload.
+	LoadedAt *time.Time `json:"loaded_at,omitempty"`
 	// Threshold is the one the gateway applies: router.threshold, else
 	// the model's calibrated one.
 	Threshold       *float64 `json:"threshold,omitempty"`
@@ -46,14 +51,17 @@ func short(sha string) string {
 }
 
 func (s *Server) routerInfo() RouterInfo {
-	info := RouterInfo{CheapModel: s.cascade.cheap, StrongModel: s.cascade.strong}
-	r := s.deps.Router
+	rt := s.rt.Load()
+	info := RouterInfo{CheapModel: rt.cascade.cheap, StrongModel: rt.cascade.strong}
+	r := rt.router
 	if r == nil {
 		return info
 	}
-	info.Loaded, info.ModelPath, info.Kind = true, s.cfg.Router.ModelPath, r.Name()
-	if s.hasThresh {
-		t := s.threshold
+	info.Loaded, info.ModelPath, info.Kind, info.Version = true, s.cfg.Router.ModelPath, r.Name(), rt.version
+	loaded := rt.loadedAt.UTC()
+	info.LoadedAt = &loaded
+	if rt.hasThresh {
+		t := rt.threshold
 		info.Threshold = &t
 		info.ThresholdSource = "calibrated into the model"
 		if s.cfg.Router.Threshold != nil {
@@ -61,7 +69,7 @@ func (s *Server) routerInfo() RouterInfo {
 		}
 	}
 	if m, ok := r.(*router.Model); ok {
-		info.Version, info.FormatVersion, info.TrainingRows = short(m.Meta.WeightsSHA256), m.Meta.FormatVersion, m.Meta.Data.SFTRows
+		info.FormatVersion, info.TrainingRows = m.Meta.FormatVersion, m.Meta.Data.SFTRows
 		if src := m.Meta.ThresholdSource; src != "" && s.cfg.Router.Threshold == nil {
 			info.ThresholdSource = src
 		}
@@ -69,8 +77,8 @@ func (s *Server) routerInfo() RouterInfo {
 			info.StrongShare = &share
 		}
 	}
-	if v := s.cascade.v; v != nil {
-		c := &CascadeInfo{Threshold: s.cascade.threshold, ThresholdSource: "calibrated into the model"}
+	if v := rt.cascade.v; v != nil {
+		c := &CascadeInfo{Threshold: rt.cascade.threshold, ThresholdSource: "calibrated into the model"}
 		if s.cfg.Router.CascadeThreshold != nil {
 			c.ThresholdSource = "router.cascade_threshold in the config"
 		}

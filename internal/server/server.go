@@ -53,6 +53,16 @@ type Deps struct {
 	// Cascade verifies cheap answers for model "router-cascade"; nil
 	// answers those requests with a 400. It needs Router.
 	Cascade Verifier
+	// Router and Cascade are the model the gateway starts with; the one
+	// serving is swapped by ReloadRouter. RouterVersion names it (default:
+	// from Router when it is a *router.Model).
+	RouterVersion string
+	// LoadRouter reads the router model again for ReloadRouter (SIGHUP,
+	// router.watch); nil refuses reloads.
+	LoadRouter RouterLoader
+	// RouterFiles is router.model_path's fingerprint when Router was
+	// loaded, so the watcher does not reload an unchanged model.
+	RouterFiles string
 	// Mapper picks the model for a routed request; nil builds one from
 	// Config.PolicyMapping.
 	Mapper policy.Mapper
@@ -83,12 +93,9 @@ type Server struct {
 	now       func() time.Time
 	auth      *authenticator
 	metrics   *metrics
-	threshold float64
-	hasThresh bool
-	cascade   cascadeSetup
-	cands     candidateSetup
+	rt        atomic.Pointer[routerState] // serves new requests; reload.go swaps it whole
+	reloading *reloader
 	ops       *ops
-	modelList []byte
 	chains    map[string][]string // model → model and its fallbacks
 	handler   http.Handler
 	draining  atomic.Bool
@@ -126,25 +133,16 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	s.ops = s.newOps(cfg, cat, deps.Limiter)
 	s.registerRedisMetrics()
 	s.registerCaptureMetrics()
-	switch {
-	case cfg.Router.Threshold != nil:
-		s.threshold, s.hasThresh = *cfg.Router.Threshold, true
-	case deps.Router != nil:
-		if t, ok := deps.Router.(Thresholder); ok {
-			s.threshold, s.hasThresh = t.Threshold(), true
-		}
-	}
 	s.chains = make(map[string][]string, len(cat.Models))
 	for name := range cat.Models {
 		s.chains[name] = buildChain(name, cfg.Fallbacks[name])
 	}
-	s.cascade = newCascadeSetup(cfg, deps.Cascade)
-	if s.cands, err = newCandidateSetup(cfg, cat, deps.Router); err != nil {
+	rt, err := newRouterState(cfg, cat, LoadedRouter{Router: deps.Router, Cascade: deps.Cascade, Version: deps.RouterVersion}, s.now())
+	if err != nil {
 		return nil, err
 	}
-	if s.modelList, err = modelListJSON(cat, s.now(), s.cascade.v != nil && deps.Router != nil); err != nil {
-		return nil, err
-	}
+	rt.files = deps.RouterFiles
+	s.initReload(deps.LoadRouter, rt)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -187,6 +185,8 @@ func (s *Server) HTTPServer() *http.Server {
 // before their connections are closed.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := s.HTTPServer()
+	stopWatch := s.startWatch(ctx)
+	defer stopWatch()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

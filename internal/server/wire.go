@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/provider/registry"
-	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/spend"
 )
 
@@ -68,17 +66,8 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 			o.Logger.Warn("model unavailable until its key is set; requests for it fall back or fail", "model", name, "error", err)
 		}
 	}
-	if cfg.Router.ModelPath != "" {
-		m, err := router.Load(cfg.Router.ModelPath)
-		if err != nil {
-			return nil, nil, fmt.Errorf("router.model_path: %w", err)
-		}
-		deps.Router = m
-		if m.Cascade != nil { // a nil *cascade.Verifier must stay a nil interface
-			deps.Cascade = m.Cascade
-			o.Logger.Info("cascade verifier loaded: model \"router-cascade\" is available",
-				"threshold", m.Cascade.Threshold(), "model_path", cfg.Router.ModelPath)
-		}
+	if err := openRouter(ctx, cfg, o, &deps); err != nil {
+		return nil, nil, err
 	}
 	store, err := OpenStore(ctx, cfg, o.Getenv, o.Logger)
 	if err != nil {
@@ -111,4 +100,32 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 		return nil, nil, err
 	}
 	return srv, closeAll, nil
+}
+
+// openRouter loads the router the gateway starts with into deps, and the
+// loader that reloads it (SIGHUP, router.watch) when there is a model
+// directory to read again.
+func openRouter(ctx context.Context, cfg *Config, o OpenOptions, deps *Deps) error {
+	rc := cfg.Router
+	if rc.ModelPath == "" {
+		return nil
+	}
+	load := routerLoader(cfg, o)
+	deps.LoadRouter, deps.RouterFiles = load, modelFingerprint(rc.ModelPath)
+	lr, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	deps.Router, deps.Cascade, deps.RouterVersion = lr.Router, lr.Cascade, lr.Version
+	if lr.Cascade != nil {
+		o.Logger.Info("cascade verifier loaded: model \"router-cascade\" is available",
+			"threshold", lr.Cascade.Threshold(), "model_path", rc.ModelPath)
+	}
+	return nil
+}
+
+// routerLoader reads the router afresh on every call: a reload replaces
+// whatever is built from the model files along with them.
+func routerLoader(cfg *Config, _ OpenOptions) RouterLoader {
+	return classifierLoader(cfg)
 }
