@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,7 +9,10 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
+	"github.com/llmrouter/llmrouter/internal/eval"
+	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/jsonl"
+	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
@@ -114,6 +118,41 @@ func TestEvalDriftWarning(t *testing.T) {
 		}
 		if got := strings.Contains(stdout, "warning: ") && strings.Contains(stderr, "out of distribution"); got != c.warn {
 			t.Errorf("eval %s: warned %v, want %v\nstdout:\n%s\nstderr:\n%s", c.benchmark, got, c.warn, stdout, stderr)
+		}
+	}
+}
+
+// The pipeline's stage table names the out-of-distribution share in the
+// eval row when eval warned, and says nothing of drift otherwise.
+func TestPipelineEvalFigureDrift(t *testing.T) {
+	qs := []eval.Question{
+		{ID: "1", Cheap: eval.Outcome{Grade: grade.Incorrect, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
+		{ID: "2", Cheap: eval.Outcome{Grade: grade.Correct, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
+	}
+	cmp, err := eval.Evaluate(qs, []eval.RouterRun{{Name: "classifier", Scores: []float64{1, 0}, Strong: []bool{true, false}, Threshold: 0.5}}, eval.Options{Benchmark: "mmlu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		drift *eval.DriftSection
+		want  string
+	}{
+		{nil, ""},
+		{&eval.DriftSection{Threshold: 0.5, OutOfDistributionShare: 0.2}, ""},
+		{&eval.DriftSection{Threshold: 0.5, OutOfDistributionShare: 0.9, Warning: true}, "; warning: 90.0% of test queries out of distribution"},
+	} {
+		cmp.Drift = c.drift
+		var b bytes.Buffer
+		if err := report.WriteJSON(&b, cmp); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "comparison.json")
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fig := evalFigure(path)
+		if !strings.HasPrefix(fig, "classifier: APGR") || strings.Contains(fig, "out of distribution") != (c.want != "") || !strings.HasSuffix(fig, c.want) {
+			t.Errorf("drift %+v: figure %q, want it to end with %q", c.drift, fig, c.want)
 		}
 	}
 }

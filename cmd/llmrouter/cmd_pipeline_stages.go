@@ -197,6 +197,9 @@ func evalFigure(path string) string {
 	if c := cascadeFigure(cmp.Cascade); c != "" {
 		fig += "; " + c
 	}
+	if d := cmp.Drift; d != nil && d.Warning {
+		fig += fmt.Sprintf("; warning: %s of test queries out of distribution", fpct(d.OutOfDistributionShare))
+	}
 	return fig
 }
 
