@@ -121,11 +121,12 @@ func sdkFieldCases() map[string]openai.ChatCompletionNewParams {
 		"parallel_tool_calls":   {Tools: tools, ParallelToolCalls: openai.Bool(false)},
 		"prediction": {Prediction: openai.ChatCompletionPredictionContentParam{
 			Content: openai.ChatCompletionPredictionContentContentUnionParam{OfString: openai.String("hello")}}},
-		"presence_penalty":       {PresencePenalty: openai.Float(0.5)},
-		"prompt_cache_key":       {PromptCacheKey: openai.String("tenant-7")},
-		"prompt_cache_retention": {PromptCacheRetention: "24h"},
-		"reasoning_effort":       {ReasoningEffort: shared.ReasoningEffortLow},
-		"response_format: text":  {ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{OfText: &shared.ResponseFormatTextParam{}}},
+		"presence_penalty":        {PresencePenalty: openai.Float(0.5)},
+		"prompt_cache_key":        {PromptCacheKey: openai.String("tenant-7")},
+		"prompt_cache_retention":  {PromptCacheRetention: "24h"},
+		"reasoning_effort":        {ReasoningEffort: shared.ReasoningEffortLow},
+		"reasoning_effort: xhigh": {ReasoningEffort: shared.ReasoningEffortXhigh},
+		"response_format: text":   {ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{OfText: &shared.ResponseFormatTextParam{}}},
 		"response_format: json_object": {ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{
 			OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}},
 		"response_format: json_schema": {ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{

@@ -89,6 +89,7 @@ var compatCases = []compatCase{
 	{row: "prompt_cache_key", add: `"prompt_cache_key":"tenant-7"`},
 	{row: "prompt_cache_retention", add: `"prompt_cache_retention":"24h"`},
 	{row: "reasoning_effort", add: `"reasoning_effort":"low"`},
+	{row: "reasoning_effort: xhigh", add: `"reasoning_effort":"xhigh"`},
 	{row: "response_format: text", add: `"response_format":{"type":"text"}`},
 	{row: "response_format: json_object", add: `"response_format":{"type":"json_object"}`},
 	{row: "response_format: json_schema", add: `"response_format":{"type":"json_schema","json_schema":{"name":"city","strict":true,"schema":{"type":"object","properties":{"name":{"type":"string"}},"required":["name"],"additionalProperties":false}}}`},

@@ -105,8 +105,19 @@ func (gc *GenerationConfig) setResponseFormat(rf *provider.ResponseFormat) error
 }
 
 // budgets are the thinking budgets Google's own OpenAI-compatible
-// endpoint uses for reasoning_effort on Gemini 2.5.
-var budgets = map[string]int{"none": 0, "minimal": 1024, "low": 1024, "medium": 8192, "high": 24576}
+// endpoint uses for reasoning_effort on Gemini 2.5. OpenAI's efforts
+// above high ask for more than high: they get the model's largest
+// budget (see maxBudget).
+var budgets = map[string]int{"none": 0, "minimal": 1024, "low": 1024, "medium": 8192, "high": 24576, "xhigh": -1, "max": -1}
+
+// maxBudget is the largest thinking budget a Gemini 2.5 model takes:
+// 32768 for Pro, 24576 for Flash and Flash-Lite.
+func maxBudget(model string) int {
+	if strings.Contains(model, "-pro") {
+		return 32768
+	}
+	return 24576
+}
 
 func (gc *GenerationConfig) setThinking(model, effort string) error {
 	if effort == "" {
@@ -114,7 +125,7 @@ func (gc *GenerationConfig) setThinking(model, effort string) error {
 	}
 	budget, known := budgets[effort]
 	if !known {
-		return provider.UnsupportedParam("reasoning_effort", "%q has no Gemini equivalent (none, minimal, low, medium, high)", effort)
+		return provider.UnsupportedParam("reasoning_effort", "%q has no Gemini equivalent (none, minimal, low, medium, high, xhigh, max)", effort)
 	}
 	m := strings.TrimPrefix(model, "models/")
 	switch {
@@ -122,11 +133,17 @@ func (gc *GenerationConfig) setThinking(model, effort string) error {
 		// Gemini 3 and later think in levels and cannot stop thinking:
 		// "none" gets the least there is.
 		level := effort
-		if level == "none" {
+		switch level {
+		case "none":
 			level = "minimal"
+		case "xhigh", "max":
+			level = "high"
 		}
 		gc.ThinkingConfig = &ThinkingConfig{ThinkingLevel: level}
 	case strings.HasPrefix(m, "gemini-2.5"):
+		if budget < 0 {
+			budget = maxBudget(m)
+		}
 		gc.ThinkingConfig = &ThinkingConfig{ThinkingBudget: &budget}
 	}
 	// Older models do not think; a thinkingConfig would be refused.

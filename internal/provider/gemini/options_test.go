@@ -57,6 +57,12 @@ func TestOptionsReachGenerationConfig(t *testing.T) {
 		{"none on 3 is minimal", "models/gemini-3-flash-preview", func(r *provider.Request) { r.ReasoningEffort = "none" },
 			`{"thinkingConfig":{"thinkingLevel":"minimal"}}`},
 		{"no thinking on 2.0", "gemini-2.0-flash", func(r *provider.Request) { r.ReasoningEffort = "high" }, ""},
+		{"max on 2.5 Pro is its largest budget", "gemini-2.5-pro", func(r *provider.Request) { r.ReasoningEffort = "max" },
+			`{"thinkingConfig":{"thinkingBudget":32768}}`},
+		{"xhigh on 2.5 Flash is its largest budget", "gemini-2.5-flash", func(r *provider.Request) { r.ReasoningEffort = "xhigh" },
+			`{"thinkingConfig":{"thinkingBudget":24576}}`},
+		{"xhigh on 3 is high", "gemini-3-pro-preview", func(r *provider.Request) { r.ReasoningEffort = "xhigh" },
+			`{"thinkingConfig":{"thinkingLevel":"high"}}`},
 		{"logprobs", "gemini-2.5-flash", func(r *provider.Request) { r.Logprobs = true }, `{"responseLogprobs":true}`},
 		{"top_logprobs", "gemini-2.5-flash", func(r *provider.Request) { r.Logprobs, r.TopLogprobs = true, 3 },
 			`{"responseLogprobs":true,"logprobs":3}`},
@@ -100,7 +106,7 @@ func TestOptionsRefused(t *testing.T) {
 			r.Extra = map[string]json.RawMessage{"web_search_options": raw(`{}`)}
 		}, "web_search_options"},
 		{"bad top_k", func(r *provider.Request) { r.Extra = map[string]json.RawMessage{"top_k": raw(`-1`)} }, "top_k"},
-		{"unknown effort", func(r *provider.Request) { r.ReasoningEffort = "xhigh" }, "reasoning_effort"},
+		{"unknown effort", func(r *provider.Request) { r.ReasoningEffort = "extreme" }, "reasoning_effort"},
 		{"unknown format", func(r *provider.Request) { r.ResponseFormat = &provider.ResponseFormat{Type: "xml"} }, "response_format.type"},
 		{"schema not an object", func(r *provider.Request) {
 			r.ResponseFormat = &provider.ResponseFormat{Type: "json_schema", JSONSchema: raw(`{"name":"x","schema":true}`)}
