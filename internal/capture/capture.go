@@ -1,8 +1,8 @@
-// Package capture appends the gateway's routed requests to a JSON Lines
+// Package capture appends the gateway's answered requests to a JSON Lines
 // file, so a team can build an oracle dataset from its own traffic.
 //
-// Add never blocks the request path: it appends the row to a bounded
-// queue under a mutex held for the append only, and one background
+// Add never blocks the request path: it appends the row to a queue
+// bounded in rows and bytes, under a mutex held for the append only, and one background
 // goroutine takes the whole queue every flush interval (or as soon as a
 // batch's worth waits), redacts, encodes and writes it with one write,
 // rotating the file by size. Handing rows over through a channel instead
@@ -76,6 +76,16 @@ const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 // batchRows is how many waiting rows trigger a write before the interval.
 const batchRows = 256
 
+// batchBytes likewise: a few long conversations make a batch.
+const batchBytes = 1 << 20
+
+// maxQueueBytes bounds the text waiting in memory, whatever queue_size
+// says: with conversation: full a row can hold megabytes.
+const maxQueueBytes = 64 << 20
+
+// rowOverhead approximates a row's fixed fields and JSON syntax.
+const rowOverhead = 160
+
 // logEvery bounds write-error logging: a full disk fails every batch.
 const logEvery = time.Minute
 
@@ -108,8 +118,11 @@ type Writer struct {
 
 	mu      sync.Mutex
 	queue   []Row // rows waiting, at most cfg.QueueSize
+	qbytes  int   // their approximate size, at most maxBytesQueued
 	closing bool
-	// kick wakes the loop when kickAt rows wait (capacity 1).
+	// maxBytesQueued is maxQueueBytes (tests lower it).
+	maxBytesQueued int
+	// kick wakes the loop when kickAt rows or batchBytes wait (capacity 1).
 	kick      chan struct{}
 	kickAt    int
 	done      chan struct{}
@@ -163,6 +176,7 @@ func newWriter(cfg Config, log *slog.Logger) (*Writer, error) {
 		done:     make(chan struct{}),
 		exited:   make(chan struct{}),
 	}
+	w.maxBytesQueued = maxQueueBytes
 	w.file = file{path: cfg.Path, log: log}
 	w.keepAll, w.keepBits = sampleBits(*cfg.SampleRate)
 	w.enc = json.NewEncoder(&w.buf)
@@ -212,16 +226,18 @@ func (w *Writer) Add(r Row) {
 		w.sampledOut.Add(1)
 		return
 	}
+	size := rowSize(&r)
 	w.mu.Lock()
-	if w.closing || len(w.queue) >= w.cfg.QueueSize {
+	if w.closing || len(w.queue) >= w.cfg.QueueSize || w.qbytes+size > w.maxBytesQueued {
 		w.mu.Unlock()
 		w.dropped.Add(1)
 		return
 	}
 	w.queue = append(w.queue, r)
-	n := len(w.queue)
+	n, before := len(w.queue), w.qbytes
+	w.qbytes += size
 	w.mu.Unlock()
-	if n == w.kickAt {
+	if n == w.kickAt || before < batchBytes && before+size >= batchBytes {
 		select {
 		case w.kick <- struct{}{}:
 		default: // the loop has been woken already
@@ -234,7 +250,17 @@ func (w *Writer) take(batch []Row) []Row {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	batch, w.queue = w.queue, batch[:0]
+	w.qbytes = 0
 	return batch
+}
+
+// rowSize approximates r's encoded size.
+func rowSize(r *Row) int {
+	n := rowOverhead + len(r.ID) + len(r.Query) + len(r.Model) + len(r.Policy) + len(r.KeyID) + len(r.RouterVersion)
+	for _, m := range r.Messages {
+		n += 32 + len(m.Role) + len(m.Content)
+	}
+	return n
 }
 
 // Stats returns the counters.
@@ -296,6 +322,11 @@ func (w *Writer) run() {
 
 // flush redacts, encodes and writes one batch with a single write.
 func (w *Writer) flush(batch []Row) error {
+	defer func() {
+		if w.buf.Cap() > 4*batchBytes {
+			w.buf = bytes.Buffer{} // a batch of long conversations: give it back
+		}
+	}()
 	w.buf.Reset()
 	n := 0
 	for i := range batch {

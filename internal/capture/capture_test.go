@@ -491,3 +491,39 @@ func TestOracleReadsCapturedRows(t *testing.T) {
 		t.Errorf("items %+v", items)
 	}
 }
+
+// TestQueueIsBoundedInBytes: long rows fill the queue by size before its
+// row count, and a batch's worth of bytes is written before the interval.
+func TestQueueIsBoundedInBytes(t *testing.T) {
+	w := newTestWriter(t, Config{Path: filepath.Join(t.TempDir(), "c.jsonl")}, nil)
+	w.maxBytesQueued = 1000
+	long := strings.Repeat("x", 400)
+	for i := range 3 {
+		w.Add(row(fmt.Sprint(i), long))
+	}
+	if s := w.Stats(); len(w.queue) != 1 || s.Dropped != 2 {
+		t.Errorf("queued %d, stats %+v; want 1 queued, 2 dropped", len(w.queue), s)
+	}
+	w.take(nil)
+	w.Add(row("after", long))
+	if len(w.queue) != 1 {
+		t.Errorf("a taken queue still counts its bytes: %d queued", len(w.queue))
+	}
+
+	path := filepath.Join(t.TempDir(), "big.jsonl")
+	w2, err := New(Config{Path: path, FlushInterval: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("y", 400<<10)
+	for i := range 3 { // the third crosses batchBytes
+		w2.Add(row(fmt.Sprint(i), huge))
+	}
+	waitFor(t, "a batch by size", func() bool { return w2.Stats().Written == 3 })
+	if err := closeWriter(t, w2); err != nil {
+		t.Fatal(err)
+	}
+	if rows := readLines(t, path); len(rows) != 3 || rows[2]["query"] != huge {
+		t.Errorf("%d rows", len(rows))
+	}
+}

@@ -30,8 +30,9 @@ type Config struct {
 	// FlushInterval is the longest a row waits before being written
 	// (default 200ms).
 	FlushInterval time.Duration `yaml:"flush_interval"`
-	// QueueSize bounds the rows waiting to be written (default 8192); a
-	// row arriving when it is full is dropped and counted.
+	// QueueSize bounds the rows waiting to be written (default 8192; and
+	// their text to 64 MiB); a row arriving when it is full is dropped and
+	// counted.
 	QueueSize int `yaml:"queue_size"`
 }
 
