@@ -205,6 +205,9 @@ func TestReloadServesNewModel(t *testing.T) {
 	if info := g.srv.routerInfo(); info.Version != vb || info.LoadedAt == nil {
 		t.Errorf("router info %+v, want version %q and a load time", info, vb)
 	}
+	if _, _, ready := g.get("/readyz"); !strings.Contains(ready, `"detail":"version `+vb+`"`) {
+		t.Errorf("/readyz does not name the serving version %s: %s", vb, ready)
+	}
 	_, _, body := g.get("/metrics")
 	m := infoRE.FindStringSubmatch(body)
 	if m == nil || m[1] != router.KindClassifier || m[2] != short(b.Meta.Data.SFTSHA256) || m[2] == short(a.Meta.Data.SFTSHA256) {
@@ -555,5 +558,22 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	if reloads < 3 || n != 2 {
 		t.Errorf("%d reloads and %d versions seen by requests; the run did not exercise swaps (A is %s)", reloads, n, va)
+	}
+}
+
+func TestReloadConfig(t *testing.T) {
+	for _, tc := range []struct{ yaml, err string }{
+		{"router: {watch: true}", "router.watch: needs router.model_path"},
+		{"router: {model_path: m, watch_interval: -1s}", "router.watch_interval: must be > 0, got -1s"},
+		{"router: {model_path: m, watch: true, watch_interval: soon}", "watch_interval"},
+	} {
+		_, err := ParseConfig([]byte(baseYAML+tc.yaml), "r.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: error %v, want %q", tc.yaml, err, tc.err)
+		}
+	}
+	cfg, err := ParseConfig([]byte(baseYAML+"router: {model_path: m, watch: true}"), "r.yaml")
+	if err != nil || cfg.Router.WatchInterval != 2*time.Second {
+		t.Errorf("default watch_interval: %v, %v; want 2s", cfg, err)
 	}
 }
