@@ -228,6 +228,7 @@ func parseContentPart(p string, raw json.RawMessage, out *ContentPart) error {
 	var part struct {
 		Type       json.RawMessage `json:"type"`
 		Text       json.RawMessage `json:"text"`
+		Refusal    json.RawMessage `json:"refusal"`
 		ImageURL   *ImageURL       `json:"image_url"`
 		InputAudio *InputAudio     `json:"input_audio"`
 		File       *FilePart       `json:"file"`
@@ -244,6 +245,14 @@ func parseContentPart(p string, raw json.RawMessage, out *ContentPart) error {
 			return invalid(p+".text", "is required on text parts")
 		}
 		return decodeString(p+".text", part.Text, &out.Text)
+	case "refusal":
+		// What the model said when it declined, replayed in an assistant
+		// turn: it is that turn's text, as a message-level refusal is.
+		if part.Refusal == nil {
+			return invalid(p+".refusal", "is required on refusal parts")
+		}
+		out.Type = "text"
+		return decodeString(p+".refusal", part.Refusal, &out.Text)
 	case "image_url":
 		if part.ImageURL == nil || part.ImageURL.URL == "" {
 			return invalid(p+".image_url.url", "is required on image_url parts")
@@ -263,7 +272,7 @@ func parseContentPart(p string, raw json.RawMessage, out *ContentPart) error {
 		}
 		out.File = part.File
 	default:
-		return invalid(p+".type", "content part type %q is not supported (text, image_url, input_audio, file)", out.Type)
+		return invalid(p+".type", "content part type %q is not supported (text, refusal, image_url, input_audio, file)", out.Type)
 	}
 	return nil
 }

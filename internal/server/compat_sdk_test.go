@@ -91,6 +91,9 @@ func sdkMessageCases() map[string]openai.ChatCompletionNewParams {
 		"messages: assistant, array content": {Messages: sdkAssistantTurn(openai.ChatCompletionAssistantMessageParam{
 			Content: openai.ChatCompletionAssistantMessageParamContentUnion{OfArrayOfContentParts: []openai.ChatCompletionAssistantMessageParamContentArrayOfContentPartUnion{
 				{OfText: &openai.ChatCompletionContentPartTextParam{Text: "Hello."}}}}})},
+		"messages: assistant, array content with a refusal part": {Messages: sdkAssistantTurn(openai.ChatCompletionAssistantMessageParam{
+			Content: openai.ChatCompletionAssistantMessageParamContentUnion{OfArrayOfContentParts: []openai.ChatCompletionAssistantMessageParamContentArrayOfContentPartUnion{
+				{OfRefusal: &openai.ChatCompletionContentPartRefusalParam{Refusal: "I can't help with that."}}}}})},
 		"messages: assistant, tool_calls with null content; tool": {Tools: tools, Messages: msgs(openai.UserMessage("weather in Paris?"),
 			openai.ChatCompletionMessageParamUnion{OfAssistant: &openai.ChatCompletionAssistantMessageParam{ToolCalls: []openai.ChatCompletionMessageToolCallUnionParam{sdkCall}}},
 			openai.ToolMessage("sunny", "call_1"))},

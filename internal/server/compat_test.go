@@ -62,6 +62,7 @@ var compatCases = []compatCase{
 	{row: "messages: user, file (file_id)", add: `"messages":[{"role":"user","content":[{"type":"text","text":"summarise"},{"type":"file","file":{"file_id":"file-abc123"}}]}]`},
 	{row: "messages: name", add: `"messages":[{"role":"user","content":"hi","name":"alice"}]`},
 	{row: "messages: assistant, text", add: `"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"Hello."},{"role":"user","content":"again"}]`},
+	{row: "messages: assistant, array content with a refusal part", add: `"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"refusal","refusal":"I can't help with that."}]},{"role":"user","content":"again"}]`},
 	{row: "messages: assistant, array content", add: `"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"text","text":"Hello."}]},{"role":"user","content":"again"}]`},
 	{row: "messages: assistant, tool_calls with null content; tool", pre: `"tools":` + compatTools,
 		add: `"messages":[` + compatAsk + `,` + compatCall + `,{"role":"tool","tool_call_id":"call_1","content":"sunny"}]`},
