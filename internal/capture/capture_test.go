@@ -527,3 +527,35 @@ func TestQueueIsBoundedInBytes(t *testing.T) {
 		t.Errorf("%d rows", len(rows))
 	}
 }
+
+// TestFileMovedAwayStartsANewOne: rows written after the file was moved
+// (to be labelled) or removed go to a new file at the path.
+func TestFileMovedAwayStartsANewOne(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.jsonl")
+	w := newTestWriter(t, Config{Path: path}, nil)
+	if err := w.flush([]Row{row("1", "q")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, filepath.Join(dir, "taken.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flush([]Row{row("2", "q")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flush([]Row{row("3", "q")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.file.close(); err != nil {
+		t.Fatal(err)
+	}
+	if rows := readLines(t, filepath.Join(dir, "taken.jsonl")); len(rows) != 1 || rows[0]["id"] != "1" {
+		t.Errorf("moved file: %v", rows)
+	}
+	if rows := readLines(t, path); len(rows) != 1 || rows[0]["id"] != "3" {
+		t.Errorf("new file: %v", rows)
+	}
+}

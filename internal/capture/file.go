@@ -29,6 +29,7 @@ func (c *file) append(data []byte, maxBytes int64, keep int, rotations *atomic.U
 	if len(data) == 0 {
 		return nil
 	}
+	c.reopenIfMoved()
 	if err := c.open(); err != nil {
 		return err
 	}
@@ -53,6 +54,29 @@ func (c *file) append(data []byte, maxBytes int64, keep int, rotations *atomic.U
 	}
 	c.size += int64(len(data))
 	return nil
+}
+
+// reopenIfMoved closes the file when path no longer names it: someone
+// moved it away to label it (or deleted it), and expects new rows in a
+// new file there, not appended to the one they took.
+func (c *file) reopenIfMoved() {
+	if c.f == nil {
+		return
+	}
+	cur, err := c.f.Stat()
+	if err != nil {
+		return
+	}
+	if now, err := os.Stat(c.path); err == nil && os.SameFile(cur, now) {
+		if now.Size() < c.size { // truncated in place (copytruncate)
+			c.size = now.Size()
+		}
+		return
+	}
+	if err := c.close(); err != nil {
+		c.log.Warn("capture: could not close the file moved away from its path", "path", c.path, "error", err)
+	}
+	c.log.Info("capture: the file was moved or removed; starting a new one", "path", c.path)
 }
 
 // open opens the file for appending (creating its directory), unless it
