@@ -69,8 +69,12 @@ func sdkMessageCases() map[string]openai.ChatCompletionNewParams {
 	msgs := func(m ...openai.ChatCompletionMessageParamUnion) []openai.ChatCompletionMessageParamUnion { return m }
 	tools := sdkTools(false)
 	return map[string]openai.ChatCompletionNewParams{
-		"messages: system":                    {Messages: msgs(openai.SystemMessage("Be brief."), openai.UserMessage("hi"))},
-		"messages: system, array content":     {Messages: msgs(openai.SystemMessage([]openai.ChatCompletionContentPartTextParam{{Text: "Be brief."}}), openai.UserMessage("hi"))},
+		"messages: system":                   {Messages: msgs(openai.SystemMessage("Be brief."), openai.UserMessage("hi"))},
+		"messages: system, array content":    {Messages: msgs(openai.SystemMessage([]openai.ChatCompletionContentPartTextParam{{Text: "Be brief."}}), openai.UserMessage("hi"))},
+		"messages: developer, array content": {Messages: msgs(openai.DeveloperMessage([]openai.ChatCompletionContentPartTextParam{{Text: "Be brief."}}), openai.UserMessage("hi"))},
+		"messages: tool, array content": {Tools: tools, Messages: msgs(openai.UserMessage("weather in Paris?"),
+			openai.ChatCompletionMessageParamUnion{OfAssistant: &openai.ChatCompletionAssistantMessageParam{ToolCalls: []openai.ChatCompletionMessageToolCallUnionParam{sdkCall}}},
+			openai.ToolMessage([]openai.ChatCompletionContentPartTextParam{{Text: "sunny"}}, "call_1"))},
 		"messages: developer":                 {Messages: msgs(openai.DeveloperMessage("Be brief."), openai.UserMessage("hi"))},
 		"messages: user, text":                {Messages: msgs(openai.UserMessage("hello"))},
 		"messages: user, array of text parts": {Messages: sdkUser(openai.TextContentPart("hi "), openai.TextContentPart("there"))},
