@@ -1,6 +1,14 @@
 package router
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// ErrUnavailable is wrapped by a router that could not decide and has no
+// fallback router of its own; the caller should route by its rules instead
+// of failing the request.
+var ErrUnavailable = errors.New("router unavailable")
 
 // Decision is a router's verdict on one query.
 type Decision struct {
@@ -21,6 +29,9 @@ type Decision struct {
 	// a router that cannot tell (random baseline, rule mappers).
 	Drift    float64 `json:"drift"`
 	HasDrift bool    `json:"has_drift"`
+	// Fallback says why a fallback router decided in place of the one
+	// asked ("timeout" or "error"); empty when the router asked decided.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // Router scores queries. Implementations must be safe for concurrent use.
