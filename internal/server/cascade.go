@@ -83,12 +83,15 @@ func (s *Server) planCascade(x *exchange) error {
 				"(e.g. llmrouter pipeline --benchmark gsm8k) and point router.model_path at it", name)}
 	}
 	x.routed, x.cascade, x.cascadeT, x.rule = true, true, t, ruleCascade
-	d, err := x.rt.router.Route(x.ctx, s.routedText(x))
+	d, ok, err := s.scoreQuery(x, x.rt.router, s.routedText(x))
 	if err != nil {
-		return apierr.Wrap(apierr.Internal, err, "router failed to score the request")
+		return err
 	}
-	x.score, x.scored, x.policy = d.Score, true, d.Policy
+	x.score, x.scored, x.policy = d.Score, ok, d.Policy
 	x.drift, x.hasDrift = d.Drift, d.HasDrift
+	if !ok { // no score: the cheap model answers first, as the cascade always lets it
+		x.policy = policy.Standard
+	}
 	if x.rt.hasThresh {
 		x.policy = policyAt(d, x.rt.threshold)
 	}
@@ -176,7 +179,7 @@ func (s *Server) escalate(x *exchange, cheapStatus string) {
 	s.record(x, x.spendRecord(cheapStatus, s.now().Sub(x.start)))
 	s.releaseHolds(x, x.rt.cascade.strong)
 	x.prevCost, x.cost, x.usage, x.fellFrom, x.errDetail = x.cost, 0, provider.Usage{}, "", ""
-	x.step, x.chain = spend.StepStrong, s.chainFor(x, x.rt.cascade.strong)
+	x.step, x.chain = spend.StepStrong, s.escalationChain(x, s.chainFor(x, x.rt.cascade.strong))
 	s.serve(x)
 }
 

@@ -44,6 +44,9 @@ type exchange struct {
 	hasDrift     bool    // false when the router cannot tell
 	rule, reason string
 	chain        []string
+	// routerFallback is "classifier" or "rules" when the configured
+	// router could not decide and that decided instead.
+	routerFallback string
 
 	// Cascade ("router-cascade"); see cascade.go.
 	cascade   bool
@@ -183,18 +186,20 @@ func (s *Server) route(x *exchange, threshold float64, hasThreshold bool) error 
 	query := s.routedText(x)
 	in := policy.Input{Query: query, Policy: policy.Standard, PromptTokens: (openaiapi.PromptBytes(x.req) + 3) / 4}
 	if x.rt.router != nil {
-		d, err := x.rt.router.Route(x.ctx, query)
+		d, ok, err := s.scoreQuery(x, x.rt.router, query)
 		if err != nil {
-			return apierr.Wrap(apierr.Internal, err, "router failed to score the request")
+			return err
 		}
-		x.score, x.scored = d.Score, true
-		x.drift, x.hasDrift = d.Drift, d.HasDrift
-		in.Policy, in.Score = d.Policy, d.Score
-		if hasThreshold {
-			in.Policy = policyAt(d, threshold)
-			in.HasThreshold, in.Threshold = true, threshold
+		if ok {
+			x.score, x.scored = d.Score, true
+			x.drift, x.hasDrift = d.Drift, d.HasDrift
+			in.Policy, in.Score = d.Policy, d.Score
+			if hasThreshold {
+				in.Policy = policyAt(d, threshold)
+				in.HasThreshold, in.Threshold = true, threshold
+			}
+			learnedChoice(&x.rt.cands, d, threshold, &in)
 		}
-		learnedChoice(&x.rt.cands, d, threshold, &in)
 	}
 	if s.deps.Budgets != nil {
 		// Cost-aware rules need the spend so far; a counter outage must not
@@ -337,6 +342,9 @@ func (s *Server) finish(x *exchange) {
 	}
 	if x.fellFrom != "" {
 		attrs = append(attrs, slog.String("fallback_from", x.fellFrom))
+	}
+	if x.routerFallback != "" {
+		attrs = append(attrs, slog.String("router_fallback", x.routerFallback))
 	}
 	if x.cascade {
 		attrs = x.cascadeAttrs(attrs)

@@ -92,6 +92,12 @@ type RouterConfig struct {
 	// SIGHUP does), polling every WatchInterval (default 2s).
 	Watch         bool          `yaml:"watch"`
 	WatchInterval time.Duration `yaml:"watch_interval"`
+	// Kind is classifier (default: the trained model at ModelPath) or llm
+	// (a fine-tuned LLM behind LLM.BaseURL, with the classifier, or the
+	// rules without one, as its fallback).
+	Kind string `yaml:"kind"`
+	// LLM configures Kind llm.
+	LLM LLMRouterConfig `yaml:"llm"`
 }
 
 // SpendConfig says where spend is recorded and budgets are counted.
@@ -260,6 +266,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("router.cascade_threshold: must be in [0, 1], got %v", *t)
 	}
 	if err := c.Router.validateWatch(); err != nil {
+		return err
+	}
+	if err := c.Router.validateKind(); err != nil {
 		return err
 	}
 	if _, err := policy.New(c.PolicyMapping, cat); err != nil {

@@ -27,6 +27,9 @@ type metrics struct {
 	cost      *prometheus.CounterVec
 	fallbacks *prometheus.CounterVec
 	cascade   *prometheus.CounterVec
+	// routerFallbacks counts decisions the configured router could not
+	// make, by what decided instead (classifier or rules) and why.
+	routerFallbacks *prometheus.CounterVec
 	// cascadeBy holds cascade's three series, so counting an outcome does
 	// not hash its label on every request.
 	cascadeBy map[string]prometheus.Counter
@@ -73,12 +76,16 @@ func newMetrics() *metrics {
 			Name: "llmrouter_cascade_requests_total",
 			Help: "Cascade (router-cascade) decisions, by outcome: accepted (the cheap answer), escalated (the strong model's) or skipped (strong only, no cheap call).",
 		}, []string{"outcome"}),
+		routerFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "llmrouter_router_fallbacks_total",
+			Help: "Queries the configured router (router.kind llm) could not classify, by what decided instead (classifier or rules) and reason (timeout or error).",
+		}, []string{"to", "reason"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "llmrouter_inflight_requests",
 			Help: "Chat requests being served.",
 		}),
 	}
-	m.reg.MustRegister(m.tokens, m.duration, m.ttft, m.decisions, m.requests, m.cost, m.fallbacks, m.cascade, m.inflight,
+	m.reg.MustRegister(m.tokens, m.duration, m.ttft, m.decisions, m.requests, m.cost, m.fallbacks, m.cascade, m.routerFallbacks, m.inflight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every outcome is exported from the start, at zero: an escalation
 	// rate is then computable before the first escalation.
