@@ -66,7 +66,9 @@ func (s *Server) capture(x *exchange) {
 	r := capture.Row{
 		ID: x.id, Time: x.start, Query: query, Model: x.model, Policy: x.policy, KeyID: x.keyID,
 	}
-	r.RouterVersion = trainingDataSHA(x.rt.router) // the model this request used, across reloads
+	if x.rt != nil { // the model this request used, across reloads
+		r.RouterVersion = trainingDataSHA(x.rt.router)
+	}
 	if x.scored {
 		score := x.score
 		r.Score = &score

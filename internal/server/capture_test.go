@@ -134,6 +134,51 @@ func TestCaptureThroughGateway(t *testing.T) {
 	}
 }
 
+// TestCaptureRouterVersionFollowsReload: a row names the training data of
+// the model that routed it, before and after a reload to a model trained
+// on other data.
+func TestCaptureRouterVersionFollowsReload(t *testing.T) {
+	first := trainCascadeRouter(t, false)
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := router.Save(dir, first); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "captured.jsonl")
+	r := startReal(t, fmt.Sprintf("router: {model_path: %s}\ncapture: {path: %s, flush_interval: 5ms}\n", dir, path))
+	q := "Tom has 3 apples and buys 4 more. How many apples does he have?"
+	_, before, err := r.chat("router", q, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := router.DefaultTrainConfig()
+	cfg.SFTPath = cascadeSFT(t, 120)
+	cfg.Cascade.Off = true
+	second, _, err := router.Train(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := router.Save(dir, second); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.srv.ReloadRouter(context.Background(), "sighup"); err != nil {
+		t.Fatal(err)
+	}
+	_, after, err := r.chat("router", q, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := waitCaptured(t, path, 2)
+	version := map[string]string{}
+	for _, row := range rows {
+		version[row.ID] = row.RouterVersion
+	}
+	a, b := first.Meta.Data.SFTSHA256, second.Meta.Data.SFTSHA256
+	got1, got2 := version[before.Header.Get("X-Request-Id")], version[after.Header.Get("X-Request-Id")]
+	if a == b || got1 != a || got2 != b {
+		t.Errorf("router_version %q then %q, want %q then %q", got1, got2, a, b)
+	}
+}
+
 // TestCaptureSampledOutAndOff: sample_rate 0 writes nothing and counts
 // every request; without the section the gateway has no writer.
 func TestCaptureSampledOutAndOff(t *testing.T) {
