@@ -21,6 +21,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/provider/providertest"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
+	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
 // Two models that disagree: model A learns that sums are easy and history
@@ -575,5 +576,41 @@ func TestReloadConfig(t *testing.T) {
 	cfg, err := ParseConfig([]byte(baseYAML+"router: {model_path: m, watch: true}"), "r.yaml")
 	if err != nil || cfg.Router.WatchInterval != 2*time.Second {
 		t.Errorf("default watch_interval: %v, %v; want 2s", cfg, err)
+	}
+}
+
+// TestReloadLLMRouterFallback: with router.kind llm a reload rebuilds the
+// LLM router around the new classifier, which then decides when the LLM
+// endpoint does not answer.
+func TestReloadLLMRouterFallback(t *testing.T) {
+	a, b := modelsAB(t)
+	dir := filepath.Join(t.TempDir(), "model")
+	va := saveModel(t, dir, a)
+	e := newLLMEndpoint(t)
+	e.hang.Store(true)
+	fake := upstreamfake.New(t, upstreamfake.WithAPIKey(""))
+	r := startGateway(t, fake, llmRouterYAML(e, dir), map[string]string{"TEST_VLLM_KEY": "vllm-token"})
+	check := func(m *router.Model, version string) {
+		t.Helper()
+		d, err := m.Route(context.Background(), applesQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, resp, err := r.chat("router", applesQuery, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.Header.Get("X-Router-Score"); got != strconv.FormatFloat(d.Score, 'f', 4, 64) || resp.Header.Get("X-Router-Version") != version {
+			t.Errorf("score %s version %s, want the fallback classifier's %.4f and %s", got, resp.Header.Get("X-Router-Version"), d.Score, version)
+		}
+	}
+	check(a, va)
+	vb := saveModel(t, dir, b)
+	if err := r.srv.ReloadRouter(context.Background(), "sighup"); err != nil {
+		t.Fatal(err)
+	}
+	check(b, vb)
+	if info := r.srv.routerInfo(); info.Kind != "llm:router-llm" || info.Version != vb {
+		t.Errorf("router info kind %q version %q, want the LLM router around B (%s)", info.Kind, info.Version, vb)
 	}
 }

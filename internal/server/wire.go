@@ -107,11 +107,13 @@ func Open(ctx context.Context, cfg *Config, o OpenOptions) (srv *Server, closeFn
 // directory to read again.
 func openRouter(ctx context.Context, cfg *Config, o OpenOptions, deps *Deps) error {
 	rc := cfg.Router
-	if rc.ModelPath == "" {
+	if rc.ModelPath == "" && rc.Kind != RouterLLM {
 		return nil
 	}
 	load := routerLoader(cfg, o)
-	deps.LoadRouter, deps.RouterFiles = load, modelFingerprint(rc.ModelPath)
+	if rc.ModelPath != "" {
+		deps.LoadRouter, deps.RouterFiles = load, modelFingerprint(rc.ModelPath)
+	}
 	lr, err := load(ctx)
 	if err != nil {
 		return err
@@ -124,8 +126,24 @@ func openRouter(ctx context.Context, cfg *Config, o OpenOptions, deps *Deps) err
 	return nil
 }
 
-// routerLoader reads the router afresh on every call: a reload replaces
-// whatever is built from the model files along with them.
-func routerLoader(cfg *Config, _ OpenOptions) RouterLoader {
-	return classifierLoader(cfg)
+// routerLoader reads the trained classifier and builds the configured
+// router around it, afresh on every call, so a reload of an LLM router
+// also replaces the classifier it falls back to.
+func routerLoader(cfg *Config, o OpenOptions) RouterLoader {
+	classifier := classifierLoader(cfg)
+	return func(ctx context.Context) (LoadedRouter, error) {
+		var lr LoadedRouter
+		if cfg.Router.ModelPath != "" {
+			var err error
+			if lr, err = classifier(ctx); err != nil {
+				return LoadedRouter{}, err
+			}
+		}
+		r, err := buildRouter(cfg.Router, lr.Router, o.Getenv, nil, o.Logger)
+		if err != nil {
+			return LoadedRouter{}, err
+		}
+		lr.Router = r
+		return lr, nil
+	}
 }
