@@ -68,3 +68,21 @@ func BenchmarkAdd(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncode is the writer's per-row work: redact (no patterns) and
+// encode one typical row.
+func BenchmarkEncode(b *testing.B) {
+	w, err := newWriter(Config{Path: "unused"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := row("chatcmpl-0123456789abcdef01234567", "What is the capital of France? Answer in one word, please.")
+	score := 0.42
+	r.Score, r.RouterVersion = &score, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	b.ReportAllocs()
+	var out []byte
+	for b.Loop() {
+		out = w.appendRow(out[:0], &r)
+	}
+	b.SetBytes(int64(len(out)))
+}

@@ -13,9 +13,7 @@
 package capture
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,20 +53,6 @@ type Message struct {
 
 // Source marks rows written by capture.
 const Source = "captured"
-
-// wireRow is Row as written; field order is the agreed row format's.
-type wireRow struct {
-	ID            string    `json:"id"`
-	Time          string    `json:"time"`
-	Query         string    `json:"query"`
-	Messages      []Message `json:"messages,omitempty"`
-	Model         string    `json:"model"`
-	Policy        string    `json:"policy"`
-	Score         *float64  `json:"score,omitempty"`
-	KeyID         string    `json:"key_id"`
-	RouterVersion string    `json:"router_version"`
-	Source        string    `json:"source"`
-}
 
 // timeLayout is RFC 3339 in UTC with milliseconds, like 2026-12-04T22:50:00.123Z.
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
@@ -132,9 +116,8 @@ type Writer struct {
 
 	written, dropped, sampledOut, failed, writeErrors, rotations, batches atomic.Uint64
 
-	file file // owned by the loop goroutine
-	enc  *json.Encoder
-	buf  bytes.Buffer
+	file file   // owned by the loop goroutine
+	out  []byte // the batch being encoded
 	// Rate limit for write-error logs (loop goroutine only).
 	lastLog    time.Time
 	suppressed int
@@ -179,8 +162,6 @@ func newWriter(cfg Config, log *slog.Logger) (*Writer, error) {
 	w.maxBytesQueued = maxQueueBytes
 	w.file = file{path: cfg.Path, log: log}
 	w.keepAll, w.keepBits = sampleBits(*cfg.SampleRate)
-	w.enc = json.NewEncoder(&w.buf)
-	w.enc.SetEscapeHTML(false)
 	return w, nil
 }
 
@@ -322,22 +303,15 @@ func (w *Writer) run() {
 
 // flush redacts, encodes and writes one batch with a single write.
 func (w *Writer) flush(batch []Row) error {
-	defer func() {
-		if w.buf.Cap() > 4*batchBytes {
-			w.buf = bytes.Buffer{} // a batch of long conversations: give it back
-		}
-	}()
-	w.buf.Reset()
-	n := 0
+	w.out = w.out[:0]
 	for i := range batch {
-		if w.encode(&batch[i]) {
-			n++
-		}
+		w.out = w.appendRow(w.out, &batch[i])
 	}
-	if n == 0 {
-		return nil
+	n := len(batch)
+	err := w.file.append(w.out, w.maxBytes, w.cfg.MaxFiles, &w.rotations)
+	if cap(w.out) > 4*batchBytes {
+		w.out = nil // a batch of long conversations: give it back
 	}
-	err := w.file.append(w.buf.Bytes(), w.maxBytes, w.cfg.MaxFiles, &w.rotations)
 	if err != nil {
 		w.writeErrors.Add(1)
 		w.failed.Add(uint64(n))
@@ -347,29 +321,6 @@ func (w *Writer) flush(batch []Row) error {
 	w.written.Add(uint64(n))
 	w.batches.Add(1)
 	return nil
-}
-
-// encode appends r as one JSON line to w.buf, redacted.
-func (w *Writer) encode(r *Row) bool {
-	out := wireRow{
-		ID: r.ID, Time: r.Time.UTC().Format(timeLayout), Query: w.scrub(r.Query),
-		Model: r.Model, Policy: r.Policy, Score: r.Score, KeyID: r.KeyID,
-		RouterVersion: r.RouterVersion, Source: Source,
-	}
-	if w.cfg.FullConversation() && len(r.Messages) > 0 {
-		out.Messages = make([]Message, len(r.Messages))
-		for i, m := range r.Messages {
-			out.Messages[i] = Message{Role: m.Role, Content: w.scrub(m.Content)}
-		}
-	}
-	// Strings and numbers always encode (invalid UTF-8 becomes U+FFFD),
-	// and a failed Encode writes nothing, so the batch stays whole lines.
-	if err := w.enc.Encode(&out); err != nil {
-		w.failed.Add(1)
-		w.log.Error("capture: could not encode a row", "request_id", r.ID, "error", err)
-		return false
-	}
-	return true
 }
 
 // scrub applies the redact patterns.
