@@ -195,6 +195,7 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 		refusal := resp.Refusal
 		msg.Refusal = &refusal
 	}
+	msg.Annotations = resp.Annotations
 	msg.ToolCalls = toToolCalls(resp.ToolCalls, false, 0)
 	msg.ExtraContent = SignatureExtra(resp.Signature)
 	finish := resp.FinishReason
@@ -204,7 +205,8 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 	choices := []Choice{{Index: 0, Message: msg, FinishReason: finish, Logprobs: ToLogprobs(resp.Logprobs)}}
 	for i, a := range resp.Alternatives {
 		choices = append(choices, FromResponse(id, model, created, &provider.Response{Text: a.Text, ToolCalls: a.ToolCalls,
-			FinishReason: a.FinishReason, Signature: a.Signature, Logprobs: a.Logprobs, Refusal: a.Refusal}, nil).Choices[0])
+			FinishReason: a.FinishReason, Signature: a.Signature, Logprobs: a.Logprobs, Refusal: a.Refusal,
+			Annotations: a.Annotations}, nil).Choices[0])
 		choices[i+1].Index = i + 1
 	}
 	return &ChatCompletion{

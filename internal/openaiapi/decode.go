@@ -72,11 +72,7 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 		case 5:
 			return d.null() || d.usage(&w.Usage)
 		case 6:
-			start := d.i
-			end, ok := wirejson.SkipValueAt(d.b, d.i, d.depth)
-			d.i = end
-			w.Error = append(json.RawMessage(nil), d.b[start:end]...)
-			return ok
+			return d.raw(&w.Error)
 		case unknownField:
 			return d.skip()
 		}
@@ -88,7 +84,7 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 var (
 	responseFields = []string{"id", "object", "created", "model", "choices", "usage", "error"}
 	choiceFields   = []string{"index", "message", "delta", "finish_reason", "logprobs"}
-	messageFields  = []string{"role", "content", "tool_calls", "tool_call_id", "name", "extra_content", "refusal"}
+	messageFields  = []string{"role", "content", "tool_calls", "tool_call_id", "name", "extra_content", "refusal", "annotations"}
 	toolCallFields = []string{"index", "id", "type", "function", "extra_content"}
 	extraFields    = []string{"google"}
 	googleFields   = []string{"thought_signature"}
@@ -186,6 +182,8 @@ func (d *respDecoder) message(dst **Message) bool {
 			return d.null() || d.extraContent(&m.ExtraContent)
 		case 6:
 			return d.str(&m.Refusal)
+		case 7:
+			return d.raw(&m.Annotations)
 		case unknownField:
 			return d.skip()
 		}
@@ -472,6 +470,15 @@ func (d *respDecoder) null() bool {
 		return true
 	}
 	return false
+}
+
+// raw copies the value at d.i as encoding/json fills a json.RawMessage.
+func (d *respDecoder) raw(dst *json.RawMessage) bool {
+	start := d.i
+	end, ok := wirejson.SkipValueAt(d.b, d.i, d.depth)
+	d.i = end
+	*dst = append(json.RawMessage(nil), d.b[start:end]...)
+	return ok
 }
 
 func (d *respDecoder) skip() bool {

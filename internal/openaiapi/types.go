@@ -97,6 +97,9 @@ type Message struct {
 	// outputs decline with it instead of content). A client's refusal on
 	// an assistant turn is parsed into Content, so requests never set it.
 	Refusal string `json:"refusal,omitempty"`
+	// Annotations is an upstream answer's annotations array verbatim
+	// (web search url_citation entries); requests never set it.
+	Annotations json.RawMessage `json:"annotations,omitempty"`
 	// Parts is the content array as sent when it holds media (images,
 	// audio, files); nil for text-only content, which is all in Content.
 	// Content still holds the text parts joined, which is what the router
@@ -306,6 +309,9 @@ type ResponseMessage struct {
 	Content   *string    `json:"content"`
 	Refusal   *string    `json:"refusal"`
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// Annotations are the upstream's, verbatim (web search citations);
+	// omitted when there are none.
+	Annotations json.RawMessage `json:"annotations,omitempty"`
 	// ExtraContent carries the text's thought signature, if any.
 	ExtraContent *ExtraContent `json:"extra_content,omitempty"`
 }

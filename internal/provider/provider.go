@@ -174,6 +174,9 @@ type Response struct {
 	// Refusal is the model's refusal in place of an answer (OpenAI's
 	// structured outputs); Text is then usually empty.
 	Refusal string `json:",omitempty"`
+	// Annotations is an OpenAI-compatible answer's non-empty annotations
+	// array verbatim (web search url_citation entries).
+	Annotations json.RawMessage `json:",omitempty"`
 }
 
 // TokenLogprob is one output token and its log probability; Top are the
@@ -192,9 +195,10 @@ type Alternative struct {
 	Text         string
 	ToolCalls    []ToolCall `json:",omitempty"`
 	FinishReason string
-	Signature    string         `json:",omitempty"`
-	Logprobs     []TokenLogprob `json:",omitempty"`
-	Refusal      string         `json:",omitempty"`
+	Signature    string          `json:",omitempty"`
+	Logprobs     []TokenLogprob  `json:",omitempty"`
+	Refusal      string          `json:",omitempty"`
+	Annotations  json.RawMessage `json:",omitempty"`
 }
 
 // Chunk is one piece of a streamed completion. The final chunk carries

@@ -367,3 +367,32 @@ func TestCompatRefusalAnswerParsesInSDK(t *testing.T) {
 		t.Errorf("message %s, want the refusal with content null", m.RawJSON())
 	}
 }
+
+// citingProvider answers with a web search citation, as an
+// OpenAI-compatible search model does.
+type citingProvider struct{}
+
+func (citingProvider) Complete(ctx context.Context, req *provider.Request) (*provider.Response, error) {
+	return &provider.Response{Text: "Paris (olympics.com).", FinishReason: "stop", Usage: provider.Usage{InputTokens: 1, OutputTokens: 2},
+		Annotations: json.RawMessage(`[{"type":"url_citation","url_citation":{"end_index":21,"start_index":6,"title":"Paris 2024","url":"https://olympics.com/en/paris-2024"}}]`)}, nil
+}
+
+func (citingProvider) Stream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
+	return nil, errors.New("citingProvider: no streams")
+}
+
+// TestCompatAnnotationsParseInSDK: an upstream's citations reach the SDK
+// as message.annotations.
+func TestCompatAnnotationsParseInSDK(t *testing.T) {
+	g := startGW(t, baseYAML, withProviders(map[string]provider.Provider{"cheap": citingProvider{}}))
+	c := g.client()
+	resp, err := c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "cheap", Messages: userMsg("hi"),
+		WebSearchOptions: openai.ChatCompletionNewParamsWebSearchOptions{SearchContextSize: "low"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := resp.Choices[0].Message.Annotations
+	if len(a) != 1 || a[0].Type != "url_citation" || a[0].URLCitation.URL != "https://olympics.com/en/paris-2024" || a[0].URLCitation.EndIndex != 21 {
+		t.Errorf("annotations %+v", a)
+	}
+}

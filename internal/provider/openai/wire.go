@@ -132,7 +132,7 @@ func FromWire(w *openaiapi.ChatResponse) (*provider.Response, error) {
 	}
 	first := choiceOf(w.Choices[0])
 	out := &provider.Response{Model: w.Model, Signature: first.Signature, Text: first.Text, ToolCalls: first.ToolCalls,
-		FinishReason: first.FinishReason, Logprobs: first.Logprobs, Refusal: first.Refusal}
+		FinishReason: first.FinishReason, Logprobs: first.Logprobs, Refusal: first.Refusal, Annotations: first.Annotations}
 	for _, c := range w.Choices[1:] {
 		if c.Message != nil {
 			out.Alternatives = append(out.Alternatives, choiceOf(c))
@@ -145,7 +145,7 @@ func FromWire(w *openaiapi.ChatResponse) (*provider.Response, error) {
 // choiceOf converts one choice that has a message.
 func choiceOf(c openaiapi.ResponseChoice) provider.Alternative {
 	a := provider.Alternative{Signature: c.Message.ExtraContent.Signature(), Logprobs: openaiapi.FromLogprobs(c.Logprobs),
-		Refusal: c.Message.Refusal}
+		Refusal: c.Message.Refusal, Annotations: annotations(c.Message.Annotations)}
 	if c.Message.Content != nil {
 		a.Text = *c.Message.Content
 	}
@@ -159,6 +159,16 @@ func choiceOf(c openaiapi.ResponseChoice) provider.Alternative {
 	}
 	a.FinishReason = FinishReason(c.FinishReason, len(a.ToolCalls) > 0)
 	return a
+}
+
+// annotations keeps a message's annotations when there are some: OpenAI
+// sends an empty array on every answer, which says nothing.
+func annotations(raw json.RawMessage) json.RawMessage {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || string(t) == "null" || (len(t) >= 2 && t[0] == '[' && len(bytes.TrimSpace(t[1:len(t)-1])) == 0) {
+		return nil
+	}
+	return raw
 }
 
 // FinishReason normalises servers' finish reasons to OpenAI's current set.
