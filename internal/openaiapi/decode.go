@@ -183,6 +183,12 @@ func (d *respDecoder) message(dst **Message) bool {
 		case 6:
 			return d.str(&m.Refusal)
 		case 7:
+			// OpenAI sends an empty array on every answer: it shares
+			// one copy instead of costing an allocation per message.
+			if end, ok := wirejson.SkipValueAt(d.b, d.i, d.depth); ok && string(d.b[d.i:end]) == "[]" {
+				d.i, m.Annotations = end, emptyArray
+				return true
+			}
 			return d.raw(&m.Annotations)
 		case unknownField:
 			return d.skip()
@@ -471,6 +477,10 @@ func (d *respDecoder) null() bool {
 	}
 	return false
 }
+
+// emptyArray is the value of every empty annotations array decoded;
+// readers must not modify it.
+var emptyArray = json.RawMessage("[]")
 
 // raw copies the value at d.i as encoding/json fills a json.RawMessage.
 func (d *respDecoder) raw(dst *json.RawMessage) bool {
