@@ -614,3 +614,42 @@ func TestReloadLLMRouterFallback(t *testing.T) {
 		t.Errorf("router info kind %q version %q, want the LLM router around B (%s)", info.Kind, info.Version, vb)
 	}
 }
+
+// TestReloadWatchCalibrate: calibrate rewrites model.json alone; the
+// watcher reloads it, and the new threshold applies under the same version.
+func TestReloadWatchCalibrate(t *testing.T) {
+	g, dir, va := reloadGW(t, "  watch: true\n  watch_interval: 20ms\n", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := g.srv.startWatch(ctx)
+	defer func() {
+		cancel()
+		stop()
+	}()
+	m, err := router.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetThreshold(0.875, 0.1, "test calibration"); err != nil {
+		t.Fatal(err)
+	}
+	if err := router.SaveMeta(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info := g.srv.routerInfo()
+		if info.Threshold != nil && *info.Threshold == 0.875 {
+			if info.Version != va || info.ThresholdSource != "test calibration" {
+				t.Errorf("after calibrate: version %q source %q, want %q and the new source", info.Version, info.ThresholdSource, va)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the watcher did not pick up the new threshold; info %+v", info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v, ok, refused := g.metricsInfo(); v != va || ok != 1 || refused != 0 {
+		t.Errorf("metrics version %q, reloads ok %d refused %d; want %q, 1, 0", v, ok, refused, va)
+	}
+}
