@@ -131,7 +131,7 @@ func (s *Server) pump(x *exchange, a *attempt, up provider.Stream, first provide
 			break
 		}
 		acc.add(c)
-		if c.Text != "" || len(c.ToolCalls) > 0 || c.FinishReason != "" {
+		if c.Text != "" || c.Refusal != "" || len(c.ToolCalls) > 0 || c.FinishReason != "" {
 			sw.event(enc.Chunk(c))
 		}
 	}
