@@ -663,3 +663,35 @@ func TestReloadWatchCalibrate(t *testing.T) {
 		t.Errorf("metrics version %q, reloads ok %d refused %d; want %q, 1, 0", v, ok, refused, va)
 	}
 }
+
+// TestReloadGainsCascade: a model with a verifier replacing one without
+// makes "router-cascade" available, in /v1/models and to requests.
+func TestReloadGainsCascade(t *testing.T) {
+	plain, err := trainReload(false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b := modelsAB(t)
+	dir := filepath.Join(t.TempDir(), "model")
+	saveModel(t, dir, plain)
+	g := startGW(t, baseYAML+"router:\n  model_path: "+dir+"\n", withReload(t, dir), withProviders(map[string]provider.Provider{
+		"cheap": answering("cheap", 5, 5), "strong": answering("strong", 5, 5)}))
+	body := `{"model":"router-cascade","messages":[{"role":"user","content":` + strconv.Quote(applesQuery) + `}]}`
+	if _, _, models := g.get("/v1/models"); strings.Contains(models, `"router-cascade"`) {
+		t.Fatalf("/v1/models lists router-cascade without a verifier: %s", models)
+	}
+	if code, _, _ := g.post("/v1/chat/completions", body); code != 400 {
+		t.Fatalf("router-cascade without a verifier: status %d, want 400", code)
+	}
+	vb := saveModel(t, dir, b)
+	if err := g.srv.ReloadRouter(context.Background(), "sighup"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, models := g.get("/v1/models"); !strings.Contains(models, `"router-cascade"`) {
+		t.Errorf("/v1/models does not list router-cascade after loading a verifier: %s", models)
+	}
+	code, h, resp := g.post("/v1/chat/completions", body)
+	if code != 200 || h.Get("X-Router-Cascade") == "" || h.Get("X-Router-Version") != vb {
+		t.Errorf("router-cascade after the reload: status %d cascade %q version %q: %s", code, h.Get("X-Router-Cascade"), h.Get("X-Router-Version"), resp)
+	}
+}
