@@ -33,23 +33,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	signal.Notify(guard, syscall.SIGHUP)
 	defer signal.Stop(guard)
 
-	first := trainSmallModel(t)
-	second := filepath.Join(t.TempDir(), "second")
-	if code, _, errOut := runRouterCmd(t, nil, "train", "--sft-data-path", routerFixtureSFT, "--dpo-data-path", "",
-		"--sft-epochs", "1", "--dpo-epochs", "0", "--hash-bits", "10", "--output", second); code != 0 {
-		t.Fatalf("train exit %d: %s", code, errOut)
-	}
-	version := func(dir string) string {
-		m, err := router.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m.Meta.WeightsSHA256[:12]
-	}
-	v1, v2 := version(first), version(second)
-	if v1 == v2 {
-		t.Fatal("the two models have the same weights")
-	}
+	first, second, v1, v2 := twoModels(t)
 	tmp := t.TempDir()
 	serving := filepath.Join(tmp, "router_final")
 	if err := os.CopyFS(serving, os.DirFS(first)); err != nil {
@@ -114,6 +98,29 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// twoModels trains two different small routers and returns their
+// directories and versions.
+func twoModels(t *testing.T) (first, second, v1, v2 string) {
+	t.Helper()
+	first = trainSmallModel(t)
+	second = filepath.Join(t.TempDir(), "second")
+	if code, _, errOut := runRouterCmd(t, nil, "train", "--sft-data-path", routerFixtureSFT, "--dpo-data-path", "",
+		"--sft-epochs", "1", "--dpo-epochs", "0", "--hash-bits", "10", "--output", second); code != 0 {
+		t.Fatalf("train exit %d: %s", code, errOut)
+	}
+	version := func(dir string) string {
+		m, err := router.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Meta.WeightsSHA256[:12]
+	}
+	if v1, v2 = version(first), version(second); v1 == v2 {
+		t.Fatal("the two models have the same weights")
+	}
+	return first, second, v1, v2
 }
 
 func waitFor(t *testing.T, logs *syncbuf.Buffer, ok func() bool, what string) {

@@ -286,25 +286,27 @@ func TestReloadWatch(t *testing.T) {
 	}
 }
 
-func TestReloadRefusesBadModels(t *testing.T) {
-	editMeta := func(f func(m map[string]any)) func(t *testing.T, dir string) {
-		return func(t *testing.T, dir string) {
-			path := filepath.Join(dir, router.MetaFile)
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := map[string]any{}
-			if err := json.Unmarshal(raw, &m); err != nil {
-				t.Fatal(err)
-			}
-			f(m)
-			out, _ := json.Marshal(m)
-			if err := os.WriteFile(path, out, 0o644); err != nil {
-				t.Fatal(err)
-			}
+// editMeta rewrites a model directory's model.json through f.
+func editMeta(f func(m map[string]any)) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		path := filepath.Join(dir, router.MetaFile)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]any{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		out, _ := json.Marshal(m)
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
+}
+
+func TestReloadRefusesBadModels(t *testing.T) {
 	tests := []struct {
 		name   string
 		break_ func(t *testing.T, dir string)
