@@ -31,6 +31,8 @@ type pipelineOptions struct {
 	// traffic or items); judge and judgeModel label them (--judge pairwise
 	// or reference when there is no gold answer).
 	inputFile, inputFormat, judge, judgeModel string
+	// batch sends the oracle's calls through the providers' batch APIs.
+	batch bool
 }
 
 // stage is one step of the pipeline: a subcommand called in-process with

@@ -108,4 +108,5 @@ func addPipelineInputFlags(fs *flag.FlagSet, o *pipelineOptions) {
 	fs.StringVar(&o.inputFormat, "input-format", "auto", "--input-file format: auto, items or captured")
 	fs.StringVar(&o.judge, "judge", judgeModeGold, "how the oracle and eval label answers: gold, pairwise or reference (see 'llmrouter oracle -h')")
 	fs.StringVar(&o.judgeModel, "judge-model", "", "judge model for oracle and eval (default: the strong model with --judge pairwise or reference)")
+	fs.BoolVar(&o.batch, "batch", false, "label the train split through the providers' batch APIs at the batch price (see 'llmrouter oracle -h'); eval's labels stay online")
 }

@@ -63,6 +63,9 @@ func pipelineStages(o pipelineOptions, roles catalog.Roles) []stage {
 		oracleArgs = []string{"--models", o.models}
 	}
 	oracleArgs = append(oracleArgs, judgeArgs(o)...)
+	if o.batch {
+		oracleArgs = append(oracleArgs, "--batch")
+	}
 	if o.kind == router.KindMulti {
 		// The N-model router learns from the outcomes file, costs its
 		// candidates at the catalogue's prices and is calibrated by its

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -220,5 +221,27 @@ func TestPipelineLimitsAndModelName(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPipelineBatchFlag: --batch reaches the oracle stage only (eval labels
+// its test split online), and leaves the stages' arguments alone without it.
+func TestPipelineBatchFlag(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		env := &Env{Stdout: &strings.Builder{}, Stderr: &strings.Builder{}, Getenv: func(string) string { return "" }}
+		args := []string{}
+		if batch {
+			args = append(args, "--batch")
+		}
+		o, err := parsePipelineFlags(env, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range pipelineStages(o, catalog.Roles{Cheap: "c", Strong: "s"}) {
+			has := slices.Contains(s.args, "--batch")
+			if want := batch && s.name == "oracle"; has != want {
+				t.Errorf("batch=%v: stage %s args %q", batch, s.name, s.args)
+			}
+		}
 	}
 }

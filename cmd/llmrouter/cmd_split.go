@@ -29,7 +29,11 @@ func runSplit(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	train, test, dropped := dataset.Split(items, *ratio, *seed)
+	split, how := dataset.Split, "per topic"
+	if allCaptured(items) {
+		split, how = dataset.SplitStable, "by question hash, so each question keeps its side as the traffic grows"
+	}
+	train, test, dropped := split(items, *ratio, *seed)
 	if dropped > 0 {
 		env.Log.Info("dropped duplicate questions (same normalised text), keeping the first of each",
 			"file", *in, "dropped", dropped)
@@ -46,7 +50,17 @@ func runSplit(_ context.Context, env *Env, args []string) error {
 	if err := jsonl.WriteAtomic(testPath, test); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "split %d questions (%d duplicates dropped): %d train → %s, %d test → %s\n",
-		len(train)+len(test), dropped, len(train), trainPath, len(test), testPath)
+	fmt.Fprintf(env.Stdout, "split %d questions %s (%d duplicates dropped): %d train → %s, %d test → %s\n",
+		len(train)+len(test), how, dropped, len(train), trainPath, len(test), testPath)
 	return nil
+}
+
+// allCaptured reports whether every item came from captured traffic.
+func allCaptured(items []dataset.Item) bool {
+	for _, it := range items {
+		if it.Benchmark != dataset.BenchmarkCaptured {
+			return false
+		}
+	}
+	return len(items) > 0
 }

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -134,4 +135,35 @@ func topicStream(topic string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(topic))
 	return h.Sum64()
+}
+
+// SplitStable deduplicates items like Split, then puts each question on the
+// side a seeded hash of its normalised text picks, with probability ratio
+// of train. Unlike Split, a question keeps its side when others are added
+// or removed: captured traffic grows, and a question already labelled for
+// training must not move to the test split, where eval would pay to label
+// it again and score the router on what it was trained on.
+func SplitStable(items []Item, ratio float64, seed uint64) (train, test []Item, dropped int) {
+	if err := ValidateRatio(ratio); err != nil {
+		panic(err)
+	}
+	kept, dropped := Dedupe(items)
+	for _, it := range kept {
+		if stableUnit(seed, NormalizeText(it.Problem)) < ratio {
+			train = append(train, it)
+		} else {
+			test = append(test, it)
+		}
+	}
+	return train, test, dropped
+}
+
+// stableUnit maps (seed, key) to [0, 1) uniformly.
+func stableUnit(seed uint64, key string) float64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seed)
+	h.Write(b[:])
+	h.Write([]byte(key))
+	return float64(h.Sum64()>>11) / (1 << 53)
 }

@@ -137,3 +137,53 @@ func TestReadItems(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitStableKeepsSides: as captured traffic grows, no question moves
+// between train and test, and the share of train follows the ratio.
+func TestSplitStableKeepsSides(t *testing.T) {
+	mk := func(from, to int) []Item {
+		var items []Item
+		for i := from; i < to; i++ {
+			items = append(items, Item{ID: fmt.Sprint("q", i), Problem: fmt.Sprintf("question number %d about the weather?", i), Benchmark: BenchmarkCaptured})
+		}
+		return items
+	}
+	side := func(items []Item) map[string]bool {
+		train, test, _ := SplitStable(items, 0.8, 42)
+		m := map[string]bool{}
+		for _, it := range train {
+			m[it.ID] = true
+		}
+		for _, it := range test {
+			m[it.ID] = false
+		}
+		return m
+	}
+	first := side(mk(0, 1000))
+	grown := side(append(mk(0, 1000), mk(1000, 3000)...))
+	for id, inTrain := range first {
+		if grown[id] != inTrain {
+			t.Fatalf("%s moved from train=%v to train=%v when traffic was added", id, inTrain, grown[id])
+		}
+	}
+	n := 0
+	for _, inTrain := range grown {
+		if inTrain {
+			n++
+		}
+	}
+	if share := float64(n) / float64(len(grown)); share < 0.77 || share > 0.83 {
+		t.Errorf("train share %.3f, want about 0.8", share)
+	}
+	// A repeated question (same normalised text) is dropped, whatever its id.
+	dup := append(mk(0, 10), Item{ID: "again", Problem: "Question number 3 about the weather", Benchmark: BenchmarkCaptured})
+	if train, test, dropped := SplitStable(dup, 0.8, 42); dropped != 1 || len(train)+len(test) != 10 {
+		t.Errorf("dropped %d, kept %d; want 1 and 10", dropped, len(train)+len(test))
+	}
+	// Another seed draws another split.
+	a, _, _ := SplitStable(mk(0, 200), 0.8, 42)
+	b, _, _ := SplitStable(mk(0, 200), 0.8, 7)
+	if fmt.Sprint(a) == fmt.Sprint(b) {
+		t.Error("seeds 42 and 7 gave the same split")
+	}
+}
