@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,21 +45,8 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &syncbuf.Buffer{}
-	env := &Env{Stdout: io.Discard, Stderr: logs, Stdin: strings.NewReader(""), Getenv: func(string) string { return "" }}
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--config", cfgPath}, env) }()
-
-	addrRE := regexp.MustCompile(`"msg":"llmrouter gateway listening","addr":"([^"]+)"`)
-	var base string
-	waitFor(t, logs, func() bool {
-		if m := addrRE.FindStringSubmatch(logs.String()); m != nil {
-			base = "http://" + m[1]
-		}
-		return base != ""
-	}, "serve to listen")
+	base, logs, stop := serveInProcess(t, cfgPath, func(string) string { return "" })
+	defer stop()
 	if v := servedVersion(t, base); v != v1 {
 		t.Fatalf("serving version %q at start, want %q", v, v1)
 	}
@@ -77,11 +63,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	if err := os.Rename(next, serving); err != nil {
 		t.Fatal(err)
 	}
-	self, err := os.FindProcess(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := self.Signal(syscall.SIGHUP); err != nil {
+	if err := hangup(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, logs, func() bool { return servedVersion(t, base) == v2 }, "the SIGHUP reload to serve "+v2)
@@ -89,15 +71,15 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 		t.Errorf("no reload log line with trigger sighup:\n%s", logs.String())
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exit %d:\n%s", code, logs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
+}
+
+// hangup sends this process a SIGHUP, as `kill -HUP` would.
+func hangup() error {
+	self, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		return err
 	}
+	return self.Signal(syscall.SIGHUP)
 }
 
 // twoModels trains two different small routers and returns their

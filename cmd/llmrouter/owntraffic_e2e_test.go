@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,6 +68,9 @@ func ownTrafficAnswer(req *fake.Request) fake.Reply {
 func TestOwnTrafficLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns subprocesses")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGHUP on Windows")
 	}
 	guard := make(chan os.Signal, 1) // a stray SIGHUP must not end the test binary
 	signal.Notify(guard, syscall.SIGHUP)
@@ -133,7 +137,7 @@ func TestOwnTrafficLoop(t *testing.T) {
 	newVersion := m.Meta.WeightsSHA256[:12]
 
 	// 4. SIGHUP: the new model serves.
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+	if err := hangup(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, logs, func() bool { return servedVersion(t, base) == newVersion }, "the reload to serve "+newVersion)
@@ -181,21 +185,27 @@ spend: {sqlite_path: %[4]s}
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncbuf.Buffer{}
 	getenv := func(k string) string { return map[string]string{"GEMINI_API_KEY": "test-key"}[k] }
+	return serveInProcess(t, cfgPath, getenv)
+}
+
+// serveInProcess runs `serve --config cfgPath` in-process until stop, which
+// checks that it shut down cleanly; base is the address it listens on.
+func serveInProcess(t *testing.T, cfgPath string, getenv func(string) string) (base string, logs *syncbuf.Buffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncbuf.Buffer{}
 	env := &Env{Stdout: io.Discard, Stderr: logs, Stdin: strings.NewReader(""), Getenv: getenv}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"serve", "--config", cfgPath}, env) }()
 	addrRE := regexp.MustCompile(`"msg":"llmrouter gateway listening","addr":"([^"]+)"`)
-	var base string
 	waitFor(t, logs, func() bool {
 		if m := addrRE.FindStringSubmatch(logs.String()); m != nil {
 			base = "http://" + m[1]
 		}
 		return base != ""
 	}, "serve to listen")
-	stop := func() {
+	stop = func() {
 		cancel()
 		select {
 		case code := <-done:
