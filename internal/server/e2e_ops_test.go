@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -325,12 +326,36 @@ func TestRateLimitTwoReplicas(t *testing.T) {
 	// fraction of the limit: 2 s of 60 s, 4 more (more if the machine
 	// stretched the run).
 	most := 120 + int(120*time.Since(start).Seconds()/60)
+	// A machine loaded enough to push a Redis call past its timeout opens
+	// the breaker, and each replica then admits up to its share locally,
+	// as documented for outages: one more limit at most.
+	if outages := redisOutages(t, a) + redisOutages(t, b); outages > 0 {
+		t.Logf("%d Redis calls timed out under load: allowing one more limit", outages)
+		most += 120
+	}
 	if codes[200] < 120 || codes[200] > most || codes[200]+codes[429] != 400 {
 		t.Errorf("statuses %v: want 120 to %d accepted of 400, the rest 429", codes, most)
 	}
 	if st := fakeStats(t, fake); st.Calls != codes[200] {
 		t.Errorf("%d upstream calls for %d accepted requests", st.Calls, codes[200])
 	}
+}
+
+// redisOutages is llmrouter_redis_outages_total on g's /metrics.
+func redisOutages(t *testing.T, g *real) int {
+	t.Helper()
+	_, _, metrics := g.get("/metrics", bearerHdr(keyA)...)
+	for _, line := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(line, "llmrouter_redis_outages_total "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("outages %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	t.Fatal("/metrics has no llmrouter_redis_outages_total")
+	return 0
 }
 
 // paced sends rate requests per second for d, alternating gateways, and
