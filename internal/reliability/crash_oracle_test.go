@@ -234,15 +234,18 @@ func TestOracleCrashResume(t *testing.T) {
 	checkAllFilesValid(t, out)
 	checkJournalUnique(t, out)
 
-	// Only calls in flight at a kill may be repeated: at most concurrency
-	// per kill, and never one that had been persisted (checked above).
+	// Only calls not yet persisted at a kill may be repeated, never one
+	// that had been (checked above): those in flight (at most concurrency)
+	// and those answered while waiting for the journal's group commit,
+	// which frees their slots for as many more. A slow fsync on a loaded
+	// machine widens the second set, so the bound allows both in full.
 	st := fake.Stats()
 	repeats := 0
 	for _, n := range fake.Repeats() {
 		repeats += n - 1
 	}
-	if repeats > crashConcurrency*crashKills {
-		t.Errorf("%d repeated upstream answers, more than the %d calls that can be in flight at %d kills", repeats, crashConcurrency*crashKills, crashKills)
+	if bound := 2 * crashConcurrency * crashKills; repeats > bound {
+		t.Errorf("%d repeated upstream answers, more than the %d unpersisted calls %d kills can lose", repeats, bound, crashKills)
 	}
 	if st.Served != totalCalls+repeats {
 		t.Errorf("fake served %d answers, want %d distinct + %d repeats", st.Served, totalCalls, repeats)
