@@ -160,6 +160,19 @@ func StartBatch(addr string, opts ...BatchOption) (*BatchServer, error) {
 // Close stops the server.
 func (s *BatchServer) Close() { _ = s.srv.Close() }
 
+// listPage serves both APIs' list calls: one page of protocol p's jobs,
+// each rendered by render under s.mu, with the id to continue after.
+func (s *BatchServer) listPage(p Protocol, after string, limit int, render func(*fakeJob) []byte) ([]*fakeJob, []json.RawMessage, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	jobs, next := s.page(p, after, limit)
+	out := make([]json.RawMessage, len(jobs))
+	for i, j := range jobs {
+		out[i] = render(j)
+	}
+	return jobs, out, next
+}
+
 // page returns the jobs of protocol p newest first, from the one after
 // the job with id after ("" for the start), at most limit of them, and
 // the id to continue after ("" when none are left); s.mu must be held.
@@ -186,6 +199,42 @@ func (s *BatchServer) page(p Protocol, after string, limit int) ([]*fakeJob, str
 		return all, ""
 	}
 	return all[:limit], all[limit-1].id
+}
+
+// serveFile answers both APIs' download calls with stored file id, or
+// false (nothing written) when there is no such file.
+func (s *BatchServer) serveFile(w http.ResponseWriter, id string) bool {
+	s.mu.Lock()
+	data, ok := s.files[id]
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+	return true
+}
+
+// stateName is the job's state in one API's words: pending until its
+// first poll, running until done, then its end.
+func (j *fakeJob) stateName(pending, running string, ends map[BatchEnd]string) string {
+	switch {
+	case j.done:
+		return ends[j.state]
+	case j.polls > 0:
+		return running
+	}
+	return pending
+}
+
+// failMessage is a failed job's error in either API, with the default
+// both use when the plan gives none.
+func (j *fakeJob) failMessage() string {
+	if j.plan.Message == "" {
+		return "Batch failed."
+	}
+	return j.plan.Message
 }
 
 // DeleteFiles drops every stored file, as providers do after their

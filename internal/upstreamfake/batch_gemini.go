@@ -210,13 +210,7 @@ func (s *BatchServer) geminiList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	size, _ := strconv.Atoi(q.Get("pageSize"))
-	s.mu.Lock()
-	jobs, next := s.page(Gemini, q.Get("pageToken"), size)
-	ops := make([]json.RawMessage, len(jobs))
-	for i, j := range jobs {
-		ops[i] = s.geminiOperation(j)
-	}
-	s.mu.Unlock()
+	_, ops, next := s.listPage(Gemini, q.Get("pageToken"), size, s.geminiOperation)
 	out := map[string]any{"operations": ops}
 	if next != "" {
 		out["nextPageToken"] = next
@@ -227,13 +221,7 @@ func (s *BatchServer) geminiList(w http.ResponseWriter, r *http.Request) {
 
 // geminiOperation renders the job as an Operation; s.mu must be held.
 func (s *BatchServer) geminiOperation(j *fakeJob) []byte {
-	state := "BATCH_STATE_PENDING"
-	if j.polls > 0 {
-		state = "BATCH_STATE_RUNNING"
-	}
-	if j.done {
-		state = gemBatchStates[j.state]
-	}
+	state := j.stateName("BATCH_STATE_PENDING", "BATCH_STATE_RUNNING", gemBatchStates)
 	total, okN, failed, pending := s.counts(j)
 	meta := map[string]any{
 		"@type": gemBatchType, "model": "models/" + j.model, "displayName": j.name, "name": j.id,
@@ -247,11 +235,7 @@ func (s *BatchServer) geminiOperation(j *fakeJob) []byte {
 	op := map[string]any{"name": j.id, "metadata": meta, "done": j.done}
 	switch {
 	case j.done && j.state == BatchFailed:
-		msg := j.plan.Message
-		if msg == "" {
-			msg = "Batch failed."
-		}
-		op["error"] = map[string]any{"code": 13, "message": msg}
+		op["error"] = map[string]any{"code": 13, "message": j.failMessage()}
 	case j.done && j.state == BatchSucceeded:
 		out := s.geminiOutput(j)
 		meta["output"] = out
@@ -388,16 +372,9 @@ func (s *BatchServer) geminiDownload(w http.ResponseWriter, r *http.Request) {
 		gemError(w, http.StatusBadRequest, "upstreamfake batch: want files/{id}:download?alt=media")
 		return
 	}
-	s.mu.Lock()
-	data, ok := s.files["files/"+id]
-	s.mu.Unlock()
-	if !ok {
+	if !s.serveFile(w, "files/"+id) {
 		gemError(w, http.StatusNotFound, "Requested entity was not found.")
-		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(data)
 }
 
 // eachFakeLine calls fn with every non-blank line, numbered from 1.

@@ -199,13 +199,7 @@ func (s *BatchServer) openAIList(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	s.mu.Lock()
-	jobs, next := s.page(OpenAI, q.Get("after"), limit)
-	data := make([]json.RawMessage, len(jobs))
-	for i, j := range jobs {
-		data[i] = s.openAIBatch(j)
-	}
-	s.mu.Unlock()
+	jobs, data, next := s.listPage(OpenAI, q.Get("after"), limit, s.openAIBatch)
 	out := map[string]any{"object": "list", "data": data, "has_more": next != "", "first_id": nil, "last_id": nil}
 	if len(jobs) > 0 {
 		out["first_id"], out["last_id"] = jobs[0].id, jobs[len(jobs)-1].id
@@ -216,12 +210,8 @@ func (s *BatchServer) openAIList(w http.ResponseWriter, r *http.Request) {
 
 // openAIBatch renders the Batch object; s.mu must be held.
 func (s *BatchServer) openAIBatch(j *fakeJob) []byte {
-	status := "validating"
-	if j.polls > 0 {
-		status = "in_progress"
-	}
+	status := j.stateName("validating", "in_progress", openAIBatchStatus)
 	if j.done {
-		status = openAIBatchStatus[j.state]
 		s.openAIFiles(j)
 	}
 	total, okN, failed, _ := s.counts(j)
@@ -236,11 +226,7 @@ func (s *BatchServer) openAIBatch(j *fakeJob) []byte {
 	if j.invalid != nil {
 		errs = map[string]any{"object": "list", "data": []*openAIBatchError{j.invalid}}
 	} else if j.done && j.state == BatchFailed {
-		msg := j.plan.Message
-		if msg == "" {
-			msg = "Batch failed."
-		}
-		errs = map[string]any{"object": "list", "data": []*openAIBatchError{{Code: "batch_failed", Message: msg}}}
+		errs = map[string]any{"object": "list", "data": []*openAIBatchError{{Code: "batch_failed", Message: j.failMessage()}}}
 	}
 	if j.invalid != nil {
 		total, okN, failed = 0, 0, 0
@@ -305,14 +291,7 @@ func (s *BatchServer) openAIContent(w http.ResponseWriter, r *http.Request) {
 	if !oaiAuthorized(w, r) {
 		return
 	}
-	s.mu.Lock()
-	data, ok := s.files[r.PathValue("id")]
-	s.mu.Unlock()
-	if !ok {
+	if !s.serveFile(w, r.PathValue("id")) {
 		oaiError(w, http.StatusNotFound, "No such File object: "+r.PathValue("id"))
-		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(data)
 }
