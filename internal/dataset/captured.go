@@ -41,15 +41,25 @@ type CapturedRow struct {
 }
 
 // CapturedMessage is one turn of a captured conversation (text only).
-type CapturedMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
+type CapturedMessage = Message
 
-// Item is the question the oracle answers: the routed query, since that is
-// what the router learns to score. There is no gold answer.
+// Item is the question the oracle answers. Problem is the routed query,
+// since that is what the router learns to score; there is no gold answer.
+// The conversation comes along when it holds more than one turn with text
+// (earlier turns, a system prompt), so the models answer, and the judge
+// compares, with the context the user had; turns without text are left out.
 func (r CapturedRow) Item() Item {
-	return Item{ID: r.ID, Problem: r.Query, Benchmark: BenchmarkCaptured}
+	it := Item{ID: r.ID, Problem: r.Query, Benchmark: BenchmarkCaptured}
+	var turns []Message
+	for _, m := range r.Messages {
+		if m.Content != "" {
+			turns = append(turns, m)
+		}
+	}
+	if len(turns) > 1 {
+		it.Messages = turns
+	}
+	return it
 }
 
 // DecodeCaptured parses one captured line.
@@ -64,12 +74,33 @@ func DecodeCaptured(raw []byte) (CapturedRow, error) {
 	case strings.TrimSpace(r.Query) == "":
 		return CapturedRow{}, errors.New(`missing or empty field "query"`)
 	}
+	for i, m := range r.Messages {
+		if !knownRole(m.Role) {
+			return CapturedRow{}, fmt.Errorf("messages[%d]: unknown role %q (want one of %s)", i, m.Role, strings.Join(Roles, ", "))
+		}
+	}
 	return r, nil
 }
 
+// conversationKey extends a question's dedup key with every turn of the
+// conversation it came with: the same follow-up ("and in Python?") after
+// different conversations is two questions. It is "" without messages, so
+// such questions keep their key.
+func conversationKey(msgs []Message) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		b.WriteString("\x00")
+		b.WriteString(m.Role)
+		b.WriteString("\x01")
+		b.WriteString(NormalizeText(m.Content))
+	}
+	return b.String()
+}
+
 // ReadCaptured reads captured traffic as items. The same question asked
-// again (same normalised text) is kept once, the first time, so the oracle
-// does not pay for it twice; dropped counts the repeats. A repeated id with
+// again (same normalised text, in the same conversation) is kept once, the
+// first time, so the oracle does not pay for it twice; dropped counts the
+// repeats. A repeated id with
 // a different question is an error naming both lines.
 func ReadCaptured(path string) (items []Item, dropped int, err error) {
 	f, err := os.Open(path)
@@ -84,7 +115,8 @@ func ReadCaptured(path string) (items []Item, dropped int, err error) {
 		if err != nil {
 			return fmt.Errorf("%s:%d: %w", path, line, err)
 		}
-		key := NormalizeText(r.Query)
+		it := r.Item()
+		key := NormalizeText(r.Query) + conversationKey(it.Messages)
 		if prev, dup := idLine[r.ID]; dup && !seenText[key] {
 			return fmt.Errorf("%s:%d: id %q was already used on line %d for another query", path, line, r.ID, prev)
 		}
@@ -94,7 +126,7 @@ func ReadCaptured(path string) (items []Item, dropped int, err error) {
 		}
 		idLine[r.ID] = line
 		seenText[key] = true
-		items = append(items, r.Item())
+		items = append(items, it)
 		return nil
 	})
 	if err != nil {

@@ -52,8 +52,9 @@ func NormalizeText(s string) string {
 	return string(b)
 }
 
-// Dedupe keeps the first item of every normalised problem text and returns
-// how many later duplicates it dropped. Items whose problem has no letters
+// Dedupe keeps the first item of every normalised problem text (and
+// conversation, for captured items that carry one) and returns how many
+// later duplicates it dropped. Items whose problem has no letters
 // or digits are keyed on their raw trimmed text instead, so they do not all
 // collide on "".
 func Dedupe(items []Item) (kept []Item, dropped int) {
@@ -64,6 +65,7 @@ func Dedupe(items []Item) (kept []Item, dropped int) {
 		if key == "" {
 			key = "\x00raw:" + strings.TrimSpace(it.Problem)
 		}
+		key += conversationKey(it.Messages)
 		if seen[key] {
 			dropped++
 			continue
@@ -142,7 +144,10 @@ func topicStream(topic string) uint64 {
 // of train. Unlike Split, a question keeps its side when others are added
 // or removed: captured traffic grows, and a question already labelled for
 // training must not move to the test split, where eval would pay to label
-// it again and score the router on what it was trained on.
+// it again and score the router on what it was trained on. The side
+// depends on the routed text only, never the conversation: the router
+// scores that text, so the same follow-up asked in two conversations must
+// not be trained on and tested on.
 func SplitStable(items []Item, ratio float64, seed uint64) (train, test []Item, dropped int) {
 	if err := ValidateRatio(ratio); err != nil {
 		panic(err)

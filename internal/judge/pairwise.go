@@ -87,18 +87,21 @@ Answer B:
 
 Reply with a single letter, A, B, C or D, and nothing else.`
 
-// PairPrompt is the exact text sent for one ordering: the question and
-// the two answers, nothing that could name a model.
-func PairPrompt(question, answerA, answerB string) string {
-	return fmt.Sprintf(pairRubric, question, answerA, answerB)
+// PairPrompt is the exact text sent for one ordering: the conversation's
+// earlier turns as delimited context (bounded: see BoundContext), the
+// question and the two answers, nothing that could name a model. Without
+// history it is the question and the answers alone.
+func PairPrompt(history []Turn, question, answerA, answerB string) string {
+	return fmt.Sprintf(pairRubric, withContext(history, question), answerA, answerB)
 }
 
-// Compare asks the judge about one ordering: answerA shown first.
-func (j *Pairwise) Compare(ctx context.Context, question, answerA, answerB string) (PairVerdict, error) {
+// Compare asks the judge about one ordering: answerA shown first. history
+// holds the turns before question, oldest first; nil for a lone question.
+func (j *Pairwise) Compare(ctx context.Context, history []Turn, question, answerA, answerB string) (PairVerdict, error) {
 	zero := 0.0
 	req := &provider.Request{
 		Model:       j.model.UpstreamModel,
-		Messages:    []provider.Message{{Role: "user", Content: PairPrompt(question, answerA, answerB)}},
+		Messages:    []provider.Message{{Role: "user", Content: PairPrompt(history, question, answerA, answerB)}},
 		Temperature: &zero,
 	}
 	resp, err := j.p.Complete(ctx, req)

@@ -110,7 +110,7 @@ func TestPairwiseIsBlind(t *testing.T) {
 	}
 	fp := &fakeProvider{complete: reply("B")}
 	j := NewPairwise(fp, jm)
-	v, err := j.Compare(context.Background(), "What is the capital of France?", "Paris, I think.", "The capital is Paris.")
+	v, err := j.Compare(context.Background(), nil, "What is the capital of France?", "Paris, I think.", "The capital is Paris.")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestReferenceGradesAgainstTheStrongAnswer(t *testing.T) {
 	jm, _ := cat.Lookup("gemini-2.5-pro")
 	fp := &fakeProvider{complete: reply("B")}
 	r := NewReference(NewLLM(fp, jm))
-	v, err := r.Grade(context.Background(), "Who wrote Hamlet?", "William Shakespeare wrote it around 1600.", "Marlowe.")
+	v, err := r.Grade(context.Background(), nil, "Who wrote Hamlet?", "William Shakespeare wrote it around 1600.", "Marlowe.")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,10 +19,13 @@ type Reference struct {
 func NewReference(j Judge) *Reference { return &Reference{j: j} }
 
 // Grade grades answer to problem against reference. The judge sees the
-// question, the reference in the gold target's place and one anonymous
-// answer; it is not told where the reference came from.
-func (r *Reference) Grade(ctx context.Context, problem, reference, answer string) (Verdict, error) {
-	v, err := r.j.Grade(ctx, Question{Problem: problem, Gold: reference, Benchmark: MethodReference}, answer)
+// conversation's earlier turns (history, oldest first, bounded and
+// delimited as in PairPrompt; nil for a lone question), the question, the
+// reference in the gold target's place and one anonymous answer; it is not
+// told where the reference came from.
+func (r *Reference) Grade(ctx context.Context, history []Turn, problem, reference, answer string) (Verdict, error) {
+	q := Question{Problem: withContext(history, problem), Gold: reference, Benchmark: MethodReference}
+	v, err := r.j.Grade(ctx, q, answer)
 	if err != nil {
 		return Verdict{}, err
 	}

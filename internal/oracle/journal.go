@@ -33,6 +33,9 @@ type CallRecord struct {
 	// Model is the answering model, or the judge's name for grades.
 	Model  string     `json:"model"`
 	Result CallResult `json:"result"`
+	// Conv is the digest of the conversation a captured item's call
+	// answered (dataset.Item.ConversationDigest); empty otherwise.
+	Conv string `json:"conv,omitempty"`
 }
 
 // CallResult is the outcome of an answer or a grade call.
@@ -48,9 +51,9 @@ type CallResult struct {
 	Verdict string `json:"verdict,omitempty"`
 }
 
-type callKey struct{ id, kind, side string }
+type callKey struct{ id, kind, side, conv string }
 
-func (r CallRecord) key() callKey { return callKey{r.ID, r.Kind, r.Side} }
+func (r CallRecord) key() callKey { return callKey{r.ID, r.Kind, r.Side, r.Conv} }
 
 func (r CallRecord) validate() error {
 	switch {

@@ -34,15 +34,16 @@ const (
 	SideStrongFirst = "strong_first"
 )
 
-// PairJudge compares two anonymous answers (judge.Pairwise does).
+// PairJudge compares two anonymous answers (judge.Pairwise does); history
+// is the conversation before the question, nil for a lone question.
 type PairJudge interface {
-	Compare(ctx context.Context, question, answerA, answerB string) (judge.PairVerdict, error)
+	Compare(ctx context.Context, history []judge.Turn, question, answerA, answerB string) (judge.PairVerdict, error)
 }
 
 // ReferenceJudge grades an answer against a reference answer
-// (judge.Reference does).
+// (judge.Reference does), with the conversation's earlier turns as context.
 type ReferenceJudge interface {
-	Grade(ctx context.Context, problem, reference, answer string) (judge.Verdict, error)
+	Grade(ctx context.Context, history []judge.Turn, problem, reference, answer string) (judge.Verdict, error)
 }
 
 //go:embed matrix_pairwise.yaml
@@ -130,7 +131,7 @@ func (r *runner) processNoGold(st *itemState, it dataset.Item) {
 	for i := range r.sides {
 		wg.Go(func() {
 			s := r.sides[i]
-			ans, err := r.call(callKey{it.ID, KindAnswer, s.name}, s.model, func(ctx context.Context) (CallResult, error) {
+			ans, err := r.call(keyOf(it, KindAnswer, s.name), s.model, func(ctx context.Context) (CallResult, error) {
 				return r.answer(ctx, s, it)
 			}, false)
 			if err != nil {
@@ -178,6 +179,7 @@ func comparable(ans []*CallRecord) error {
 // combined outcome.
 func (r *runner) comparePair(st *itemState, it dataset.Item) error {
 	cheap, strong := st.ans[r.cheap].Result.Text, st.ans[r.strong].Result.Text
+	history, question := judgeView(it)
 	orders := [2]struct{ side, a, b string }{
 		{SideCheapFirst, cheap, strong},
 		{SideStrongFirst, strong, cheap},
@@ -186,8 +188,8 @@ func (r *runner) comparePair(st *itemState, it dataset.Item) error {
 	var wg sync.WaitGroup
 	for k, o := range orders {
 		wg.Go(func() {
-			rec, err := r.call(callKey{it.ID, KindCompare, o.side}, r.cfg.JudgeName, func(ctx context.Context) (CallResult, error) {
-				v, err := r.cfg.Pairwise.Compare(ctx, it.Problem, o.a, o.b)
+			rec, err := r.call(keyOf(it, KindCompare, o.side), r.cfg.JudgeName, func(ctx context.Context) (CallResult, error) {
+				v, err := r.cfg.Pairwise.Compare(ctx, history, question, o.a, o.b)
 				if err != nil {
 					return CallResult{}, err
 				}
@@ -220,8 +222,9 @@ func (r *runner) comparePair(st *itemState, it dataset.Item) error {
 func (r *runner) gradeReference(st *itemState, it dataset.Item) error {
 	reference := st.ans[r.strong].Result.Text
 	answer := st.ans[r.cheap].Result.Text
-	gr, err := r.call(callKey{it.ID, KindGrade, SideCheap}, r.cfg.JudgeName, func(ctx context.Context) (CallResult, error) {
-		v, err := r.cfg.Reference.Grade(ctx, it.Problem, reference, answer)
+	history, question := judgeView(it)
+	gr, err := r.call(keyOf(it, KindGrade, SideCheap), r.cfg.JudgeName, func(ctx context.Context) (CallResult, error) {
+		v, err := r.cfg.Reference.Grade(ctx, history, question, reference, answer)
 		if err != nil {
 			return CallResult{}, err
 		}

@@ -397,7 +397,7 @@ func (r *runner) processItem(st *itemState, it dataset.Item) {
 // results. The error is errStopped if dispatch stopped before it finished.
 func (r *runner) processSide(st *itemState, i int, it dataset.Item) error {
 	s := r.sides[i]
-	ans, err := r.call(callKey{it.ID, KindAnswer, s.name}, s.model, func(ctx context.Context) (CallResult, error) {
+	ans, err := r.call(keyOf(it, KindAnswer, s.name), s.model, func(ctx context.Context) (CallResult, error) {
 		return r.answer(ctx, s, it)
 	}, false)
 	if err != nil {
@@ -405,7 +405,7 @@ func (r *runner) processSide(st *itemState, i int, it dataset.Item) error {
 	}
 	st.ans[i] = ans
 	q := judge.Question{Problem: it.Problem, Gold: it.Answer, Benchmark: it.Benchmark}
-	gr, err := r.call(callKey{it.ID, KindGrade, s.name}, r.cfg.JudgeName, func(ctx context.Context) (CallResult, error) {
+	gr, err := r.call(keyOf(it, KindGrade, s.name), r.cfg.JudgeName, func(ctx context.Context) (CallResult, error) {
 		v, err := r.cfg.Judge.Grade(ctx, q, ans.Result.Text)
 		if err != nil {
 			return CallResult{}, err
@@ -492,13 +492,13 @@ func (r *runner) call(key callKey, model string, do func(context.Context) (CallR
 		if err != nil {
 			return nil, err
 		}
-		return &CallRecord{ID: key.id, Kind: key.kind, Side: key.side, Model: model, Result: res}, nil
+		return &CallRecord{ID: key.id, Kind: key.kind, Side: key.side, Model: model, Result: res, Conv: key.conv}, nil
 	}
 	res, err := r.limited(do)
 	if err != nil {
 		return nil, err
 	}
-	rec := CallRecord{ID: key.id, Kind: key.kind, Side: key.side, Model: model, Result: res}
+	rec := CallRecord{ID: key.id, Kind: key.kind, Side: key.side, Model: model, Result: res, Conv: key.conv}
 	if err := r.jr.Append(rec); err != nil {
 		r.halt(err)
 		return nil, err
@@ -511,12 +511,7 @@ func (r *runner) call(key callKey, model string, do func(context.Context) (CallR
 }
 
 func (r *runner) answer(ctx context.Context, s side, it dataset.Item) (CallResult, error) {
-	// The problem is sent verbatim: replay matches recorded prompts exactly,
-	// and an unadorned question is what the benchmark measures.
-	req := &provider.Request{
-		Model:    s.m.UpstreamModel,
-		Messages: []provider.Message{{Role: "user", Content: it.Problem}},
-	}
+	req := &provider.Request{Model: s.m.UpstreamModel, Messages: answerMessages(it)}
 	resp, err := s.p.Complete(ctx, req)
 	if err != nil {
 		return CallResult{}, err

@@ -256,7 +256,7 @@ func lostKey(items []dataset.Item, rec CallRecord, journal map[callKey]CallRecor
 		if rec.Kind == KindAnswer {
 			return rec.Model + "\x00" + it.Problem
 		}
-		ans := journal[callKey{rec.ID, KindAnswer, rec.Side}].Result.Text
+		ans := journal[callKey{rec.ID, KindAnswer, rec.Side, rec.Conv}].Result.Text
 		for k := range seen {
 			if strings.HasPrefix(k, "judge-m\x00") && strings.Contains(k, "\n"+it.Problem+"\n") &&
 				strings.Contains(k, "Answer to grade:\n"+ans+"\n\n") {
