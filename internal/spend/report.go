@@ -31,6 +31,24 @@ type Report struct {
 	RawSince time.Time `json:"raw_since,omitzero"`
 }
 
+// VersionReporter lists the router versions seen in a period.
+type VersionReporter interface {
+	// Versions reads raw records, so it covers the retention period only.
+	Versions(ctx context.Context, q Query) ([]VersionSeen, error)
+}
+
+// VersionSeen is one router version's traffic in a period: when it first
+// and last routed a request there, and how many requests it routed (a
+// new version's First is about when it was loaded).
+type VersionSeen struct {
+	Version           string    `json:"version"`
+	First             time.Time `json:"first"`
+	Last              time.Time `json:"last"`
+	Requests          int64     `json:"requests"`
+	DriftScored       int64     `json:"drift_scored"`
+	OutOfDistribution int64     `json:"out_of_distribution"`
+}
+
 // LatencyBoundsMS are the upper bounds, in milliseconds, of the latency
 // histogram's buckets; one more bucket holds everything above the last.
 // They are about 1.5x apart, so a percentile read from the histogram is
@@ -127,6 +145,9 @@ func Sum(group string, rows []Row) Row {
 		t.InputTokens += r.InputTokens
 		t.OutputTokens += r.OutputTokens
 		t.ThinkingTokens += r.ThinkingTokens
+		t.Routed += r.Routed
+		t.DriftScored += r.DriftScored
+		t.OutOfDistribution += r.OutOfDistribution
 		cost += Nanos(r.CostUSD)
 		base += Nanos(r.BaselineCostUSD)
 		if r.Latency != nil {

@@ -51,6 +51,19 @@ type Record struct {
 	// or StepStrong. An escalated request has one record of each, sharing
 	// its RequestID.
 	CascadeStep string `json:"cascade_step,omitempty"`
+	// RouterVersion is the version of the router model that routed the
+	// request (12 hex digits of its weights' SHA-256); empty when no
+	// trained router chose the model (a model named in the request, rules).
+	RouterVersion string `json:"router_version,omitempty"`
+	// Drift is how unlike the router's training queries the routed query
+	// was, in [0, 1], when HasDrift; a router that cannot tell (or no
+	// router) leaves HasDrift false.
+	Drift    float64 `json:"drift,omitempty"`
+	HasDrift bool    `json:"has_drift,omitempty"`
+	// OutOfDistribution says Drift reached the gateway's threshold when
+	// the request was routed; kept as decided then, so a later change of
+	// threshold does not rewrite history.
+	OutOfDistribution bool `json:"out_of_distribution,omitempty"`
 }
 
 // Cascade outcomes and steps (Record.Cascade, Record.CascadeStep).
@@ -127,6 +140,12 @@ type Row struct {
 	// SavingsUSD is BaselineCostUSD - CostUSD; negative when routing cost
 	// more than the baseline would have (an escalated cascade pays twice).
 	SavingsUSD float64 `json:"savings_usd"`
+	// Routed counts requests a router model routed (Record.RouterVersion
+	// set); DriftScored those of them whose drift it could score, and
+	// OutOfDistribution those scored out of distribution.
+	Routed            int64 `json:"routed"`
+	DriftScored       int64 `json:"drift_scored"`
+	OutOfDistribution int64 `json:"out_of_distribution"`
 	// Latency is the request latency histogram, with Query.Latency.
 	Latency *Histogram `json:"-"`
 }

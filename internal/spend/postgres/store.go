@@ -118,7 +118,8 @@ func redact(err error, rawURL string) error {
 }
 
 // migrations[i] upgrades schema version i to i+1 (spend_schema.version).
-// The first holds everything SQLite's first three did.
+// The first holds everything SQLite's first three did; the second is
+// SQLite's fourth.
 var migrations = []string{
 	`CREATE TABLE requests (
 		id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -144,6 +145,14 @@ var migrations = []string{
 	` + spendsql.RollupDDL(spendsql.HourTable) + `;
 	` + spendsql.RollupDDL(spendsql.DayTable) + `;
 	` + spendsql.MetaDDL,
+	// Version 2: which router version routed each request and whether its
+	// query was out of the router's training distribution. Rows written
+	// before recorded neither: they count as not routed. drift is NULL
+	// when it was not scored.
+	`ALTER TABLE requests ADD COLUMN router_version TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN drift DOUBLE PRECISION;
+	ALTER TABLE requests ADD COLUMN ood BOOLEAN NOT NULL DEFAULT FALSE;
+	` + spendsql.RoutingRollupDDL(),
 }
 
 // migrateLock is the advisory lock key replicas migrate under.
@@ -186,7 +195,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 var rawColumns = []string{"ts_ms", "request_id", "key_id", "model", "policy", "rule", "input_tokens", "output_tokens",
-	"thinking_tokens", "estimated", "cost_nanos", "baseline_nanos", "status", "latency_ms", "cascade", "cascade_step"}
+	"thinking_tokens", "estimated", "cost_nanos", "baseline_nanos", "status", "latency_ms", "cascade", "cascade_step",
+	"router_version", "drift", "ood"}
 
 // insert writes one batch in one transaction: raw rows by COPY, then the
 // roll-up deltas, pipelined.
@@ -194,9 +204,14 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows := make([][]any, len(recs))
 		for i, r := range recs {
+			var drift any // NULL: not scored
+			if r.HasDrift {
+				drift = r.Drift
+			}
 			rows[i] = []any{r.Time.UnixMilli(), r.RequestID, r.KeyID, r.Model, r.Policy, r.Rule,
 				int64(r.InputTokens), int64(r.OutputTokens), int64(r.ThinkingTokens), r.Estimated,
-				spend.Nanos(r.CostUSD), spend.Nanos(r.BaselineCostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep}
+				spend.Nanos(r.CostUSD), spend.Nanos(r.BaselineCostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep,
+				r.RouterVersion, drift, spendsql.OOD(r)}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"requests"}, rawColumns, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("insert: %w", err)
@@ -230,6 +245,15 @@ func (s *Store) Report(ctx context.Context, q spend.Query) (spend.Report, error)
 		return rep, fmt.Errorf("%s: report: %w", s.name, err)
 	}
 	return rep, nil
+}
+
+// Versions implements spend.VersionReporter.
+func (s *Store) Versions(ctx context.Context, q spend.Query) ([]spend.VersionSeen, error) {
+	v, err := spendsql.Versions(ctx, conn{s.pool}, spendsql.Postgres, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	return v, nil
 }
 
 // Summary implements spend.Store.
@@ -302,9 +326,10 @@ func (c conn) Query(ctx context.Context, q string, args ...any) (spendsql.Rows, 
 }
 
 var (
-	_ spend.Store    = (*Store)(nil)
-	_ spend.Reporter = (*Store)(nil)
-	_ spend.Totaler  = (*Store)(nil)
+	_ spend.Store           = (*Store)(nil)
+	_ spend.Reporter        = (*Store)(nil)
+	_ spend.Totaler         = (*Store)(nil)
+	_ spend.VersionReporter = (*Store)(nil)
 )
 
 // Ping checks the database answers (the gateway's readiness probe).

@@ -153,7 +153,10 @@ func groupExpr(g spend.GroupBy, src source) (string, error) {
 func rawMeasures(latency bool) []string {
 	counted := "(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)"
 	m := []string{counted, "(CASE WHEN status = 'ok' THEN 0 ELSE " + counted + " END)", "1",
-		"input_tokens", "output_tokens", "thinking_tokens", "cost_nanos", "(" + counted + " * baseline_nanos)"}
+		"input_tokens", "output_tokens", "thinking_tokens", "cost_nanos", "(" + counted + " * baseline_nanos)",
+		"(" + counted + " * (CASE WHEN router_version <> '' THEN 1 ELSE 0 END))",
+		"(" + counted + " * (CASE WHEN drift IS NULL THEN 0 ELSE 1 END))",
+		"(" + counted + " * (CASE WHEN ood THEN 1 ELSE 0 END))"}
 	if latency {
 		for i := range spend.LatencyBuckets {
 			m = append(m, "("+counted+" * "+latencyIn(i)+")")
@@ -166,7 +169,7 @@ func rawMeasures(latency bool) []string {
 // per group. Group and column names come from fixed tables, never from
 // the query's text values, which are all placeholders.
 func build(d Dialect, q spend.Query, segs []segment) (string, []any, error) {
-	n := 8
+	n := nSums
 	if q.Latency {
 		n += spend.LatencyBuckets
 	}
@@ -284,7 +287,8 @@ func scanRow(rows Rows, q spend.Query) (spend.Row, error) {
 	var r spend.Row
 	var records, cost, base int64
 	var lat spend.Histogram
-	dest := []any{&r.Group, &r.Requests, &r.Errors, &records, &r.InputTokens, &r.OutputTokens, &r.ThinkingTokens, &cost, &base}
+	dest := []any{&r.Group, &r.Requests, &r.Errors, &records, &r.InputTokens, &r.OutputTokens, &r.ThinkingTokens, &cost, &base,
+		&r.Routed, &r.DriftScored, &r.OutOfDistribution}
 	if q.Latency {
 		for i := range lat {
 			dest = append(dest, &lat[i])

@@ -20,30 +20,62 @@ const (
 	DayTable  = "rollup_day"
 )
 
-// dims are a roll-up row's key columns, measures its summed columns.
+// dims are a roll-up row's key columns, measures its summed columns: the
+// core sums, the routing counters, then the latency histogram. firstMeasures
+// are the columns the roll-up tables were created with (RollupDDL); the
+// routing counters came later (RoutingRollupDDL).
 var (
-	dims     = []string{"t", "key_id", "model", "policy", "cascade"}
-	measures = func() []string {
-		m := []string{"requests", "errors", "records", "input_tokens", "output_tokens", "thinking_tokens", "cost_nanos", "baseline_nanos"}
+	dims            = []string{"t", "key_id", "model", "policy", "cascade"}
+	coreMeasures    = []string{"requests", "errors", "records", "input_tokens", "output_tokens", "thinking_tokens", "cost_nanos", "baseline_nanos"}
+	routingMeasures = []string{"routed", "drift_scored", "ood"}
+	latMeasures     = func() []string {
+		var m []string
 		for i := range spend.LatencyBuckets {
 			m = append(m, latColumn(i))
 		}
 		return m
 	}()
+	measures      = concat(coreMeasures, routingMeasures, latMeasures)
+	firstMeasures = concat(coreMeasures, latMeasures)
+	// nSums is the number of measures a report reads without latency.
+	nSums = len(coreMeasures) + len(routingMeasures)
 )
+
+func concat(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
 
 func latColumn(i int) string { return fmt.Sprintf("l%02d", i) }
 
-// RollupDDL creates one roll-up table (HourTable or DayTable): t is the
-// period's start in Unix milliseconds.
+// RollupDDL creates one roll-up table (HourTable or DayTable) as the
+// stores' first roll-up migration did: t is the period's start in Unix
+// milliseconds. It never changes, since a migration must run the same
+// way on every database; RoutingRollupDDL adds the later columns.
 func RollupDDL(table string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE %s (\n\tt BIGINT NOT NULL,\n\tkey_id TEXT NOT NULL,\n\tmodel TEXT NOT NULL,\n\tpolicy TEXT NOT NULL,\n\tcascade TEXT NOT NULL,\n", table)
-	for _, m := range measures {
+	for _, m := range firstMeasures {
 		fmt.Fprintf(&b, "\t%s BIGINT NOT NULL DEFAULT 0,\n", m)
 	}
 	fmt.Fprintf(&b, "\tPRIMARY KEY (%s)\n)", strings.Join(dims, ", "))
 	return b.String()
+}
+
+// RoutingRollupDDL adds the routing counters to both roll-up tables.
+// Rows rolled up before hold 0: those requests recorded no router
+// version or drift, so they count as not routed.
+func RoutingRollupDDL() string {
+	var st []string
+	for _, table := range []string{HourTable, DayTable} {
+		for _, m := range routingMeasures {
+			st = append(st, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s BIGINT NOT NULL DEFAULT 0", table, m))
+		}
+	}
+	return strings.Join(st, ";\n")
 }
 
 // MetaDDL creates spend_meta with pruned_before at 0 (nothing pruned).
@@ -61,6 +93,7 @@ type Sums struct {
 	Requests, Errors, Records                 int64
 	InputTokens, OutputTokens, ThinkingTokens int64
 	CostNanos, BaselineNanos                  int64
+	Routed, DriftScored, OOD                  int64
 	Latency                                   spend.Histogram
 }
 
@@ -88,7 +121,20 @@ func (s *Sums) add(r spend.Record) {
 	}
 	s.BaselineNanos += spend.Nanos(r.BaselineCostUSD)
 	s.Latency.Add(r.LatencyMS)
+	if r.RouterVersion != "" {
+		s.Routed++
+	}
+	if r.HasDrift {
+		s.DriftScored++
+		if r.OutOfDistribution {
+			s.OOD++
+		}
+	}
 }
+
+// OOD is the value of a raw row's ood column: out of distribution only
+// when drift was scored.
+func OOD(r spend.Record) bool { return r.HasDrift && r.OutOfDistribution }
 
 // Deltas sums records into hourly and daily roll-up deltas, each sorted by
 // key: concurrent writers (replicas) then lock rows in one order and
@@ -149,7 +195,8 @@ func UpsertSQL(d Dialect, table string) string {
 func (d Delta) Args() []any {
 	a := make([]any, 0, len(dims)+len(measures))
 	a = append(a, d.T, d.KeyID, d.Model, d.Policy, d.Cascade,
-		d.Requests, d.Errors, d.Records, d.InputTokens, d.OutputTokens, d.ThinkingTokens, d.CostNanos, d.BaselineNanos)
+		d.Requests, d.Errors, d.Records, d.InputTokens, d.OutputTokens, d.ThinkingTokens, d.CostNanos, d.BaselineNanos,
+		d.Routed, d.DriftScored, d.OOD)
 	for _, n := range d.Latency {
 		a = append(a, n)
 	}
@@ -157,7 +204,7 @@ func (d Delta) Args() []any {
 }
 
 // BackfillSQL fills an empty roll-up table from the raw requests table
-// (a store's first migration to roll-ups). Rows from before baseline
+// (a store's first migration to roll-ups), with RollupDDL's columns. Rows from before baseline
 // tracking hold their own cost as baseline, so no savings are claimed for
 // them.
 func BackfillSQL(table string, period int64) string {
@@ -171,7 +218,7 @@ func BackfillSQL(table string, period int64) string {
 		sel = append(sel, "SUM("+counted+" * "+latencyIn(i)+")")
 	}
 	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM requests GROUP BY 1, 2, 3, 4, 5",
-		table, strings.Join(append(append([]string{}, dims...), measures...), ", "), strings.Join(sel, ", "))
+		table, strings.Join(concat(dims, firstMeasures), ", "), strings.Join(sel, ", "))
 }
 
 // latencyIn is 1 when a raw row's latency_ms falls in bucket i, else 0.

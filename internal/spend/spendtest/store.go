@@ -30,6 +30,10 @@ var Day0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 // errors, latencies from milliseconds to minutes.
 func Records(n int, seed uint64) []spend.Record {
 	rng := rand.New(rand.NewPCG(seed, 7))
+	// Routing has its own stream, so the other fields are as they were
+	// before records carried it.
+	rrng := rand.New(rand.NewPCG(seed, 11))
+	versions := []string{"", "0123456789ab", "fedcba987654"}
 	keys := []string{"team-a", "team-b", spend.Anonymous}
 	models := []string{"flash", "pro", "mini"}
 	policies := []string{"Standard_Query", "Complex_Query", "Ambiguous_Query"}
@@ -44,6 +48,10 @@ func Records(n int, seed uint64) []spend.Record {
 		}
 		if rng.IntN(10) == 0 {
 			r.Status = "upstream_unavailable"
+		}
+		if r.RouterVersion = versions[rrng.IntN(len(versions))]; r.RouterVersion != "" && rrng.IntN(5) > 0 {
+			r.Drift, r.HasDrift = rrng.Float64(), true
+			r.OutOfDistribution = r.Drift >= 0.5
 		}
 		r.CostUSD = float64(r.InputTokens)*1e-6 + float64(r.OutputTokens+r.ThinkingTokens)*4e-6
 		r.BaselineCostUSD = float64(r.InputTokens)*5e-6 + float64(r.OutputTokens+r.ThinkingTokens)*2e-5
@@ -109,6 +117,15 @@ func Expect(recs []spend.Record, q spend.Query) []spend.Row {
 			}
 			base += spend.Nanos(r.BaselineCostUSD)
 			lat.Add(r.LatencyMS)
+			if r.RouterVersion != "" {
+				row.Routed++
+			}
+			if r.HasDrift {
+				row.DriftScored++
+				if r.OutOfDistribution {
+					row.OutOfDistribution++
+				}
+			}
 		}
 		if q.Latency {
 			row.Latency = &lat
@@ -125,9 +142,9 @@ func Expect(recs []spend.Record, q spend.Query) []spend.Row {
 func Format(rows []spend.Row) string {
 	var b strings.Builder
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%q req=%d err=%d in=%d out=%d think=%d cost=%d base=%d save=%d", r.Group, r.Requests, r.Errors,
+		fmt.Fprintf(&b, "%q req=%d err=%d in=%d out=%d think=%d cost=%d base=%d save=%d routed=%d scored=%d ood=%d", r.Group, r.Requests, r.Errors,
 			r.InputTokens, r.OutputTokens, r.ThinkingTokens, spend.Nanos(r.CostUSD), spend.Nanos(r.BaselineCostUSD),
-			int64(r.SavingsUSD*1e9+0.5*sign(r.SavingsUSD)))
+			int64(r.SavingsUSD*1e9+0.5*sign(r.SavingsUSD)), r.Routed, r.DriftScored, r.OutOfDistribution)
 		if r.Latency != nil {
 			fmt.Fprintf(&b, " lat=%v", *r.Latency)
 		}

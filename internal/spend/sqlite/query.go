@@ -18,6 +18,15 @@ func (s *Store) Report(ctx context.Context, q spend.Query) (spend.Report, error)
 	return rep, nil
 }
 
+// Versions implements spend.VersionReporter.
+func (s *Store) Versions(ctx context.Context, q spend.Query) ([]spend.VersionSeen, error) {
+	v, err := spendsql.Versions(ctx, spendsql.DB(s.db), spendsql.SQLite, q)
+	if err != nil {
+		return nil, fmt.Errorf("spend database %s: %w", s.path, err)
+	}
+	return v, nil
+}
+
 // Summary implements spend.Store.
 func (s *Store) Summary(ctx context.Context, q spend.Query) ([]spend.Row, error) {
 	if q.GroupBy == "" {

@@ -151,6 +151,14 @@ var migrations = []string{
 	` + spendsql.BackfillSQL(spendsql.HourTable, spendsql.HourMS) + `;
 	` + spendsql.BackfillSQL(spendsql.DayTable, spendsql.DayMS) + `;
 	` + spendsql.MetaDDL + `;`,
+	// Version 4: which router version routed each request and whether its
+	// query was out of the router's training distribution. Rows written
+	// before recorded neither: they count as not routed. drift is NULL
+	// when it was not scored.
+	`ALTER TABLE requests ADD COLUMN router_version TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN drift REAL;
+	ALTER TABLE requests ADD COLUMN ood INTEGER NOT NULL DEFAULT 0;
+	` + spendsql.RoutingRollupDDL() + `;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -182,8 +190,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 const insertSQL = `INSERT INTO requests (ts_ms, day, request_id, key_id, model, policy, rule,
-	input_tokens, output_tokens, thinking_tokens, estimated, cost_nanos, status, latency_ms, cascade, cascade_step, baseline_nanos)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	input_tokens, output_tokens, thinking_tokens, estimated, cost_nanos, status, latency_ms, cascade, cascade_step, baseline_nanos,
+	router_version, drift, ood)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insert writes one batch's raw rows and its roll-up deltas in one
 // transaction, so the roll-ups always agree with the raw rows.
@@ -200,13 +209,13 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 	defer st.Close()
 	for _, r := range recs {
 		t := r.Time.UTC()
-		est := 0
-		if r.Estimated {
-			est = 1
+		var drift any // NULL: not scored
+		if r.HasDrift {
+			drift = r.Drift
 		}
 		if _, err := st.ExecContext(ctx, t.UnixMilli(), t.Format("2006-01-02"), r.RequestID, r.KeyID, r.Model, r.Policy, r.Rule,
-			r.InputTokens, r.OutputTokens, r.ThinkingTokens, est, spend.Nanos(r.CostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep,
-			spend.Nanos(r.BaselineCostUSD)); err != nil {
+			r.InputTokens, r.OutputTokens, r.ThinkingTokens, bit(r.Estimated), spend.Nanos(r.CostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep,
+			spend.Nanos(r.BaselineCostUSD), r.RouterVersion, drift, bit(spendsql.OOD(r))); err != nil {
 			return fmt.Errorf("spend database %s: insert: %w", s.path, err)
 		}
 	}
@@ -233,6 +242,14 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 	return nil
 }
 
+// bit is a boolean as SQLite stores it.
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Prune deletes raw records and hourly roll-ups older than the retention
 // as of now, in small batches (Options.Prune); daily roll-ups stay, so
 // reports give the same totals after. Zero retention prunes nothing.
@@ -255,9 +272,10 @@ func (s *Store) Close() error {
 }
 
 var (
-	_ spend.Store    = (*Store)(nil)
-	_ spend.Reporter = (*Store)(nil)
-	_ spend.Totaler  = (*Store)(nil)
+	_ spend.Store           = (*Store)(nil)
+	_ spend.Reporter        = (*Store)(nil)
+	_ spend.Totaler         = (*Store)(nil)
+	_ spend.VersionReporter = (*Store)(nil)
 )
 
 // Ping checks the database answers (the gateway's readiness probe).
