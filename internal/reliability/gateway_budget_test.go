@@ -132,8 +132,13 @@ func checkBudget(t *testing.T, fake *upstreamfake.Server, codes map[int]int, gws
 	t.Helper()
 	var recorded float64
 	var records int64
+	outage := false
 	for _, g := range gws {
 		g.stop()
+		// A Redis call that timed out on an overloaded machine opens the
+		// breaker, and each replica then counts its share locally: the
+		// documented outage bound, one more budget at most, applies.
+		outage = outage || strings.Contains(g.logs.String(), "breaker open")
 		s := spent(t, g.db)
 		recorded += s.CostUSD
 		records += s.Requests
@@ -146,11 +151,16 @@ func checkBudget(t *testing.T, fake *upstreamfake.Server, codes map[int]int, gws
 	if codes[200]+codes[429] != budgetRequests {
 		t.Errorf("statuses %v: every request must be answered 200 or 429", codes)
 	}
-	if codes[200] < budgetAnswered*8/10 || codes[200] > budgetAnswered+1 {
+	most, over := budgetAnswered+1, maxCostPerRequest
+	if outage {
+		t.Logf("Redis timed out under load and the breaker opened: allowing the outage bound of one more budget")
+		most, over = 2*budgetAnswered+1, budgetUSD+maxCostPerRequest
+	}
+	if codes[200] < budgetAnswered*8/10 || codes[200] > most {
 		t.Errorf("%d answered, want about %d", codes[200], budgetAnswered)
 	}
-	if recorded > budgetUSD+maxCostPerRequest+1e-9 {
-		t.Errorf("spent $%.4f: over the budget $%.4f by more than one request's maximum cost $%.4f", recorded, budgetUSD, maxCostPerRequest)
+	if recorded > budgetUSD+over+1e-9 {
+		t.Errorf("spent $%.4f: over the budget $%.4f by more than $%.4f", recorded, budgetUSD, over)
 	}
 	if math.Abs(recorded-upstream) > 1e-9 {
 		t.Errorf("recorded $%.9f, upstream usage prices at $%.9f", recorded, upstream)
