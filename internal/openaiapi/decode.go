@@ -49,9 +49,8 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 	if d.i >= len(d.b) || d.b[d.i] != '{' {
 		return false
 	}
-	var seen uint32
-	ok := d.object(func(k []byte) bool {
-		switch d.member(k, responseFields, &seen) {
+	ok := d.object(responseFields, func(f int) bool {
+		switch f {
 		case 0:
 			return d.str(&w.ID)
 		case 1:
@@ -61,20 +60,11 @@ func (d *respDecoder) response(w *ChatResponse) bool {
 		case 3:
 			return d.str(&w.Model)
 		case 4:
-			return d.array(func(empty bool) bool {
-				if empty {
-					w.Choices = []ResponseChoice{}
-					return true
-				}
-				w.Choices = append(w.Choices, ResponseChoice{})
-				return d.choice(&w.Choices[len(w.Choices)-1])
-			})
+			return arrayOf(d, &w.Choices, d.choice)
 		case 5:
 			return d.null() || d.usage(&w.Usage)
 		case 6:
 			return d.raw(&w.Error)
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
@@ -130,9 +120,8 @@ func (d *respDecoder) choice(c *ResponseChoice) bool {
 	if d.null() {
 		return true
 	}
-	var seen uint32
-	return d.object(func(k []byte) bool {
-		switch d.member(k, choiceFields, &seen) {
+	return d.object(choiceFields, func(f int) bool {
+		switch f {
 		case 0:
 			return d.int(&c.Index)
 		case 1:
@@ -143,8 +132,6 @@ func (d *respDecoder) choice(c *ResponseChoice) bool {
 			return d.str(&c.FinishReason)
 		case 4:
 			return d.null() || d.logprobs(&c.Logprobs)
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
@@ -153,9 +140,8 @@ func (d *respDecoder) choice(c *ResponseChoice) bool {
 func (d *respDecoder) message(dst **Message) bool {
 	m := &Message{}
 	*dst = m
-	var seen uint32
-	return d.object(func(k []byte) bool {
-		switch d.member(k, messageFields, &seen) {
+	return d.object(messageFields, func(f int) bool {
+		switch f {
 		case 0:
 			return d.str(&m.Role)
 		case 1:
@@ -166,14 +152,7 @@ func (d *respDecoder) message(dst **Message) bool {
 			m.Content = &s
 			return d.str(&s)
 		case 2:
-			return d.array(func(empty bool) bool {
-				if empty {
-					m.ToolCalls = []ToolCall{}
-					return true
-				}
-				m.ToolCalls = append(m.ToolCalls, ToolCall{})
-				return d.toolCall(&m.ToolCalls[len(m.ToolCalls)-1])
-			})
+			return arrayOf(d, &m.ToolCalls, d.toolCall)
 		case 3:
 			return d.str(&m.ToolCallID)
 		case 4:
@@ -190,8 +169,6 @@ func (d *respDecoder) message(dst **Message) bool {
 				return true
 			}
 			return d.raw(&m.Annotations)
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
@@ -201,9 +178,8 @@ func (d *respDecoder) toolCall(tc *ToolCall) bool {
 	if d.null() {
 		return true
 	}
-	var seen uint32
-	return d.object(func(k []byte) bool {
-		switch d.member(k, toolCallFields, &seen) {
+	return d.object(toolCallFields, func(f int) bool {
+		switch f {
 		case 0:
 			if d.null() {
 				return true
@@ -219,8 +195,6 @@ func (d *respDecoder) toolCall(tc *ToolCall) bool {
 			return d.null() || d.function(&tc.Function)
 		case 4:
 			return d.null() || d.extraContent(&tc.ExtraContent)
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
@@ -231,41 +205,28 @@ func (d *respDecoder) toolCall(tc *ToolCall) bool {
 func (d *respDecoder) extraContent(dst **ExtraContent) bool {
 	e := &ExtraContent{}
 	*dst = e
-	var seen uint32
-	return d.object(func(k []byte) bool {
-		switch d.member(k, extraFields, &seen) {
+	return d.object(extraFields, func(f int) bool {
+		switch f {
 		case 0:
 			if d.null() {
 				return true
 			}
 			e.Google = &GoogleExtra{}
-			var seenG uint32
-			return d.object(func(k []byte) bool {
-				switch d.member(k, googleFields, &seenG) {
-				case 0:
-					return d.str(&e.Google.ThoughtSignature)
-				case unknownField:
-					return d.skip()
-				}
-				return false
+			return d.object(googleFields, func(int) bool {
+				return d.str(&e.Google.ThoughtSignature)
 			})
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
 }
 
 func (d *respDecoder) function(f *FunctionCall) bool {
-	var seen uint32
-	return d.object(func(k []byte) bool {
-		switch d.member(k, functionFields, &seen) {
+	return d.object(functionFields, func(i int) bool {
+		switch i {
 		case 0:
 			return d.str(&f.Name)
 		case 1:
 			return d.str(&f.Arguments)
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
@@ -275,28 +236,19 @@ func (d *respDecoder) function(f *FunctionCall) bool {
 func (d *respDecoder) logprobs(dst **ChoiceLogprobs) bool {
 	lp := &ChoiceLogprobs{}
 	*dst = lp
-	var seen uint32
-	return d.object(func(k []byte) bool {
-		switch d.member(k, logprobsFields, &seen) {
+	return d.object(logprobsFields, func(f int) bool {
+		switch f {
 		case 0:
 			return d.tokens(&lp.Content)
 		case 1:
 			return d.tokens(&lp.Refusal)
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
 }
 
 func (d *respDecoder) tokens(dst *[]TokenLogprob) bool {
-	return d.array(func(empty bool) bool {
-		if empty {
-			*dst = []TokenLogprob{}
-			return true
-		}
-		*dst = append(*dst, TokenLogprob{})
-		t := &(*dst)[len(*dst)-1]
+	return arrayOf(d, dst, func(t *TokenLogprob) bool {
 		var top []TopLogprob
 		ok := d.token(&t.Token, &t.Logprob, &t.Bytes, &top)
 		t.TopLogprobs = top
@@ -310,38 +262,22 @@ func (d *respDecoder) token(tok *string, logprob *float64, bytes *[]int, top *[]
 	if d.null() {
 		return true
 	}
-	var seen uint32
-	return d.object(func(k []byte) bool {
-		f := d.member(k, tokenFields, &seen)
-		if f == 3 && top == nil {
-			f = unknownField
-		}
+	names := tokenFields
+	if top == nil {
+		names = tokenFields[:3] // a TopLogprob skips top_logprobs, as encoding/json would
+	}
+	return d.object(names, func(f int) bool {
 		switch f {
 		case 0:
 			return d.str(tok)
 		case 1:
 			return d.float(logprob)
 		case 2:
-			return d.array(func(empty bool) bool {
-				if empty {
-					*bytes = []int{}
-					return true
-				}
-				*bytes = append(*bytes, 0)
-				return d.int(&(*bytes)[len(*bytes)-1])
-			})
+			return arrayOf(d, bytes, d.int)
 		case 3:
-			return d.array(func(empty bool) bool {
-				if empty {
-					*top = []TopLogprob{}
-					return true
-				}
-				*top = append(*top, TopLogprob{})
-				a := &(*top)[len(*top)-1]
+			return arrayOf(d, top, func(a *TopLogprob) bool {
 				return d.token(&a.Token, &a.Logprob, &a.Bytes, nil)
 			})
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
@@ -350,9 +286,8 @@ func (d *respDecoder) token(tok *string, logprob *float64, bytes *[]int, top *[]
 func (d *respDecoder) usage(dst **Usage) bool {
 	u := &Usage{}
 	*dst = u
-	var seen uint32
-	return d.object(func(k []byte) bool {
-		switch d.member(k, usageFields, &seen) {
+	return d.object(usageFields, func(f int) bool {
+		switch f {
 		case 0:
 			return d.int(&u.PromptTokens)
 		case 1:
@@ -364,15 +299,8 @@ func (d *respDecoder) usage(dst **Usage) bool {
 				return true
 			}
 			u.CompletionTokensDetails = &CompletionTokensDetails{}
-			var seenD uint32
-			return d.object(func(k []byte) bool {
-				switch d.member(k, detailFields, &seenD) {
-				case 0:
-					return d.int(&u.CompletionTokensDetails.ReasoningTokens)
-				case unknownField:
-					return d.skip()
-				}
-				return false
+			return d.object(detailFields, func(int) bool {
+				return d.int(&u.CompletionTokensDetails.ReasoningTokens)
 			})
 		case 4:
 			if d.null() {
@@ -380,22 +308,23 @@ func (d *respDecoder) usage(dst **Usage) bool {
 			}
 			u.CostUSD = new(float64)
 			return d.float(u.CostUSD)
-		case unknownField:
-			return d.skip()
 		}
 		return false
 	})
 }
 
-// object reads an object at d.i, calling member with each key (quotes
-// off) with d.i at the value, which member must consume.
-func (d *respDecoder) object(member func(k []byte) bool) bool {
+// object reads an object at d.i whose known keys are names, calling field
+// with the index in names of each known key with d.i at its value, which
+// field must consume; unknown keys' values are skipped, and a key member
+// bails on leaves the body to encoding/json.
+func (d *respDecoder) object(names []string, field func(f int) bool) bool {
 	b := d.b
 	if d.i >= len(b) || b[d.i] != '{' {
 		return false
 	}
 	d.depth++
 	defer func() { d.depth-- }()
+	var seen uint32
 	d.i = wirejson.SkipSpace(b, d.i+1)
 	if d.i < len(b) && b[d.i] == '}' {
 		d.i++
@@ -415,22 +344,38 @@ func (d *respDecoder) object(member func(k []byte) bool) bool {
 			return false
 		}
 		d.i = wirejson.SkipSpace(b, d.i+1)
-		if !member(k) {
+		switch f := d.member(k, names, &seen); f {
+		case bail:
 			return false
-		}
-		if d.i = wirejson.SkipSpace(b, d.i); d.i >= len(b) {
-			return false
-		}
-		switch b[d.i] {
-		case ',':
-			d.i = wirejson.SkipSpace(b, d.i+1)
-		case '}':
-			d.i++
-			return true
+		case unknownField:
+			if !d.skip() {
+				return false
+			}
 		default:
-			return false
+			if !field(f) {
+				return false
+			}
+		}
+		var last bool
+		if d.i, last, ok = afterItem(b, d.i, '}'); !ok || last {
+			return ok
 		}
 	}
+}
+
+// arrayOf reads an array or null at d.i into *dst as encoding/json
+// does: [] is an empty slice, not nil, and each element is appended
+// zeroed and then read by elem.
+func arrayOf[T any](d *respDecoder, dst *[]T, elem func(*T) bool) bool {
+	return d.array(func(empty bool) bool {
+		if empty {
+			*dst = []T{}
+			return true
+		}
+		var zero T
+		*dst = append(*dst, zero)
+		return elem(&(*dst)[len(*dst)-1])
+	})
 }
 
 // array reads an array or null at d.i, calling elem for each element with
@@ -454,17 +399,9 @@ func (d *respDecoder) array(elem func(empty bool) bool) bool {
 		if !elem(false) {
 			return false
 		}
-		if d.i = wirejson.SkipSpace(b, d.i); d.i >= len(b) {
-			return false
-		}
-		switch b[d.i] {
-		case ',':
-			d.i = wirejson.SkipSpace(b, d.i+1)
-		case ']':
-			d.i++
-			return true
-		default:
-			return false
+		var last, ok bool
+		if d.i, last, ok = afterItem(b, d.i, ']'); !ok || last {
+			return ok
 		}
 	}
 }

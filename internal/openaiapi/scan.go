@@ -1,6 +1,7 @@
 package openaiapi
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -76,18 +77,28 @@ func eachMember(data []byte, fn func(key, val []byte)) bool {
 			return false
 		}
 		fn(key, data[vstart:vend])
-		if i = wirejson.SkipSpace(data, vend); i >= len(data) {
-			return false
+		next, end, ok := afterItem(data, vend, '}')
+		if !ok || end {
+			return ok && wirejson.SkipSpace(data, next) == len(data)
 		}
-		switch data[i] {
-		case ',':
-			i = wirejson.SkipSpace(data, i+1)
-		case '}':
-			return wirejson.SkipSpace(data, i+1) == len(data)
-		default:
-			return false
-		}
+		i = next
 	}
+}
+
+// afterItem reads the comma or the closing byte that follows an object
+// member or array element ending at i, as every scanner here must: end is
+// set at close, next is the index after it or the next item's start.
+func afterItem(b []byte, i int, close byte) (next int, end, ok bool) {
+	if i = wirejson.SkipSpace(b, i); i >= len(b) {
+		return i, false, false
+	}
+	switch b[i] {
+	case ',':
+		return wirejson.SkipSpace(b, i+1), false, true
+	case close:
+		return i + 1, true, true
+	}
+	return i, false, false
 }
 
 // memberKey decodes a key token, returning the entry of names it equals
@@ -122,17 +133,14 @@ func splitArray(v []byte) ([][]byte, bool) {
 			return nil, false
 		}
 		out = append(out, v[i:end])
-		if i = wirejson.SkipSpace(v, end); i >= len(v) {
+		next, last, ok := afterItem(v, end, ']')
+		switch {
+		case !ok:
 			return nil, false
+		case last:
+			return out, wirejson.SkipSpace(v, next) == len(v)
 		}
-		switch v[i] {
-		case ',':
-			i = wirejson.SkipSpace(v, i+1)
-		case ']':
-			return out, wirejson.SkipSpace(v, i+1) == len(v)
-		default:
-			return nil, false
-		}
+		i = next
 	}
 }
 
@@ -143,26 +151,12 @@ var wireMessageKeys = []string{"role", "content", "name", "tool_calls", "tool_ca
 // a key names the field it equals, else one it equals ignoring case, and
 // a repeated field keeps its last value.
 func splitWireMessage(raw []byte, w *wireMessage) bool {
+	// In wireMessageKeys' order.
+	dst := [...]*json.RawMessage{&w.Role, &w.Content, &w.Name, &w.ToolCalls, &w.ToolCallID, &w.ExtraContent,
+		&w.Refusal, &w.Audio, &w.FunctionCall}
 	return eachMember(raw, func(key, val []byte) {
-		switch wireMessageField(memberKey(key, wireMessageKeys)) {
-		case 0:
-			w.Role = val
-		case 1:
-			w.Content = val
-		case 2:
-			w.Name = val
-		case 3:
-			w.ToolCalls = val
-		case 4:
-			w.ToolCallID = val
-		case 5:
-			w.ExtraContent = val
-		case 6:
-			w.Refusal = val
-		case 7:
-			w.Audio = val
-		case 8:
-			w.FunctionCall = val
+		if f := wireMessageField(memberKey(key, wireMessageKeys)); f >= 0 {
+			*dst[f] = val
 		}
 	})
 }
