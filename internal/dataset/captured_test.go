@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -81,8 +82,74 @@ func TestDetectAndReadQuestions(t *testing.T) {
 	}
 }
 
+// Items from rows without a conversation, or with only the routed turn,
+// encode exactly as before conversations were carried.
+func TestCapturedItemBytesWithoutConversation(t *testing.T) {
+	items, _, err := ReadCaptured(writeFile(t, capturedSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, it := range items {
+		raw, err := json.Marshal(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(raw)
+		b.WriteByte('\n')
+	}
+	want := `{"id":"r1","problem":"What is 2+2?","answer":"","benchmark":"captured"}
+{"id":"r2","problem":"Summarise the plot of Hamlet","answer":"","benchmark":"captured"}
+`
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+const capturedConversations = `{"id":"a1","query":"and in Python?","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Reverse a list in Go?"},{"role":"assistant","content":"slices.Reverse(s)"},{"role":"assistant","content":""},{"role":"user","content":"and in Python?"}]}
+{"id":"a2","query":"and in Python?","messages":[{"role":"user","content":"Reverse a vector in Rust?"},{"role":"assistant","content":"v.reverse()"},{"role":"user","content":"and in Python?"}]}
+{"id":"a3","query":"AND in python","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Reverse a list in Go?"},{"role":"assistant","content":"slices.Reverse(s)"},{"role":"user","content":"and in Python?"}]}
+{"id":"a4","query":"and in Python?"}
+`
+
+// The same follow-up after different conversations is two questions; the
+// same conversation again is a repeat; turns without text are dropped.
+func TestReadCapturedConversations(t *testing.T) {
+	items, dropped, err := ReadCaptured(writeFile(t, capturedConversations))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 || dropped != 1 || items[0].ID != "a1" || items[1].ID != "a2" || items[2].ID != "a4" {
+		t.Fatalf("items %+v, dropped %d", items, dropped)
+	}
+	want := []Message{{"system", "Be brief."}, {"user", "Reverse a list in Go?"}, {"assistant", "slices.Reverse(s)"}, {"user", "and in Python?"}}
+	if !reflect.DeepEqual(items[0].Messages, want) || items[0].Problem != "and in Python?" || items[2].Messages != nil {
+		t.Fatalf("items %+v", items)
+	}
+	d0, d1 := items[0].ConversationDigest(), items[1].ConversationDigest()
+	if d0 == "" || d0 == d1 || items[2].ConversationDigest() != "" || d0 != items[0].ConversationDigest() {
+		t.Fatalf("digests %q %q", d0, d1)
+	}
+	// Dedupe agrees with the reader; the stable split puts one routed text
+	// on one side, whatever conversation it came in.
+	if kept, n := Dedupe(items); len(kept) != 3 || n != 0 {
+		t.Fatalf("Dedupe kept %d, dropped %d", len(kept), n)
+	}
+	for seed := range uint64(20) {
+		train, test, _ := SplitStable(items, 0.5, seed)
+		if len(train) != 0 && len(test) != 0 {
+			t.Fatalf("seed %d: one routed text on both sides: %d train, %d test", seed, len(train), len(test))
+		}
+	}
+	if _, _, err := ReadCaptured(writeFile(t, `{"id":"x","query":"q","messages":[{"role":"wizard","content":"q"}]}`+"\n")); err == nil ||
+		!strings.Contains(err.Error(), `in.jsonl:1: messages[0]: unknown role "wizard"`) {
+		t.Fatalf("unknown role: %v", err)
+	}
+}
+
 func FuzzDecodeCaptured(f *testing.F) {
 	f.Add([]byte(`{"id":"r1","query":"q","score":0.5,"messages":[{"role":"user","content":"q"}]}`))
+	f.Add([]byte(`{"id":"r1","query":"q","messages":[{"role":"system","content":"s"},{"role":"user","content":"a"},{"role":"assistant","content":""},{"role":"user","content":"q"}]}`))
 	f.Add([]byte(`{"id":"","query":"q"}`))
 	f.Add([]byte(`{"query":1}`))
 	f.Add([]byte(`null`))
@@ -94,6 +161,14 @@ func FuzzDecodeCaptured(f *testing.F) {
 		it := r.Item()
 		if strings.TrimSpace(it.ID) == "" || strings.TrimSpace(it.Problem) == "" || it.Benchmark != BenchmarkCaptured || it.Answer != "" {
 			t.Fatalf("DecodeCaptured(%q) accepted an unusable row: %+v", raw, it)
+		}
+		for _, m := range it.Messages {
+			if m.Content == "" || !knownRole(m.Role) {
+				t.Fatalf("DecodeCaptured(%q) carried turn %+v", raw, m)
+			}
+		}
+		if len(it.Messages) == 1 || (len(it.Messages) == 0) != (it.ConversationDigest() == "") {
+			t.Fatalf("DecodeCaptured(%q): %d turns, digest %q", raw, len(it.Messages), it.ConversationDigest())
 		}
 		if _, err := detectFormat(strings.NewReader(string(raw))); err != nil {
 			t.Fatalf("detectFormat(%q): %v", raw, err)
