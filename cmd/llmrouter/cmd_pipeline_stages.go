@@ -57,15 +57,8 @@ func pipelineStages(o pipelineOptions, roles catalog.Roles) []stage {
 		download = append(download, "--offline")
 	}
 	results := []string{filepath.Join(o.resultsDir, report.JSONFile), filepath.Join(o.resultsDir, report.HTMLFile), filepath.Join(o.resultsDir, report.PNGFile)}
-	oracleArgs, trainArgs, trainInputs := []string{}, []string{}, []string{p.sft, p.dpo}
+	oracleArgs, trainArgs, trainInputs := oracleStageArgs(o), []string{}, []string{p.sft, p.dpo}
 	calibrateArgs := []string{"--strong-share", ftoa(o.strongShare)}
-	if o.models != "" {
-		oracleArgs = []string{"--models", o.models}
-	}
-	oracleArgs = append(oracleArgs, judgeArgs(o)...)
-	if o.batch {
-		oracleArgs = append(oracleArgs, "--batch")
-	}
 	if o.kind == router.KindMulti {
 		// The N-model router learns from the outcomes file, costs its
 		// candidates at the catalogue's prices and is calibrated by its
@@ -130,6 +123,21 @@ func pipelineStages(o pipelineOptions, roles catalog.Roles) []stage {
 		stages[0] = importStage(o, p)
 	}
 	return stages
+}
+
+// oracleStageArgs are the oracle's own flags in the pipeline: the answering
+// models, the judge and the batch APIs; none of them by default, so a
+// default run's stamps stay fresh.
+func oracleStageArgs(o pipelineOptions) []string {
+	var a []string
+	if o.models != "" {
+		a = []string{"--models", o.models}
+	}
+	a = append(a, judgeArgs(o)...)
+	if o.batch {
+		a = append(a, "--batch")
+	}
+	return a
 }
 
 // countLines counts non-blank lines; -1 if the file cannot be read.
