@@ -3,7 +3,9 @@
 // oracle throughput against a rate-limited fake upstream, gateway overhead
 // under open-loop load, cascade overhead, the JSON steps of a request, and
 // routing quality on the recorded MMLU and GSM8K test splits, with a
-// cost–quality SVG.
+// cost–quality SVG; then, from the Go benchmarks and tests next to the
+// code they measure, capture's and drift's cost per request, the router
+// reload time and the cost of batch labelling (gotest.go).
 //
 //	go run ./bench                    # full run, about 5 minutes on 2 cores
 //	go run ./bench -smoke -out /tmp/b.md
@@ -32,13 +34,16 @@ import (
 )
 
 // sectionNames in report order.
-var sectionNames = []string{"latency", "training", "oracle", "gateway", "cascade", "json", "quality", "operations"}
+var sectionNames = []string{"latency", "training", "oracle", "gateway", "cascade", "json", "quality", "operations",
+	"capture", "reload", "drift", "batch"}
 
 // sectionTitles are the sections' headings, which -merge finds them by.
 var sectionTitles = map[string]string{
 	"latency": "Router decision latency", "training": "Training cost and scaling", "oracle": "Oracle generation throughput",
 	"gateway": "Gateway overhead", "cascade": "Cascade routing overhead", "json": "JSON encoding and decoding",
 	"quality": "Routing quality", "operations": "Operations: usage API and rate limits",
+	"capture": "Capture overhead", "reload": "Router hot reload", "drift": "Drift cost next to routing",
+	"batch": "Batch labelling cost",
 }
 
 // options configure one benchmark run.
@@ -135,6 +140,7 @@ type bench struct {
 	opts  options
 	data  *dataCache
 	start time.Time
+	tests testBinaries
 }
 
 // run executes the selected sections in dependency-friendly order and
@@ -151,7 +157,8 @@ func run(ctx context.Context, o options) (*Report, error) {
 	funcs := map[string]func(context.Context) (*Section, error){
 		"latency": b.latency, "training": b.training, "oracle": b.oracleThroughput,
 		"gateway": b.gateway, "cascade": b.cascade, "json": b.jsonSection, "quality": b.quality,
-		"operations": b.operations,
+		"operations": b.operations, "capture": b.captureSection, "reload": b.reloadSection,
+		"drift": b.driftSection, "batch": b.batchSection,
 	}
 	for _, name := range sectionNames {
 		if !slices.Contains(o.sections, name) {

@@ -57,7 +57,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Router decision latency", "Training cost and scaling", "Oracle generation throughput", "Gateway overhead", "Cascade routing overhead", "JSON encoding and decoding", "Routing quality", "target met?", "](curves.svg)", "Smoke run"} {
+	for _, want := range []string{"Router decision latency", "Training cost and scaling", "Oracle generation throughput", "Gateway overhead", "Cascade routing overhead", "JSON encoding and decoding", "Routing quality", "Capture overhead", "Router hot reload", "Drift cost next to routing", "Batch labelling cost", "target met?", "](curves.svg)", "Smoke run"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("BENCHMARKS.md lacks %q", want)
 		}
