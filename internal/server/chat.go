@@ -369,6 +369,10 @@ func (x *exchange) spendRecord(status string, lat time.Duration) spend.Record {
 	if x.outcome != "" {
 		r.Cascade, r.CascadeStep = x.outcome, x.step
 	}
+	r.RouterVersion = x.routerVersion()
+	if x.hasDrift {
+		r.Drift, r.HasDrift, r.OutOfDistribution = x.drift, true, router.OutOfDistribution(x.drift)
+	}
 	return r
 }
 

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/spend"
 )
 
 // The usage API (GET /v1/usage/{view}, admin keys only) is what the
 // dashboard draws and what scripts read: every figure comes from the spend
 // store's roll-ups, aggregated in SQL. Views: summary, series, groups,
-// budgets, router, and dashboard (all of them in one answer). Filters:
+// budgets, router, versions, and dashboard (all of them in one answer). Filters:
 // from and to (RFC 3339 or YYYY-MM-DD, UTC; to is exclusive), key, model.
 
 // BaselineNote says how the baseline cost is computed, wherever it is shown.
@@ -70,6 +71,29 @@ type Totals struct {
 	ErrorRate float64 `json:"error_rate"`
 	// SavingsShare is SavingsUSD / BaselineCostUSD.
 	SavingsShare float64 `json:"savings_share"`
+	// OODShare is OutOfDistribution / DriftScored: the share of the
+	// routed traffic the router was not trained on.
+	OODShare float64 `json:"out_of_distribution_share"`
+}
+
+// DriftNote says what the out-of-distribution figures mean, wherever they
+// are shown.
+const DriftNote = "A routed query is out of distribution when its drift (how unlike the router's training queries it is, 0 to 1) " +
+	"reaches the threshold when it is routed. The share counts requests whose drift the router could score; " +
+	"requests recorded before the gateway kept drift count as not routed."
+
+// RetrainHint is what to do when the share is high.
+const RetrainHint = "Retrain on your own traffic: llmrouter pipeline --input-file captured.jsonl --judge pairwise"
+
+// DriftInfo is how out-of-distribution traffic is judged.
+type DriftInfo struct {
+	Threshold float64 `json:"threshold"`
+	Note      string  `json:"note"`
+	Hint      string  `json:"hint"`
+}
+
+func driftInfo() DriftInfo {
+	return DriftInfo{Threshold: router.DriftThreshold, Note: DriftNote, Hint: RetrainHint}
 }
 
 // Latency are request latency percentiles in milliseconds, read from a
@@ -101,10 +125,11 @@ type Coverage struct {
 
 // Summary is GET /v1/usage/summary.
 type Summary struct {
-	Coverage Coverage `json:"coverage"`
-	Baseline Baseline `json:"baseline"`
-	Totals   Totals   `json:"totals"`
-	Latency  Latency  `json:"latency"`
+	Coverage Coverage  `json:"coverage"`
+	Baseline Baseline  `json:"baseline"`
+	Totals   Totals    `json:"totals"`
+	Latency  Latency   `json:"latency"`
+	Drift    DriftInfo `json:"drift"`
 }
 
 // GroupRow is one row of a breakdown, with its share of the requests.
@@ -112,6 +137,8 @@ type GroupRow struct {
 	spend.Row
 	RequestShare float64 `json:"request_share"`
 	ErrorRate    float64 `json:"error_rate"`
+	// OODShare is the row's OutOfDistribution / DriftScored.
+	OODShare float64 `json:"out_of_distribution_share"`
 }
 
 // Groups is GET /v1/usage/groups and /v1/usage/series.
@@ -156,9 +183,9 @@ func (s *Server) summary(ctx context.Context, f usageFilter) (Summary, error) {
 		return Summary{}, apierr.Wrap(apierr.Internal, err, "could not read the spend store")
 	}
 	out := Summary{Coverage: coverage(rep), Baseline: Baseline{Model: s.ops.baseline,
-		InputPrice: s.ops.baselinePrice.Input, OutputPrice: s.ops.baselinePrice.Output, Note: BaselineNote}}
+		InputPrice: s.ops.baselinePrice.Input, OutputPrice: s.ops.baselinePrice.Output, Note: BaselineNote}, Drift: driftInfo()}
 	t := spend.Sum("", rep.Rows)
-	out.Totals = Totals{Row: t, ErrorRate: ratio(t.Errors, t.Requests)}
+	out.Totals = Totals{Row: t, ErrorRate: ratio(t.Errors, t.Requests), OODShare: ratio(t.OutOfDistribution, t.DriftScored)}
 	if t.BaselineCostUSD > 0 {
 		out.Totals.SavingsShare = t.SavingsUSD / t.BaselineCostUSD
 	}
@@ -193,7 +220,8 @@ func (s *Server) groups(ctx context.Context, f usageFilter, by spend.GroupBy, li
 		if limit > 0 && i == limit {
 			break
 		}
-		out.Rows = append(out.Rows, GroupRow{Row: row, RequestShare: ratio(row.Requests, total.Requests), ErrorRate: ratio(row.Errors, row.Requests)})
+		out.Rows = append(out.Rows, GroupRow{Row: row, RequestShare: ratio(row.Requests, total.Requests), ErrorRate: ratio(row.Errors, row.Requests),
+			OODShare: ratio(row.OutOfDistribution, row.DriftScored)})
 	}
 	return out, nil
 }
@@ -242,10 +270,12 @@ func (s *Server) serveUsage(w http.ResponseWriter, r *http.Request) (int, error)
 		v, err = s.budgets(ctx, f.KeyID)
 	case "router":
 		v = s.routerInfo()
+	case "versions":
+		v, err = s.versions(ctx, f)
 	case "dashboard":
 		v, err = s.dashboard(ctx, f, r.URL.Query().Get("granularity"))
 	default:
-		return 0, apierr.New(apierr.NotFound, "unknown usage view %q (summary, series, groups, budgets, router, dashboard)", view)
+		return 0, apierr.New(apierr.NotFound, "unknown usage view %q (summary, series, groups, budgets, router, versions, dashboard)", view)
 	}
 	if err != nil {
 		return 0, err
@@ -263,15 +293,16 @@ type Dashboard struct {
 		Key   string `json:"key,omitempty"`
 		Model string `json:"model,omitempty"`
 	} `json:"filters"`
-	GeneratedAt time.Time   `json:"generated_at"`
-	Summary     Summary     `json:"summary"`
-	Series      Groups      `json:"series"`
-	ByModel     Groups      `json:"by_model"`
-	ByPolicy    Groups      `json:"by_policy"`
-	ByCascade   Groups      `json:"by_cascade"`
-	TopKeys     Groups      `json:"top_keys"`
-	Budgets     BudgetsView `json:"budgets"`
-	Router      RouterInfo  `json:"router"`
+	GeneratedAt time.Time    `json:"generated_at"`
+	Summary     Summary      `json:"summary"`
+	Series      Groups       `json:"series"`
+	ByModel     Groups       `json:"by_model"`
+	ByPolicy    Groups       `json:"by_policy"`
+	ByCascade   Groups       `json:"by_cascade"`
+	TopKeys     Groups       `json:"top_keys"`
+	Budgets     BudgetsView  `json:"budgets"`
+	Router      RouterInfo   `json:"router"`
+	Versions    VersionsView `json:"versions"`
 	// Keys and Models are the filter choices: configured ones.
 	Keys   []string `json:"keys"`
 	Models []string `json:"models"`
@@ -301,7 +332,7 @@ func (s *Server) dashboard(ctx context.Context, f usageFilter, granularity strin
 	// The reports are independent reads: run them at once, so the page
 	// waits for the slowest, not the sum (both stores read concurrently).
 	var wg sync.WaitGroup
-	errs := make([]error, 7)
+	errs := make([]error, 8)
 	run := func(i int, f func() error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = f() }()
@@ -316,6 +347,7 @@ func (s *Server) dashboard(ctx context.Context, f usageFilter, granularity strin
 		run(1+i, func() (err error) { *g.dst, err = s.groups(ctx, f, g.by, g.limit); return })
 	}
 	run(6, func() (err error) { d.Budgets, err = s.budgets(ctx, f.KeyID); return })
+	run(7, func() (err error) { d.Versions, err = s.versions(ctx, f); return })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -364,6 +396,47 @@ func (s *Server) budgets(ctx context.Context, keyID string) (BudgetsView, error)
 			return v, nil
 		}
 		v.Keys = append(v.Keys, u)
+	}
+	return v, nil
+}
+
+// VersionsView is GET /v1/usage/versions: the router versions that routed
+// requests in the period, first seen first, and the one serving now.
+type VersionsView struct {
+	Versions []VersionRow `json:"versions"`
+	// Serving is the version routing new requests ("" without a trained
+	// router), loaded at ServingSince: at startup or the last reload.
+	Serving      string     `json:"serving,omitempty"`
+	ServingSince *time.Time `json:"serving_since,omitempty"`
+	Note         string     `json:"note"`
+}
+
+// VersionRow is one version's traffic in the period.
+type VersionRow struct {
+	spend.VersionSeen
+	OODShare float64 `json:"out_of_distribution_share"`
+}
+
+// VersionsNote says where the versions come from.
+const VersionsNote = "Read from raw records, so only the retention period (spend.retention) is covered. " +
+	"A version's first request is about when it was loaded; the one serving now was loaded at serving_since."
+
+func (s *Server) versions(ctx context.Context, f usageFilter) (VersionsView, error) {
+	v := VersionsView{Versions: []VersionRow{}, Note: VersionsNote}
+	if rt := s.rt.Load(); rt.router != nil {
+		since := rt.loadedAt.UTC()
+		v.Serving, v.ServingSince = rt.version, &since
+	}
+	vr, ok := s.deps.Store.(spend.VersionReporter)
+	if !ok {
+		return v, apierr.New(apierr.UpstreamUnavailable, "no spend store that can report is configured (spend.sqlite_path or spend.postgres_url_env)")
+	}
+	seen, err := vr.Versions(ctx, f.query(spend.ByTotal))
+	if err != nil {
+		return v, apierr.Wrap(apierr.Internal, err, "could not read the spend store")
+	}
+	for _, x := range seen {
+		v.Versions = append(v.Versions, VersionRow{VersionSeen: x, OODShare: ratio(x.OutOfDistribution, x.DriftScored)})
 	}
 	return v, nil
 }
