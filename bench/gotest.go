@@ -59,7 +59,14 @@ func (b *bench) testBinary(ctx context.Context, pkg string) (bin, dir string, er
 		return bin, dir, nil
 	}
 	bin = filepath.Join(b.opts.workDir, strings.NewReplacer("/", "_", ".", "").Replace(pkg)+".test")
-	build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, pkg)
+	args := []string{"test", "-c", "-o", bin}
+	if b.opts.smoke && raceBuild {
+		// Under `go test -race ./...` the race-built packages are in the
+		// build cache: linking them is quick, compiling them again
+		// without -race is not. Smoke figures mean nothing either way.
+		args = append(args, "-race")
+	}
+	build := exec.CommandContext(ctx, "go", append(args, pkg)...)
 	build.Dir = tb.root
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", "", fmt.Errorf("go test -c %s: %w: %s", pkg, err, tailLines(string(out), 5))
