@@ -20,22 +20,7 @@ func (h *multiHead) encode() []byte {
 	for _, a := range h.topicAcc {
 		b = le.AppendUint64(b, math.Float64bits(a))
 	}
-	countAt := len(b)
-	b = le.AppendUint32(b, 0)
-	rows := 0
-	for f := range dim {
-		row := h.w[f*n : (f+1)*n]
-		if !nonzero(row) {
-			continue
-		}
-		rows++
-		b = le.AppendUint32(b, uint32(f))
-		for _, x := range row {
-			b = appendF32(b, x)
-		}
-	}
-	le.PutUint32(b[countAt:], uint32(rows))
-	return b
+	return appendSparseRows(b, h.w, n)
 }
 
 func decodeMultiHead(r *reader, wantDim int) (*multiHead, error) {
@@ -58,23 +43,11 @@ func decodeMultiHead(r *reader, wantDim int) (*multiHead, error) {
 		}
 		h.topicAcc = append(h.topicAcc, a)
 	}
-	rows := int(r.u32())
-	if r.err != nil || rows > dim || rows*(4+4*n) != len(r.b) {
-		return nil, errTruncated
+	var err error
+	if h.w, err = readSparseRows(r, dim, n, "multi head"); err != nil {
+		return nil, err
 	}
-	h.w = make([]float32, dim*n)
-	prev := -1
-	for ; rows > 0 && r.err == nil; rows-- {
-		f := int(r.u32())
-		if f <= prev || f >= dim {
-			return nil, errors.New("multi head rows out of order (corrupt)")
-		}
-		prev = f
-		for k := range n {
-			h.w[f*n+k] = r.f32()
-		}
-	}
-	return h, r.err
+	return h, nil
 }
 
 // checkMulti ties the decoded weights to model.json's multi section.

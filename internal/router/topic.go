@@ -244,22 +244,7 @@ func (h *topicHead) encode() []byte {
 	for _, x := range h.bias {
 		b = appendF32(b, x)
 	}
-	countAt := len(b)
-	b = le.AppendUint32(b, 0)
-	rows := 0
-	for k := 0; k < 1<<h.bits; k++ {
-		row := h.w[k*T : (k+1)*T]
-		if !nonzero(row) {
-			continue
-		}
-		rows++
-		b = le.AppendUint32(b, uint32(k))
-		for _, x := range row {
-			b = appendF32(b, x)
-		}
-	}
-	le.PutUint32(b[countAt:], uint32(rows))
-	return b
+	return appendSparseRows(b, h.w, T)
 }
 
 func decodeTopicHead(r *reader) (*topicHead, error) {
@@ -284,21 +269,9 @@ func decodeTopicHead(r *reader) (*topicHead, error) {
 	for t := range h.bias {
 		h.bias[t] = r.f32()
 	}
-	rows := int(r.u32())
-	if r.err != nil || rows > 1<<h.bits || rows*(4+4*T) != len(r.b) {
-		return nil, errTruncated
+	var err error
+	if h.w, err = readSparseRows(r, 1<<h.bits, T, "topic"); err != nil {
+		return nil, err
 	}
-	h.w = make([]float32, (1<<h.bits)*T)
-	prev := -1
-	for ; rows > 0 && r.err == nil; rows-- {
-		k := int(r.u32())
-		if k <= prev || k >= 1<<h.bits {
-			return nil, errors.New("topic rows out of order (corrupt)")
-		}
-		prev = k
-		for t := range T {
-			h.w[k*T+t] = r.f32()
-		}
-	}
-	return h, r.err
+	return h, nil
 }

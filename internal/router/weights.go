@@ -82,11 +82,18 @@ func (m *Model) encodeLinear() []byte {
 	for _, x := range m.bias {
 		b = appendF32(b, x)
 	}
+	return appendSparseRows(b, m.w, numOut)
+}
+
+// appendSparseRows appends the matrix w, n columns wide, in the sparse layout
+// every head stores its weights in (most feature rows are all zero):
+// u32 rows | rows × (u32 row index | n×f32), nonzero rows only.
+func appendSparseRows(b []byte, w []float32, n int) []byte {
 	countAt := len(b)
 	b = le.AppendUint32(b, 0)
 	rows := 0
-	for f := 0; f < dim; f++ {
-		row := m.w[f*numOut : (f+1)*numOut]
+	for f := 0; f < len(w)/n; f++ {
+		row := w[f*n : (f+1)*n]
 		if !nonzero(row) {
 			continue
 		}
@@ -98,6 +105,28 @@ func (m *Model) encodeLinear() []byte {
 	}
 	le.PutUint32(b[countAt:], uint32(rows))
 	return b
+}
+
+// readSparseRows reads what appendSparseRows wrote for a height×n matrix, which must
+// be the rest of r; what names the head in errors.
+func readSparseRows(r *reader, height, n int, what string) ([]float32, error) {
+	rows := int(r.u32())
+	if r.err != nil || rows > height || rows*(4+4*n) != len(r.b) {
+		return nil, errTruncated
+	}
+	w := make([]float32, height*n)
+	prev := -1
+	for ; rows > 0 && r.err == nil; rows-- {
+		f := int(r.u32())
+		if f <= prev || f >= height {
+			return nil, fmt.Errorf("%s rows out of order (corrupt)", what)
+		}
+		prev = f
+		for k := range n {
+			w[f*n+k] = r.f32()
+		}
+	}
+	return w, r.err
 }
 
 func nonzero(xs []float32) bool {
@@ -252,23 +281,11 @@ func (m *Model) decodeLinear(r *reader) error {
 	for k := range m.bias {
 		m.bias[k] = r.f32()
 	}
-	rows := int(r.u32())
-	if rows > dim || rows*(4+4*numOut) != len(r.b) {
-		return errTruncated
+	w, err := readSparseRows(r, dim, numOut, "classifier")
+	if w != nil {
+		m.w = w
 	}
-	m.w = make([]float32, dim*numOut)
-	prev := -1
-	for ; rows > 0 && r.err == nil; rows-- {
-		f := int(r.u32())
-		if f <= prev || f >= dim {
-			return errors.New("classifier rows out of order (corrupt)")
-		}
-		prev = f
-		for k := range numOut {
-			m.w[f*numOut+k] = r.f32()
-		}
-	}
-	return r.err
+	return err
 }
 
 func (m *Model) decodeKNN(r *reader) error {
