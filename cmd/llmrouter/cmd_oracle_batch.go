@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/batch"
+	"github.com/llmrouter/llmrouter/internal/catalog"
 	"github.com/llmrouter/llmrouter/internal/oracle"
+	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
 // batchFlags are oracle's --batch settings.
@@ -31,7 +33,7 @@ func (b batchFlags) check() error {
 
 // batchRegistry wraps reg so every model answers through its batch API.
 // The registry must hand out endpoints (the real one does).
-func batchRegistry(env *Env, reg modelRegistry, f oracleFlags) (*oracle.BatchProviders, error) {
+func batchRegistry(env *Env, reg modelRegistry, f oracleFlags) (*batchModels, error) {
 	keyed, ok := reg.(oracle.KeyedProviders)
 	if !ok {
 		return nil, fmt.Errorf("--batch: this provider registry cannot reach batch APIs")
@@ -40,9 +42,32 @@ func batchRegistry(env *Env, reg modelRegistry, f oracleFlags) (*oracle.BatchPro
 	if !isTerminal(env.Stderr) {
 		progress = nil // the log lines say it already
 	}
-	return oracle.NewBatchProviders(keyed, oracle.BatchOptions{OutputDir: f.outDir, Window: f.batch.window,
+	bp, err := oracle.NewBatchProviders(keyed, oracle.BatchOptions{OutputDir: f.outDir, Window: f.batch.window,
 		Poll: f.batch.poll, Logger: env.Log, Progress: progress})
+	if err != nil {
+		return nil, err
+	}
+	return &batchModels{BatchProviders: bp, plain: reg}, nil
 }
+
+// batchModels is the batch registry with a plain answer for the offline
+// models: a replayed benchmark has no provider behind it, so "no
+// batch_discount" would send the user looking for a price that cannot
+// exist.
+type batchModels struct {
+	*oracle.BatchProviders
+	plain modelRegistry
+}
+
+func (b *batchModels) Get(model string) (provider.Provider, catalog.Model, error) {
+	if _, m, err := b.plain.Get(model); err == nil && m.Provider == replayProvider {
+		return nil, catalog.Model{}, fmt.Errorf("--batch: %s replays a recorded benchmark offline; recorded benchmarks have no batch API (their answers are already recorded and cost nothing), so run without --batch", model)
+	}
+	return b.BatchProviders.Get(model)
+}
+
+// replayProvider is the catalogue provider of the recorded benchmarks.
+const replayProvider = "replay"
 
 // batchConfig lets every call of a phase be in flight at once, so all the
 // answers go into one job per model and the judge calls into the next.

@@ -288,3 +288,17 @@ func TestOracleBatchMixedProviders(t *testing.T) {
 		t.Fatalf("a model without batch_discount: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestOracleBatchRecordedBenchmark: --batch on the offline replay models
+// says plainly that recorded benchmarks have no batch API, not that a
+// price is missing, and nothing is written but the (empty) batch journal.
+func TestOracleBatchRecordedBenchmark(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCmdQuiet(nil, "oracle", "--benchmark", "mmlu", "--limit", "3", "--output-dir", out, "--batch")
+	if code == 0 || !strings.Contains(stderr, "recorded benchmarks have no batch API") || strings.Contains(stderr, "batch_discount") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, oracle.DatasetFile)); !os.IsNotExist(err) {
+		t.Fatalf("a refused run wrote a dataset: %v", err)
+	}
+}

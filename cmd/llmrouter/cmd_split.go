@@ -11,8 +11,9 @@ import (
 )
 
 func runSplit(_ context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "split", "--input-file FILE [--output-dir DIR] [--train-ratio 0.8] [--seed 42]")
-	in := fs.String("input-file", "", "benchmark JSONL to split (required)")
+	fs := newFlagSet(env, "split", "--input-file FILE [--input-format auto|items|captured] [--output-dir DIR] [--train-ratio 0.8] [--seed 42]")
+	in := fs.String("input-file", "", "benchmark JSONL, or the gateway's captured traffic, to split (required)")
+	format := fs.String("input-format", "auto", "auto (detect from the first row), items (id, problem, answer) or captured (the gateway's capture file: id, query, messages)")
 	outDir := fs.String("output-dir", "./data/splits", "directory for <name>_train.jsonl and <name>_test.jsonl")
 	ratio := fs.Float64("train-ratio", 0.8, "share of each topic that goes to the train split, strictly between 0 and 1")
 	seed := fs.Uint64("seed", 42, "random seed; the same seed and input give the same files")
@@ -22,12 +23,20 @@ func runSplit(_ context.Context, env *Env, args []string) error {
 	if *in == "" {
 		return fmt.Errorf("%w: --input-file is required", errUsage)
 	}
+	switch *format {
+	case "auto", dataset.FormatItems, dataset.FormatCaptured:
+	default:
+		return fmt.Errorf("%w: --input-format must be auto, items or captured, got %q", errUsage, *format)
+	}
 	if err := dataset.ValidateRatio(*ratio); err != nil {
 		return fmt.Errorf("%w: --train-ratio: %v", errUsage, err)
 	}
-	items, err := dataset.ReadItems(*in)
+	items, got, repeats, err := dataset.ReadQuestions(*in, *format)
 	if err != nil {
 		return err
+	}
+	if got == dataset.FormatCaptured {
+		env.Log.Info("read captured traffic", "file", *in, "questions", len(items), "repeats_dropped", repeats)
 	}
 	split, how := dataset.Split, "per topic"
 	if allCaptured(items) {
@@ -51,7 +60,7 @@ func runSplit(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "split %d questions %s (%d duplicates dropped): %d train → %s, %d test → %s\n",
-		len(train)+len(test), how, dropped, len(train), trainPath, len(test), testPath)
+		len(train)+len(test), how, dropped+repeats, len(train), trainPath, len(test), testPath)
 	return nil
 }
 

@@ -99,3 +99,47 @@ func TestSplitCommandBadInput(t *testing.T) {
 		})
 	}
 }
+
+// split reads the gateway's capture file directly: repeats are dropped,
+// conversations are kept with their items, and the stable split is used.
+func TestSplitCommandCapturedTraffic(t *testing.T) {
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf(`{"id":"r%02d","time":"2026-12-04T22:50:00.123Z","query":"Captured question %d?","model":"m","source":"captured"}`, i, i))
+	}
+	lines = append(lines,
+		`{"id":"again","query":"captured QUESTION 3"}`,
+		`{"id":"conv","query":"and in Python?","messages":[{"role":"user","content":"Reverse a list in Go?"},{"role":"assistant","content":"slices.Reverse(s)"},{"role":"user","content":"and in Python?"}]}`)
+	in := writeSplitInput(t, t.TempDir(), "captured.jsonl", lines)
+	out := t.TempDir()
+	code, stdout, stderr := runDataCmd(t, "split", "--input-file", in, "--output-dir", out, "--train-ratio", "0.75", "--seed", "7")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "split 41 questions by question hash") || !strings.Contains(stdout, "(1 duplicates dropped)") {
+		t.Fatalf("stdout: %s", stdout)
+	}
+	var all []dataset.Item
+	for _, name := range []string{"captured_train.jsonl", "captured_test.jsonl"} {
+		items, err := dataset.ReadItems(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, items...)
+	}
+	var conv *dataset.Item
+	for i, it := range all {
+		if it.Benchmark != dataset.BenchmarkCaptured || it.Answer != "" || it.ID == "again" {
+			t.Fatalf("item %+v", it)
+		}
+		if it.ID == "conv" {
+			conv = &all[i]
+		}
+	}
+	if len(all) != 41 || conv == nil || len(conv.Messages) != 3 || conv.Problem != "and in Python?" {
+		t.Fatalf("%d items, conversation item %+v", len(all), conv)
+	}
+	if code, _, stderr := runDataCmd(t, "split", "--input-file", in, "--input-format", "csv"); code != 2 || !strings.Contains(stderr, "--input-format") {
+		t.Fatalf("bad format: exit %d %s", code, stderr)
+	}
+}
