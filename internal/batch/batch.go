@@ -17,6 +17,7 @@ import (
 	"strconv"
 
 	"github.com/llmrouter/llmrouter/internal/provider"
+	"github.com/llmrouter/llmrouter/internal/provider/upstream"
 )
 
 // State is a job's state in words common to both APIs.
@@ -98,6 +99,20 @@ type Backend interface {
 // findPages bounds how many list pages Find reads: the job it looks for
 // was created moments before the crash, so it is among the newest.
 const findPages = 20
+
+// jobReply is the Job a create or poll reply describes, b and err being
+// the call's result: both protocols treat a reply their parse rejects as
+// the upstream's fault (call.Malformed), not as a transport error.
+func jobReply(call upstream.Call, b []byte, err error, parse func([]byte) (Job, error)) (Job, error) {
+	if err != nil {
+		return Job{}, err
+	}
+	job, err := parse(b)
+	if err != nil {
+		return Job{}, call.Malformed(err)
+	}
+	return job, nil
+}
 
 // Key identifies a request: a hash of the provider, the model and the exact
 // request body, so a rerun that builds the same request finds the job that

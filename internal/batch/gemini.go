@@ -162,14 +162,7 @@ func (g *Gemini) Submit(ctx context.Context, model, displayName string, items []
 	}
 	u := g.cfg.BaseURL + "/v1beta/models/" + url.PathEscape(model) + ":batchGenerateContent"
 	b, _, err := g.do(ctx, call, http.MethodPost, u, body, nil)
-	if err != nil {
-		return Job{}, err
-	}
-	job, err := parseGeminiOperation(b)
-	if err != nil {
-		return Job{}, call.Malformed(err)
-	}
-	return job, nil
+	return jobReply(call, b, err, parseGeminiOperation)
 }
 
 // geminiFileLine is one line of an input file.
@@ -232,14 +225,7 @@ func (g *Gemini) Poll(ctx context.Context, id string) (Job, error) {
 		return Job{}, apierr.New(apierr.Invalid, "gemini batch: job name %q does not start with batches/", id)
 	}
 	b, _, err := g.do(ctx, call, http.MethodGet, g.cfg.BaseURL+"/v1beta/"+escapeName(id), nil, nil)
-	if err != nil {
-		return Job{}, err
-	}
-	job, err := parseGeminiOperation(b)
-	if err != nil {
-		return Job{}, call.Malformed(err)
-	}
-	return job, nil
+	return jobReply(call, b, err, parseGeminiOperation)
 }
 
 // Results implements Backend: the inlined responses, or the downloaded

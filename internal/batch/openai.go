@@ -106,14 +106,7 @@ func (o *OpenAI) Submit(ctx context.Context, model, displayName string, items []
 		"metadata":          map[string]string{"llmrouter_job": displayName},
 	})
 	b, err := o.do(ctx, call, http.MethodPost, "/batches", body, "application/json")
-	if err != nil {
-		return Job{}, err
-	}
-	job, err := parseOpenAIBatch(b)
-	if err != nil {
-		return Job{}, call.Malformed(err)
-	}
-	return job, nil
+	return jobReply(call, b, err, parseOpenAIBatch)
 }
 
 // uploadFile posts data as a multipart file with purpose "batch".
@@ -153,14 +146,7 @@ func (o *OpenAI) uploadFile(ctx context.Context, call upstream.Call, name string
 func (o *OpenAI) Poll(ctx context.Context, id string) (Job, error) {
 	call := o.call(id)
 	b, err := o.do(ctx, call, http.MethodGet, "/batches/"+url.PathEscape(id), nil, "")
-	if err != nil {
-		return Job{}, err
-	}
-	job, err := parseOpenAIBatch(b)
-	if err != nil {
-		return Job{}, call.Malformed(err)
-	}
-	return job, nil
+	return jobReply(call, b, err, parseOpenAIBatch)
 }
 
 // Results implements Backend: the output file's answers and the error
