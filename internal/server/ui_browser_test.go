@@ -60,12 +60,14 @@ func browser(t *testing.T) context.Context {
 
 // history writes two weeks of seeded past traffic straight into the
 // store, so the charts have days to show: both keys, both models, every
-// cascade outcome, some errors.
-func history(t *testing.T, g *real, now time.Time) int64 {
+// cascade outcome, some errors; routed by an older router version for the
+// first week and by version since, some of it out of distribution.
+func history(t *testing.T, g *real, now time.Time, version string) int64 {
 	t.Helper()
 	st, pm := g.srv.deps.Store, g.srv.cfg.PolicyMapping
 	cheap, strong := g.srv.cat.Models[pm.CheapModel].Price, g.srv.cat.Models[pm.StrongModel].Price
 	rng := rand.New(rand.NewPCG(11, 13))
+	rrng := rand.New(rand.NewPCG(17, 19)) // routing, apart from the rest
 	var n int64
 	start := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -13)
 	for i := 0; i < 700; i++ {
@@ -78,6 +80,13 @@ func history(t *testing.T, g *real, now time.Time) int64 {
 		}
 		if rng.IntN(25) == 0 {
 			r.Status, r.OutputTokens = "upstream_unavailable", 0
+		}
+		if rrng.IntN(5) > 0 {
+			r.RouterVersion, r.HasDrift, r.Drift = historyVersion, true, rrng.Float64()*0.7
+			if ts.After(start.AddDate(0, 0, 7)) {
+				r.RouterVersion, r.Drift = version, rrng.Float64()
+			}
+			r.OutOfDistribution = router.OutOfDistribution(r.Drift)
 		}
 		switch rng.IntN(10) {
 		case 0:
@@ -103,6 +112,9 @@ func history(t *testing.T, g *real, now time.Time) int64 {
 	}
 	return n
 }
+
+// historyVersion is the router version of history's first week.
+const historyVersion = "0a1b2c3d4e5f"
 
 // uiUSD and uiPct format as app.js does.
 func uiUSD(v float64) string {
@@ -133,7 +145,7 @@ func dashboardGateway(t *testing.T) (*real, *router.Model) {
 	fake := upstreamfake.New(t, upstreamfake.WithAPIKey(""))
 	r := startOps(t, fake, opsOpts{extra: fmt.Sprintf("router: {model_path: %s}\nbudgets: {period: monthly, global_usd: 50, per_key_usd: 20}\n", plain),
 		cheap: "gemini-2.5-flash", strong: "gemini-2.5-pro", prices: [4]float64{0.30, 2.50, 1.25, 10}})
-	n := history(t, r, time.Now())
+	n := history(t, r, time.Now(), m.Meta.WeightsSHA256[:12])
 	traffic(t, 40, r)
 	for i, model := range []string{"router-cascade-1", "router-cascade-0", "router-cascade-1"} {
 		body := fmt.Sprintf(`{"model":%q,"max_tokens":50,"messages":[{"role":"user","content":"Tom has %d apples and buys 4 more. How many?"}]}`, model, i+2)
@@ -162,6 +174,19 @@ func expectation(t *testing.T, r *real, q spend.Query) map[string]string {
 		"kpi-cost": uiUSD(tot.CostUSD), "kpi-baseline": uiUSD(tot.BaselineCostUSD), "kpi-savings": uiUSD(tot.SavingsUSD),
 		"kpi-requests": fmt.Sprint(tot.Requests), "kpi-error-rate": uiPct(ratio(tot.Errors, tot.Requests)),
 		"kpi-errors": fmt.Sprintf("%d errors", tot.Errors),
+	}
+	want["ood-share"], want["drift-threshold"] = "–", fmt.Sprintf("%.2f", router.DriftThreshold)
+	if tot.DriftScored > 0 {
+		want["ood-share"] = uiPct(ratio(tot.OutOfDistribution, tot.DriftScored))
+	}
+	want["ood-counts"] = fmt.Sprintf("%d of %d scored routed requests", tot.OutOfDistribution, tot.DriftScored)
+	vs, err := r.srv.deps.Store.(spend.VersionReporter).Versions(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		want["version-requests-"+v.Version] = fmt.Sprint(v.Requests)
+		want["version-ood-"+v.Version] = uiPct(ratio(v.OutOfDistribution, v.DriftScored))
 	}
 	for _, row := range report(spend.ByModel) {
 		want["share-model-"+row.Group] = fmt.Sprintf("%s · %d req · %s", uiPct(ratio(row.Requests, tot.Requests)), row.Requests, uiUSD(row.CostUSD))
@@ -239,6 +264,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	want["router-version"] = m.Meta.WeightsSHA256[:12]
 	want["router-cascade-threshold"] = fmt.Sprintf("%.3f", m.Cascade.Threshold())
 	checkPage(t, ctx, want, "all traffic")
+	checkDriftPanel(t, ctx, m.Meta.WeightsSHA256[:12])
 	if os.Getenv("LLMROUTER_WRITE_SCREENSHOT") == "1" {
 		screenshot(t, ctx)
 	}
@@ -267,6 +293,34 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if bars < 2*24 {
 		t.Errorf("the hourly chart of three days has %d bars", bars)
+	}
+}
+
+// checkDriftPanel checks the out-of-distribution panel drew its chart
+// and hint, and lists both router versions, the serving one marked.
+func checkDriftPanel(t *testing.T, ctx context.Context, serving string) {
+	t.Helper()
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="chart-drift"] rect').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bars < 10 {
+		t.Errorf("the out-of-distribution chart of two weeks has %d bars", bars)
+	}
+	hint, err := chromedp.Run(ctx, chromedp.TextContent(byTestID("drift-hint")))
+	if err != nil || !strings.Contains(hint, "llmrouter pipeline --input-file captured.jsonl --judge pairwise") {
+		t.Errorf("drift hint %q, %v", hint, err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="versions"] tbody tr')].map((r) => r.dataset.testid)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"version-" + historyVersion, "version-" + serving}; strings.Join(rows, " ") != strings.Join(want, " ") {
+		t.Errorf("version rows %v, want %v (oldest first)", rows, want)
+	}
+	mark, err := chromedp.Run(ctx, chromedp.TextContent(byTestID("serving-"+serving)))
+	if err != nil || !strings.HasPrefix(mark, "serving since ") {
+		t.Errorf("serving version's mark %q, %v", mark, err)
 	}
 }
 

@@ -3,7 +3,7 @@
 // Every value is written with textContent, never as HTML.
 "use strict";
 
-const COLOR = { cost: "#2f6fdb", base: "#b7791f", bad: "#c4321c", bar: "#8da9e8" };
+const COLOR = { cost: "#2f6fdb", base: "#b7791f", bad: "#c4321c", bar: "#8da9e8", ood: "#8a3ffc" };
 
 const KEY = "llmrouter-admin-key";
 const $ = (sel) => document.querySelector(sel);
@@ -131,9 +131,12 @@ function render(d) {
   setText("kpi-p90-p99", "p90 " + ms(s.latency.p90_ms) + " · p99 " + ms(s.latency.p99_ms));
   setText("baseline-note", s.baseline.note + ` Baseline model: ${s.baseline.model} at $${s.baseline.input_usd_per_mtok} in / $${s.baseline.output_usd_per_mtok} out per 1M tokens.`);
   setText("latency-note", s.latency.note);
+  setText("drift-note", s.drift.note);
   const series = fillPeriods(d.series.rows, state.g);
   costChart($("#chart-cost"), series);
   errorChart($("#chart-errors"), series);
+  drift(s, series);
+  versions(d.versions);
   shares($("#by-model"), d.by_model.rows, "model");
   shares($("#by-policy"), d.by_policy.rows, "policy");
   cascade($("#by-cascade"), d.by_cascade.rows);
@@ -167,7 +170,8 @@ function fillPeriods(rows, g) {
   const out = [];
   for (let t = at(rows[0]); t <= at(rows[rows.length - 1]) && out.length < 5000; t += step) {
     const iso = new Date(t).toISOString();
-    out.push(by.get(t) || { group: g === "hour" ? iso.slice(0, 19) + "Z" : iso.slice(0, 10), requests: 0, errors: 0, cost_usd: 0, baseline_cost_usd: 0 });
+    out.push(by.get(t) || { group: g === "hour" ? iso.slice(0, 19) + "Z" : iso.slice(0, 10), requests: 0, errors: 0, cost_usd: 0, baseline_cost_usd: 0,
+      routed: 0, drift_scored: 0, out_of_distribution: 0, out_of_distribution_share: 0 });
   }
   return out;
 }
@@ -267,6 +271,51 @@ function errorChart(box, rows) {
   }
   box.append(svg);
   legend(box, [["requests", COLOR.bar], ["error rate (right axis)", COLOR.bad]]);
+}
+
+// drift shows how much routed traffic the router was not trained on: the
+// period's share out of distribution, and what to do about it.
+function drift(s, rows) {
+  const t = s.totals;
+  setText("ood-share", t.drift_scored ? pct(t.out_of_distribution_share) : "–");
+  setText("ood-counts", `${int(t.out_of_distribution)} of ${int(t.drift_scored)} scored routed requests`);
+  setText("drift-threshold", s.drift.threshold.toFixed(2));
+  const hint = $('[data-testid="drift-hint"]');
+  const at = s.drift.hint.indexOf(": ");
+  hint.replaceChildren(at < 0 ? s.drift.hint : s.drift.hint.slice(0, at + 2), el("code", {}, at < 0 ? "" : s.drift.hint.slice(at + 2)));
+  const box = $("#chart-drift");
+  if (!rows.some((r) => r.drift_scored > 0)) return empty(box, "no routed request with a drift score in this range");
+  box.replaceChildren();
+  const svg = sv("svg", { role: "img", "aria-label": "share of routed requests out of distribution per period" });
+  const ymax = Math.min(niceMax(Math.max(...rows.map((r) => r.out_of_distribution_share), 0.01)), 1);
+  const g = frame(svg, rows, ymax, pct);
+  rows.forEach((r, i) => {
+    if (!r.drift_scored) return;
+    const v = r.out_of_distribution_share;
+    const b = sv("rect", { x: g.x0 + i * g.bw + g.bw * 0.15, y: g.y(v), width: Math.max(g.bw * 0.7, 0.5), height: Math.max(g.y0 - g.y(v), 0), fill: COLOR.ood });
+    const tip = sv("title");
+    tip.textContent = `${r.group}: ${pct(v)} out of distribution (${int(r.out_of_distribution)} of ${int(r.drift_scored)})`;
+    b.append(tip);
+    svg.append(b);
+  });
+  box.append(svg);
+  legend(box, [["share out of distribution", COLOR.ood]]);
+}
+
+const when = (iso) => iso.slice(0, 16).replace("T", " ") + " UTC";
+
+function versions(v) {
+  const body = $("#versions tbody");
+  body.replaceChildren();
+  if (!v.versions.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "empty" }, "no request routed by a router model in this range")));
+  for (const r of v.versions) {
+    const name = el("td", {}, r.version);
+    if (r.version === v.serving) name.append(" ", el("span", { class: "serving", "data-testid": "serving-" + r.version }, "serving since " + when(v.serving_since)));
+    body.append(el("tr", { "data-testid": "version-" + r.version }, name, el("td", {}, when(r.first)), el("td", {}, when(r.last)),
+      el("td", { "data-testid": "version-requests-" + r.version }, int(r.requests)),
+      el("td", { "data-testid": "version-ood-" + r.version }, r.drift_scored ? pct(r.out_of_distribution_share) : "–")));
+  }
+  setText("versions-note", v.note);
 }
 
 function shareRow(box, name, share, num, testid) {
