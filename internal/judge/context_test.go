@@ -3,6 +3,7 @@ package judge
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -123,4 +124,20 @@ func FuzzBoundContext(f *testing.F) {
 			t.Fatalf("cut kept %q", kept)
 		}
 	})
+}
+
+// README and the example config state the context limits; they must say
+// what the code does.
+func TestContextLimitsDocumented(t *testing.T) {
+	want := fmt.Sprintf("last %d turns", MaxContextTurns)
+	chars := fmt.Sprintf("%d,%03d characters", MaxContextChars/1000, MaxContextChars%1000)
+	for _, f := range []string{"../../README.md", "../../configs/router.example.yaml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) || !strings.Contains(string(b), chars) {
+			t.Errorf("%s does not state the judge's context limits (%q, %q)", f, want, chars)
+		}
+	}
 }
