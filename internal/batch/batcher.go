@@ -566,12 +566,5 @@ func (b *Batcher) Close() {
 
 // sleep waits d and reports false if ctx ended first.
 func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return provider.SleepContext(ctx, d) == nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
+	"github.com/llmrouter/llmrouter/internal/provider"
 )
 
 // Defaults for riding out an upstream's rate limit.
@@ -51,7 +52,7 @@ func (r *runner) limited(do func(context.Context) (CallResult, error)) (CallResu
 		r.requeues++
 		r.mu.Unlock()
 		r.log.Debug("oracle: call rate limited after the client's retries; requeued", "attempt", n, "wait", d, "waited", waited)
-		if !sleepCtx(r.stopCtx, d) {
+		if provider.SleepContext(r.stopCtx, d) != nil {
 			return CallResult{}, errStopped
 		}
 		waited += d
@@ -132,17 +133,5 @@ func (r *runner) windowChanged(from, to, limit int) {
 	}
 	if r.prog != nil {
 		r.prog.setWindow(to, limit)
-	}
-}
-
-// sleepCtx waits d and reports false if ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
