@@ -53,5 +53,10 @@ func decodeItem(raw []byte) (Item, error) {
 	case strings.TrimSpace(it.Problem) == "":
 		return Item{}, errors.New(`missing field "problem"`)
 	}
+	for i, m := range it.Messages {
+		if !knownRole(m.Role) {
+			return Item{}, fmt.Errorf("messages[%d]: unknown role %q (want one of %s)", i, m.Role, strings.Join(Roles, ", "))
+		}
+	}
 	return it, nil
 }

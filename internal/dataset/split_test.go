@@ -117,6 +117,8 @@ func TestReadItems(t *testing.T) {
 		{"no problem", `{"id":"a","problem":"p"}` + "\n" + `{"id":"b","answer":"x"}`, `in.jsonl:2: missing field "problem"`},
 		{"no id", `{"problem":"p"}`, `in.jsonl:1: missing field "id"`},
 		{"duplicate id", `{"id":"a","problem":"p"}` + "\n" + `{"id":"a","problem":"q"}`, `in.jsonl:2: duplicate id "a" (first on line 1)`},
+		{"conversation", `{"id":"a","problem":"p"}` + "\n" + `{"id":"b","problem":"q","messages":[{"role":"user","content":"x"},{"role":"user","content":"q"}]}`, ""},
+		{"bad role", `{"id":"a","problem":"p","messages":[{"role":"bot","content":"x"}]}`, `in.jsonl:1: messages[0]: unknown role "bot"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
