@@ -167,14 +167,7 @@ func (b *Batcher) answer(req *provider.Request, res Result, start time.Time) (*p
 		return nil, res.Err
 	}
 	out := *res.Resp
-	out.Latency = time.Since(start)
-	if out.Model == "" {
-		out.Model = req.Model
-	}
-	if out.Usage.Missing {
-		out.Usage = provider.EstimateUsage(req, out.Text, out.ToolCalls)
-		out.Usage.Missing = true
-	}
+	out.Finish(req, start)
 	return &out, nil
 }
 

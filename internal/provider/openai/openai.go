@@ -140,13 +140,7 @@ func (c *Client) Complete(ctx context.Context, req *provider.Request) (*provider
 	if err != nil {
 		return nil, call.Malformed(err)
 	}
-	out.Latency = time.Since(start)
-	if out.Model == "" {
-		out.Model = req.Model
-	}
-	if out.Usage.Missing {
-		out.Usage = provider.EstimateUsage(req, out.Text, out.ToolCalls)
-		out.Usage.Missing = true
+	if out.Finish(req, start) {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "upstream sent no usage; tokens estimated",
 			slog.String("provider", c.cfg.Name), slog.String("model", req.Model))
 	}
