@@ -208,20 +208,13 @@ func TestStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	var texts []string
-	var last provider.Chunk
-	for {
-		c, err := s.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	chunks := pt.Chunks(t, s)
+	for _, c := range chunks {
 		if c.Text != "" {
 			texts = append(texts, c.Text)
 		}
-		last = c
 	}
+	last := chunks[len(chunks)-1]
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

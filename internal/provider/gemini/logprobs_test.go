@@ -2,7 +2,6 @@ package gemini
 
 import (
 	"context"
-	"io"
 	"reflect"
 	"testing"
 
@@ -22,14 +21,7 @@ func TestLogprobsStream(t *testing.T) {
 	}
 	defer s.Close()
 	var got [][]provider.TokenLogprob
-	for {
-		c, err := s.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range pt.Chunks(t, s) {
 		if c.Text != "" {
 			got = append(got, c.Logprobs)
 		}

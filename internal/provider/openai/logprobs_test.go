@@ -3,7 +3,6 @@ package openai
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"reflect"
 	"testing"
 
@@ -24,14 +23,7 @@ func TestLogprobsRequestAndStream(t *testing.T) {
 	}
 	defer s.Close()
 	var got []provider.TokenLogprob
-	for {
-		c, err := s.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range pt.Chunks(t, s) {
 		got = append(got, c.Logprobs...)
 	}
 	want := []provider.TokenLogprob{

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -166,20 +165,13 @@ func TestStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	var texts []string
-	var last provider.Chunk
-	for {
-		c, err := s.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	chunks := pt.Chunks(t, s)
+	for _, c := range chunks {
 		if c.Text != "" {
 			texts = append(texts, c.Text)
 		}
-		last = c
 	}
+	last := chunks[len(chunks)-1]
 	_ = s.Close()
 	if strings.Join(texts, "|") != "The capital| of Australia is Canberra." {
 		t.Errorf("texts = %q", texts)

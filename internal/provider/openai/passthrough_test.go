@@ -3,7 +3,6 @@ package openai
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 
@@ -139,18 +138,11 @@ func TestStreamReadsGeminiCompatSignatures(t *testing.T) {
 	}
 	defer s.Close()
 	var text strings.Builder
-	var last provider.Chunk
-	for {
-		c, err := s.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	chunks := pt.Chunks(t, s)
+	for _, c := range chunks {
 		text.WriteString(c.Text)
-		last = c
 	}
+	last := chunks[len(chunks)-1]
 	if text.String() != "Let me look both up." || last.Signature != "EjQKMgEMtextSignature==" || last.FinishReason != "tool_calls" ||
 		len(last.ToolCalls) != 2 || last.ToolCalls[0].Signature != "CrICAdHtim8firstCall+/=" || last.ToolCalls[1].Signature != "" {
 		t.Fatalf("text %q, final chunk %+v", text.String(), last)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/provider"
 )
@@ -124,5 +125,22 @@ func Collect(s provider.Stream) (*provider.Response, error) {
 		if c.Usage != nil {
 			out.Usage = *c.Usage
 		}
+	}
+}
+
+// Chunks reads s to its end without closing it, failing tb on any error
+// but io.EOF, for tests that check each chunk a client streams.
+func Chunks(tb testing.TB, s provider.Stream) []provider.Chunk {
+	tb.Helper()
+	var out []provider.Chunk
+	for {
+		c, err := s.Recv()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			tb.Fatalf("stream chunk %d: %v", len(out), err)
+		}
+		out = append(out, c)
 	}
 }
