@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,9 +11,6 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/capture"
-	"github.com/llmrouter/llmrouter/internal/provider"
-	"github.com/llmrouter/llmrouter/internal/provider/providertest"
-	"github.com/llmrouter/llmrouter/internal/spend"
 )
 
 // BenchmarkCaptureOverhead measures a routed request through the full
@@ -81,26 +77,9 @@ func cpuTime() time.Duration {
 // captureBenchServer is benchServer with a capture writer when cfg is set.
 func captureBenchServer(b *testing.B, cc *capture.Config) (*Server, *capture.Writer) {
 	b.Helper()
-	cfg, err := ParseConfig([]byte(baseYAML), "bench.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cat, _ := cfg.Catalogue()
-	budgets, err := spend.NewBudgets(spend.BudgetConfig{GlobalUSD: 1e9}, spend.NewMemoryCounter())
-	if err != nil {
-		b.Fatal(err)
-	}
-	up := &providertest.Fake{CompleteFunc: func(ctx context.Context, req *provider.Request) (*provider.Response, error) {
-		return &provider.Response{Text: "Paris is the capital of France.", FinishReason: "stop", Usage: provider.Usage{InputTokens: 20, OutputTokens: 8}}, nil
-	}}
-	deps := Deps{
-		Upstreams: &mapUpstreams{cat: cat, ps: map[string]provider.Provider{"cheap": up, "strong": up}},
-		Router:    &fakeRouter{score: 0.3, threshold: 0.5},
-		Budgets:   budgets,
-		Store:     &nopStore{},
-		Logger:    slog.New(slog.NewJSONHandler(discard{}, nil)),
-	}
+	cfg, deps := benchSetup(b, "")
 	var w *capture.Writer
+	var err error
 	if cc != nil {
 		c := *cc
 		c.Path = filepath.Join(b.TempDir(), "captured.jsonl")

@@ -19,6 +19,21 @@ import (
 // log, metrics).
 func benchServer(b *testing.B, yaml string) *Server {
 	b.Helper()
+	cfg, deps := benchSetup(b, yaml)
+	deps.Cascade = constVerifier(0.3)
+	srv, err := New(cfg, deps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// benchSetup parses baseYAML+yaml and builds what every gateway benchmark
+// shares: one instant upstream for both models, a router that always
+// picks cheap, budgets on the in-memory counter, a no-op store and a
+// discarding logger.
+func benchSetup(b *testing.B, yaml string) (*Config, Deps) {
+	b.Helper()
 	cfg, err := ParseConfig([]byte(baseYAML+yaml), "bench.yaml")
 	if err != nil {
 		b.Fatal(err)
@@ -31,18 +46,13 @@ func benchServer(b *testing.B, yaml string) *Server {
 	up := &providertest.Fake{CompleteFunc: func(ctx context.Context, req *provider.Request) (*provider.Response, error) {
 		return &provider.Response{Text: "Paris is the capital of France.", FinishReason: "stop", Usage: provider.Usage{InputTokens: 20, OutputTokens: 8}}, nil
 	}}
-	srv, err := New(cfg, Deps{
+	return cfg, Deps{
 		Upstreams: &mapUpstreams{cat: cat, ps: map[string]provider.Provider{"cheap": up, "strong": up}},
 		Router:    &fakeRouter{score: 0.3, threshold: 0.5},
-		Cascade:   constVerifier(0.3),
 		Budgets:   budgets,
 		Store:     &nopStore{},
 		Logger:    slog.New(slog.NewJSONHandler(discard{}, nil)),
-	})
-	if err != nil {
-		b.Fatal(err)
 	}
-	return srv
 }
 
 // constVerifier scores every answer the same, without remembering it.
