@@ -152,7 +152,8 @@ var migrations = []string{
 	`ALTER TABLE requests ADD COLUMN router_version TEXT NOT NULL DEFAULT '';
 	ALTER TABLE requests ADD COLUMN drift DOUBLE PRECISION;
 	ALTER TABLE requests ADD COLUMN ood BOOLEAN NOT NULL DEFAULT FALSE;
-	` + spendsql.RoutingRollupDDL(),
+	` + spendsql.RoutingRollupDDL() + `;
+	` + spendsql.VersionDDL,
 }
 
 // migrateLock is the advisory lock key replicas migrate under.
@@ -226,6 +227,10 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 			for _, d := range u.deltas {
 				b.Queue(q, d.Args()...)
 			}
+		}
+		vq := spendsql.VersionUpsertSQL(spendsql.Postgres)
+		for _, v := range spendsql.VersionDeltas(recs) {
+			b.Queue(vq, v.Args()...)
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return fmt.Errorf("roll up: %w", err)

@@ -10,6 +10,10 @@
 //     the sums of requests, errors, tokens, cost, baseline cost and a
 //     latency histogram, kept for the retention period;
 //   - rollup_day: the same per UTC day, kept forever;
+//   - rollup_version: per UTC hour, key, model and router version, the
+//     routed requests, how many were scored for drift and out of
+//     distribution, and the first and last record's time, kept for the
+//     retention period;
 //   - spend_meta: pruned_before, the day before which only rollup_day is
 //     complete.
 //
@@ -34,12 +38,14 @@ type Dialect struct {
 	Name string
 	// Dollar numbers placeholders $1, $2… (PostgreSQL) instead of ?.
 	Dollar bool
+	// Least and Greatest name the scalar minimum and maximum of two values.
+	Least, Greatest string
 }
 
 // The dialects of the two stores.
 var (
-	SQLite   = Dialect{Name: "sqlite"}
-	Postgres = Dialect{Name: "postgres", Dollar: true}
+	SQLite   = Dialect{Name: "sqlite", Least: "MIN", Greatest: "MAX"}
+	Postgres = Dialect{Name: "postgres", Dollar: true, Least: "LEAST", Greatest: "GREATEST"}
 )
 
 // Bind rewrites the ? placeholders of q for d. Shared SQL never has a ?

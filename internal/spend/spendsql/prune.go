@@ -17,7 +17,8 @@ type PruneOptions struct {
 	Pause time.Duration
 }
 
-// Prune deletes raw rows and hourly roll-ups from before horizon, a UTC
+// Prune deletes raw rows and hourly roll-ups (rollup_hour, rollup_version)
+// from before horizon, a UTC
 // day boundary (Unix ms), and returns how many rows went. It first raises
 // pruned_before to horizon: from then on reports read the days before it
 // from rollup_day alone, so no report changes while rows disappear.
@@ -49,22 +50,34 @@ func Prune(ctx context.Context, c Conn, d Dialect, horizon int64, o PruneOptions
 			return total, err
 		}
 	}
-	// Hourly rows have no id; a day holds 24 rows per key, model, policy
-	// and outcome seen in it, a few thousand at most, so they go a day at
-	// a time.
-	first := d.Bind("SELECT MIN(t) FROM " + HourTable + " WHERE t < ?")
-	delHour := d.Bind("DELETE FROM " + HourTable + " WHERE t >= ? AND t < ?")
+	for _, table := range []string{HourTable, VersionTable} {
+		n, err := pruneHourly(ctx, c, d, table, horizon, o)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// pruneHourly deletes an hourly roll-up's rows from before horizon. They
+// have no id; a day holds 24 rows per combination of keys seen in it, a
+// few thousand at most, so they go a day at a time.
+func pruneHourly(ctx context.Context, c Conn, d Dialect, table string, horizon int64, o PruneOptions) (int64, error) {
+	first := d.Bind("SELECT MIN(t) FROM " + table + " WHERE t < ?")
+	del := d.Bind("DELETE FROM " + table + " WHERE t >= ? AND t < ?")
+	var total int64
 	for {
 		t, ok, err := minT(ctx, c, first, horizon)
 		if err != nil {
-			return total, fmt.Errorf("prune hourly roll-ups: %w", err)
+			return total, fmt.Errorf("prune %s: %w", table, err)
 		}
 		if !ok {
 			return total, nil
 		}
-		n, err := exec(ctx, c, delHour, t, min(floorTo(t, DayMS)+DayMS, horizon))
+		n, err := exec(ctx, c, del, t, min(floorTo(t, DayMS)+DayMS, horizon))
 		if err != nil {
-			return total, fmt.Errorf("prune hourly roll-ups: %w", err)
+			return total, fmt.Errorf("prune %s: %w", table, err)
 		}
 		total += n
 		if err := sleep(ctx, o.Pause); err != nil {

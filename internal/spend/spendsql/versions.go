@@ -3,45 +3,138 @@ package spendsql
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/spend"
 )
 
+// VersionTable rolls up routed records per UTC hour, key, model and router
+// version, so the versions seen in a period are read from a few rows per
+// hour rather than from every raw row.
+const VersionTable = "rollup_version"
+
+// VersionDDL creates VersionTable. first_ms and last_ms are the times of
+// the hour's first and last record of the version (superseded cascade
+// calls included); the counts are of requests, as in the other roll-ups.
+const VersionDDL = `CREATE TABLE rollup_version (
+	t              BIGINT NOT NULL,
+	key_id         TEXT   NOT NULL,
+	model          TEXT   NOT NULL,
+	router_version TEXT   NOT NULL,
+	requests       BIGINT NOT NULL DEFAULT 0,
+	drift_scored   BIGINT NOT NULL DEFAULT 0,
+	ood            BIGINT NOT NULL DEFAULT 0,
+	first_ms       BIGINT NOT NULL,
+	last_ms        BIGINT NOT NULL,
+	PRIMARY KEY (t, key_id, model, router_version)
+)`
+
+// VersionDelta is what a batch adds to one VersionTable row.
+type VersionDelta struct {
+	T                          int64
+	KeyID, Model, Version      string
+	Requests, DriftScored, OOD int64
+	FirstMS, LastMS            int64
+}
+
+// VersionDeltas sums the routed records of recs per hour, key, model and
+// version, sorted by key so that concurrent writers lock rows in one
+// order.
+func VersionDeltas(recs []spend.Record) []VersionDelta {
+	type key struct {
+		t                     int64
+		keyID, model, version string
+	}
+	by := map[key]*VersionDelta{}
+	for _, r := range recs {
+		if r.RouterVersion == "" {
+			continue
+		}
+		ms := r.Time.UnixMilli()
+		k := key{floorTo(ms, HourMS), r.KeyID, r.Model, r.RouterVersion}
+		d := by[k]
+		if d == nil {
+			d = &VersionDelta{T: k.t, KeyID: k.keyID, Model: k.model, Version: k.version, FirstMS: ms, LastMS: ms}
+			by[k] = d
+		}
+		d.FirstMS, d.LastMS = min(d.FirstMS, ms), max(d.LastMS, ms)
+		if r.Superseded() {
+			continue
+		}
+		d.Requests++
+		if r.HasDrift {
+			d.DriftScored++
+			if r.OutOfDistribution {
+				d.OOD++
+			}
+		}
+	}
+	out := make([]VersionDelta, 0, len(by))
+	for _, d := range by {
+		out = append(out, *d)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.T != b.T {
+			return a.T < b.T
+		}
+		if a.KeyID != b.KeyID {
+			return a.KeyID < b.KeyID
+		}
+		if a.Model != b.Model {
+			return a.Model < b.Model
+		}
+		return a.Version < b.Version
+	})
+	return out
+}
+
+// VersionUpsertSQL adds one VersionDelta (Args) to its row, creating it if
+// new.
+func VersionUpsertSQL(d Dialect) string {
+	t := VersionTable
+	return d.Bind(fmt.Sprintf(`INSERT INTO %[1]s (t, key_id, model, router_version, requests, drift_scored, ood, first_ms, last_ms)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (t, key_id, model, router_version) DO UPDATE SET
+	requests = %[1]s.requests + excluded.requests, drift_scored = %[1]s.drift_scored + excluded.drift_scored,
+	ood = %[1]s.ood + excluded.ood, first_ms = %[2]s(%[1]s.first_ms, excluded.first_ms), last_ms = %[3]s(%[1]s.last_ms, excluded.last_ms)`,
+		t, d.Least, d.Greatest))
+}
+
+// Args are the values of VersionUpsertSQL's placeholders.
+func (v VersionDelta) Args() []any {
+	return []any{v.T, v.KeyID, v.Model, v.Version, v.Requests, v.DriftScored, v.OOD, v.FirstMS, v.LastMS}
+}
+
 // Versions lists the router versions that routed requests with
-// q.From <= time < q.To (and q's key and model), first seen first. It
-// reads raw rows, so it covers the retention period only: a store that
-// has pruned reports no version before pruned_before.
+// q.From <= time < q.To (and q's key and model), first seen first: whole
+// hours from VersionTable, the minutes at the edges from raw rows. Both
+// are kept for the retention period only, so the part of the range
+// before pruned_before is left out.
 func Versions(ctx context.Context, c Conn, d Dialect, q spend.Query) ([]spend.VersionSeen, error) {
-	counted := "(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)"
-	where := "router_version <> ''"
-	var args []any
+	horizon, err := PrunedBefore(ctx, c, d)
+	if err != nil {
+		return nil, fmt.Errorf("router versions: read pruned_before: %w", err)
+	}
+	from, to := openLo, openHi
 	if !q.From.IsZero() {
-		where += " AND ts_ms >= ?"
-		args = append(args, q.From.UnixMilli())
+		from = q.From.UnixMilli()
 	}
 	if !q.To.IsZero() {
-		where += " AND ts_ms < ?"
-		args = append(args, q.To.UnixMilli())
+		to = q.To.UnixMilli()
 	}
-	if q.KeyID != "" {
-		where += " AND key_id = ?"
-		args = append(args, q.KeyID)
+	segs, _, _, _ := plan(from, to, horizon, true)
+	out := []spend.VersionSeen{}
+	if len(segs) == 0 {
+		return out, nil
 	}
-	if q.Model != "" {
-		where += " AND model = ?"
-		args = append(args, q.Model)
-	}
-	sql := fmt.Sprintf(`SELECT router_version, MIN(ts_ms), MAX(ts_ms), CAST(SUM(%[1]s) AS BIGINT),
-		CAST(SUM(%[1]s * (CASE WHEN drift IS NULL THEN 0 ELSE 1 END)) AS BIGINT),
-		CAST(SUM(%[1]s * (CASE WHEN ood THEN 1 ELSE 0 END)) AS BIGINT)
-		FROM requests WHERE %[2]s GROUP BY router_version ORDER BY 2, 1`, counted, where)
-	rows, done, err := c.Query(ctx, d.Bind(sql), args...)
+	sql, args := versionsSQL(d, q, segs)
+	rows, done, err := c.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("router versions: %w", err)
 	}
 	defer done()
-	out := []spend.VersionSeen{}
 	for rows.Next() {
 		var v spend.VersionSeen
 		var first, last int64
@@ -55,4 +148,35 @@ func Versions(ctx context.Context, c Conn, d Dialect, q spend.Query) ([]spend.Ve
 		return nil, fmt.Errorf("router versions: %w", err)
 	}
 	return out, nil
+}
+
+// versionsSQL is one SELECT per segment, UNION ALL, summed per version.
+func versionsSQL(d Dialect, q spend.Query, segs []segment) (string, []any) {
+	counted := "(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)"
+	var parts []string
+	var args []any
+	for _, sg := range segs {
+		var sel, where string
+		if sg.src == fromRaw {
+			sel = fmt.Sprintf("SELECT router_version AS v, ts_ms AS f, ts_ms AS l, %[1]s AS n, "+
+				"%[1]s * (CASE WHEN drift IS NULL THEN 0 ELSE 1 END) AS s, %[1]s * (CASE WHEN ood THEN 1 ELSE 0 END) AS o FROM requests", counted)
+			where = "router_version <> '' AND ts_ms >= ? AND ts_ms < ?"
+		} else {
+			sel = "SELECT router_version AS v, first_ms AS f, last_ms AS l, requests AS n, drift_scored AS s, ood AS o FROM " + VersionTable
+			where = "t >= ? AND t < ?"
+		}
+		args = append(args, sg.lo, sg.hi)
+		if q.KeyID != "" {
+			where += " AND key_id = ?"
+			args = append(args, q.KeyID)
+		}
+		if q.Model != "" {
+			where += " AND model = ?"
+			args = append(args, q.Model)
+		}
+		parts = append(parts, sel+" WHERE "+where)
+	}
+	sql := fmt.Sprintf("SELECT v, MIN(f), MAX(l), CAST(SUM(n) AS BIGINT), CAST(SUM(s) AS BIGINT), CAST(SUM(o) AS BIGINT) FROM (%s) u GROUP BY v ORDER BY 2, 1",
+		strings.Join(parts, " UNION ALL "))
+	return d.Bind(sql), args
 }

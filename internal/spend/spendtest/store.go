@@ -279,6 +279,20 @@ func RunPrune(t *testing.T, s ReportStore, recs []spend.Record) {
 	if got, want := Format(rep.Rows), Format(Expect(recs, spend.Query{GroupBy: spend.ByHour, From: horizon})); !rep.Rounded || got != want {
 		t.Errorf("hourly after the prune: rounded %v\n%s\nwant the hours from %v only\n%s", rep.Rounded, got, horizon, want)
 	}
+	// Router versions are kept with the raw records: from the horizon on.
+	if vs, ok := s.(spend.VersionReporter); ok {
+		for _, q := range []spend.Query{{}, {From: Day0.Add(2 * 24 * time.Hour), To: horizon.Add(30*time.Hour + 7*time.Minute), KeyID: "team-a"}} {
+			got, err := vs.Versions(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wq := q
+			wq.From = horizon
+			if g, w := FormatVersions(got), FormatVersions(ExpectVersions(recs, wq)); g != w || g == "" {
+				t.Errorf("versions %+v after the prune:\n%s\nwant those from %v\n%s", q, g, horizon, w)
+			}
+		}
+	}
 	if n, err := s.Prune(ctx, Day0.Add(10*24*time.Hour)); err != nil || n != 0 {
 		t.Errorf("second prune deleted %d, %v; want 0", n, err)
 	}

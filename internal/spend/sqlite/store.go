@@ -158,7 +158,8 @@ var migrations = []string{
 	`ALTER TABLE requests ADD COLUMN router_version TEXT NOT NULL DEFAULT '';
 	ALTER TABLE requests ADD COLUMN drift REAL;
 	ALTER TABLE requests ADD COLUMN ood INTEGER NOT NULL DEFAULT 0;
-	` + spendsql.RoutingRollupDDL() + `;`,
+	` + spendsql.RoutingRollupDDL() + `;
+	` + spendsql.VersionDDL + `;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -235,6 +236,18 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 			}
 		}
 		up.Close()
+	}
+	if vs := spendsql.VersionDeltas(recs); len(vs) > 0 {
+		up, err := tx.PrepareContext(ctx, spendsql.VersionUpsertSQL(spendsql.SQLite))
+		if err != nil {
+			return fmt.Errorf("spend database %s: %w", s.path, err)
+		}
+		defer up.Close()
+		for _, v := range vs {
+			if _, err := up.ExecContext(ctx, v.Args()...); err != nil {
+				return fmt.Errorf("spend database %s: roll up versions: %w", s.path, err)
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("spend database %s: commit: %w", s.path, err)
