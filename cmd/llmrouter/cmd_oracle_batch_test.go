@@ -21,11 +21,7 @@ import (
 
 func writeCapitals(t *testing.T, path string, n int) []dataset.Item {
 	t.Helper()
-	var items []dataset.Item
-	for i := range n {
-		items = append(items, dataset.Item{ID: fmt.Sprintf("c-%02d", i), Problem: fmt.Sprintf("What is the capital of country %d?", i),
-			Answer: fmt.Sprintf("City %d", i), Benchmark: "custom"})
-	}
+	items := capitals(n)
 	if err := jsonl.WriteAtomic(path, items); err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +69,7 @@ func TestOracleBatchSurvivesSIGKILL(t *testing.T) {
 		if batch {
 			args = append(args, "--batch", "--batch-window", "300ms", "--batch-poll", "20ms")
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestOracleCrashChild$")
-		cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\x1f"),
-			"GEMINI_API_KEY=test-key", "GEMINI_BASE_URL="+base, "LLMROUTER_LOG_LEVEL=error")
-		return cmd
+		return geminiChild(base, args...)
 	}
 	ref := filepath.Join(dir, "online")
 	if out, err := oracleRun(ref, srv.URL, false).CombinedOutput(); err != nil {

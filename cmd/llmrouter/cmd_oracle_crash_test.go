@@ -33,6 +33,15 @@ func TestOracleCrashChild(t *testing.T) {
 	os.Exit(run(context.Background(), strings.Split(args, "\x1f"), env))
 }
 
+// geminiChild re-executes the test binary to run one llmrouter command
+// (see TestOracleCrashChild) against the Gemini API at base.
+func geminiChild(base string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOracleCrashChild$")
+	cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\x1f"),
+		"GEMINI_API_KEY=test-key", "GEMINI_BASE_URL="+base, "LLMROUTER_LOG_LEVEL=error")
+	return cmd
+}
+
 // crashAnswer plays both Gemini models and the judge: the cheap model knows
 // two capitals in three, the strong one four in five; the judge compares
 // the answer with the gold it is shown.
@@ -174,11 +183,9 @@ func oracleSIGKILL(t *testing.T, three, pairwise bool) {
 		extra = []string{"--config", cfg, "--models", "gemini-2.5-flash," + crashLite + ",gemini-2.5-pro"}
 	}
 	in := filepath.Join(dir, "items.jsonl")
-	var items []dataset.Item
-	for n := range 40 {
-		items = append(items, dataset.Item{ID: fmt.Sprintf("c-%02d", n), Problem: fmt.Sprintf("What is the capital of country %d?", n),
-			Answer: fmt.Sprintf("City %d", n), Benchmark: "custom"})
-		if pairwise {
+	items := capitals(40)
+	if pairwise {
+		for n := range items {
 			items[n].Answer, items[n].Benchmark = "", dataset.BenchmarkCaptured
 		}
 	}
@@ -197,11 +204,7 @@ func oracleSIGKILL(t *testing.T, three, pairwise bool) {
 	oracleRun := func(out string) *exec.Cmd {
 		args := []string{"oracle", "--input-file", in, "--output-dir", out, "--concurrency", "4",
 			"--cheap-model", "gemini-2.5-flash", "--strong-model", "gemini-2.5-pro", "--judge-model", "gemini-2.5-flash"}
-		args = append(args, extra...)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestOracleCrashChild$")
-		cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\x1f"),
-			"GEMINI_API_KEY=test-key", "GEMINI_BASE_URL="+srv.URL, "LLMROUTER_LOG_LEVEL=error")
-		return cmd
+		return geminiChild(srv.URL, append(args, extra...)...)
 	}
 
 	// Reference: one uninterrupted run.

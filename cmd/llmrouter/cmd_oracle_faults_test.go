@@ -57,17 +57,21 @@ func useFastRetryRegistry(t *testing.T) {
 	t.Cleanup(func() { newModelRegistry = old })
 }
 
-func capitalItems(t *testing.T, dir string, n int) string {
-	t.Helper()
+// capitals are n questions about made-up countries with gold answers,
+// which crashAnswer and the fakes' answerers recognise.
+func capitals(n int) []dataset.Item {
 	var items []dataset.Item
 	for i := range n {
 		items = append(items, dataset.Item{ID: fmt.Sprintf("c-%02d", i), Problem: fmt.Sprintf("What is the capital of country %d?", i),
 			Answer: fmt.Sprintf("City %d", i), Benchmark: "custom"})
 	}
+	return items
+}
+
+func capitalItems(t *testing.T, dir string, n int) string {
+	t.Helper()
 	p := filepath.Join(dir, "items.jsonl")
-	if err := jsonl.WriteAtomic(p, items); err != nil {
-		t.Fatal(err)
-	}
+	writeCapitals(t, p, n)
 	return p
 }
 

@@ -248,10 +248,7 @@ func labelOwnTraffic(t *testing.T, bs *fake.BatchServer, captured, out string) {
 	oracleCmd := func() *exec.Cmd {
 		args := []string{"oracle", "--input-file", captured, "--judge", "pairwise", "--batch", "--batch-window", "300ms", "--batch-poll", "20ms",
 			"--cheap-model", "gemini-2.5-flash", "--strong-model", "gemini-2.5-pro", "--output-dir", out}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestOracleCrashChild$")
-		cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\x1f"),
-			"GEMINI_API_KEY=test-key", "GEMINI_BASE_URL="+bs.URL, "LLMROUTER_LOG_LEVEL=error")
-		return cmd
+		return geminiChild(bs.URL, args...)
 	}
 	journal := filepath.Join(out, oracle.BatchJournalFile)
 	cmd := oracleCmd()
