@@ -175,3 +175,31 @@ func FuzzDecodeCaptured(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadCaptured: whatever two captured lines hold, the reader returns
+// unique ids, never two items with the same question and conversation,
+// and counts every line as kept or dropped.
+func FuzzReadCaptured(f *testing.F) {
+	f.Add(`{"id":"a","query":"q","messages":[{"role":"user","content":"x"},{"role":"user","content":"q"}]}`, `{"id":"b","query":"Q"}`)
+	f.Add(`{"id":"a","query":"q"}`, `{"id":"a","query":"q","messages":[{"role":"system","content":"s"},{"role":"user","content":"q"}]}`)
+	f.Fuzz(func(t *testing.T, l1, l2 string) {
+		if strings.ContainsAny(l1+l2, "\n\r") || strings.TrimSpace(l1) == "" || strings.TrimSpace(l2) == "" {
+			return // one line each; blank lines are skipped, not rows
+		}
+		items, dropped, err := ReadCaptured(writeFile(t, l1+"\n"+l2+"\n"))
+		if err != nil {
+			return
+		}
+		if len(items)+dropped != 2 {
+			t.Fatalf("%d items + %d dropped from two lines", len(items), dropped)
+		}
+		if len(items) == 2 {
+			if items[0].ID == items[1].ID {
+				t.Fatalf("id %q twice", items[0].ID)
+			}
+			if NormalizeText(items[0].Problem)+conversationKey(items[0].Messages) == NormalizeText(items[1].Problem)+conversationKey(items[1].Messages) {
+				t.Fatalf("the same question twice: %+v", items)
+			}
+		}
+	})
+}
