@@ -85,12 +85,16 @@ func ContextBlock(turns []Turn) string {
 		if i == 0 && cut {
 			b.WriteString(contextCut)
 		}
-		b.WriteString(t.Content)
+		b.WriteString(delimiters.Replace(t.Content))
 		b.WriteByte('\n')
 	}
 	b.WriteString("CONTEXT>>>\n\nFinal question:\n")
 	return b.String()
 }
+
+// delimiters keeps a turn from closing the context block early: a pasted
+// "CONTEXT>>>" would make what follows it read as the final question.
+var delimiters = strings.NewReplacer("<<<CONTEXT", "<<< CONTEXT", "CONTEXT>>>", "CONTEXT >>>")
 
 // withContext prefixes question with the conversation's context, if any;
 // without it the question is returned unchanged, so prompts for
