@@ -18,7 +18,7 @@ func (b *bench) driftSection(ctx context.Context) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	rounds, benchtime := b.size(6, 1), b.dur(300*time.Millisecond, 0)
+	rounds, benchtime := b.size(10, 1), b.dur(200*time.Millisecond, 0)
 	bt := benchtime.String()
 	if benchtime == 0 {
 		bt = "1x"
