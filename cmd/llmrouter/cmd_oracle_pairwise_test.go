@@ -14,7 +14,6 @@ import (
 	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/judge"
 	"github.com/llmrouter/llmrouter/internal/oracle"
-	"github.com/llmrouter/llmrouter/internal/report"
 	fake "github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
@@ -235,15 +234,7 @@ func TestPipelineOnCapturedTraffic(t *testing.T) {
 	if !strings.Contains(stdout, "labels are judge-derived, not gold") {
 		t.Errorf("eval does not say its labels are judge-derived:\n%s", stdout)
 	}
-	f, err := os.Open(filepath.Join(root, "results", report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmp, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmp := readComparison(t, filepath.Join(root, "results"))
 	if cmp.Benchmark != dataset.BenchmarkCaptured || cmp.Models.Judge != "pairwise:gemini-2.5-pro" || cmp.N == 0 || len(cmp.Routers) == 0 {
 		t.Fatalf("comparison: benchmark %q judge %q n %d", cmp.Benchmark, cmp.Models.Judge, cmp.N)
 	}

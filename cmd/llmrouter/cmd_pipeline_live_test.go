@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
@@ -65,15 +64,7 @@ func TestPipelineSimpleQALive(t *testing.T) {
 	if !strings.Contains(stdout, "accuracy given attempted") {
 		t.Errorf("no SimpleQA table:\n%s", stdout)
 	}
-	f, err := os.Open(filepath.Join(root, "results", report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmp, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmp := readComparison(t, filepath.Join(root, "results"))
 	strong := cmp.Baselines[1]
 	if cmp.Benchmark != "simpleqa" || cmp.N != 30 || cmp.Models.Strong != "gemini-2.5-pro" || cmp.Models.Judge != "gemini-2.5-flash" {
 		t.Errorf("comparison header %+v n=%d", cmp.Models, cmp.N)

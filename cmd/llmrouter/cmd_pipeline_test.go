@@ -117,15 +117,7 @@ func checkPipelineOutputs(t *testing.T, root string) {
 		t.Fatal(err)
 	}
 	res := filepath.Join(root, "results")
-	f, err := os.Open(filepath.Join(res, report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmp, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmp := readComparison(t, res)
 	var names []string
 	for _, r := range cmp.Routers {
 		names = append(names, r.Name)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/jsonl"
-	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/server"
 	"github.com/llmrouter/llmrouter/internal/solution"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
@@ -265,15 +264,7 @@ func worldEval(t *testing.T, vars map[string]string, model, test, cfg, out strin
 	t.Helper()
 	stdout := mustRunCmd(t, vars, "eval", "--model-path", model, "--test-file", test, "--output-dir", out, "--config", cfg)
 	t.Logf("eval:\n%s", stdout)
-	f, err := os.Open(filepath.Join(out, report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmp, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmp := readComparison(t, out)
 	s := cmp.Multi
 	if s == nil || len(s.Singles) != 3 || len(s.Curve) == 0 || len(cmp.Routers) != 0 {
 		t.Fatalf("comparison.json: multi section %+v, %d two-model routers", s, len(cmp.Routers))
