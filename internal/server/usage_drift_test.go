@@ -11,6 +11,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/spend"
+	"github.com/llmrouter/llmrouter/internal/spend/spendtest"
 	"github.com/llmrouter/llmrouter/internal/upstreamfake"
 )
 
@@ -91,14 +92,15 @@ func TestSpendRecordRouting(t *testing.T) {
 	}
 }
 
-// driftOps serves a trained router through Open (SQLite store) with a
+// driftOps serves a trained router through Open (SQLite store, or
+// PostgreSQL at pgURL) with a
 // day-old record of an earlier router version, then routes the drift
 // queries and one named-model request. It returns the serving version and
 // the number of requests of each kind.
-func driftOps(t *testing.T) (g *real, version string, routed, ood int64) {
+func driftOps(t *testing.T, pgURL string) (g *real, version string, routed, ood int64) {
 	t.Helper()
 	m, path := savedDriftRouter(t)
-	g = startOps(t, upstreamfake.New(t, upstreamfake.WithAPIKey("")), opsOpts{extra: fmt.Sprintf("router: {model_path: %s}\n", path)})
+	g = startOps(t, upstreamfake.New(t, upstreamfake.WithAPIKey("")), opsOpts{pgURL: pgURL, extra: fmt.Sprintf("router: {model_path: %s}\n", path)})
 	old := spend.Record{Time: time.Now().Add(-26 * time.Hour), RequestID: "old", KeyID: "team-a", Model: "flash", Policy: "Standard_Query",
 		Rule: "threshold", Status: "ok", LatencyMS: 100, RouterVersion: "0123456789ab", Drift: 0.9, HasDrift: true, OutOfDistribution: true}
 	if err := g.srv.deps.Store.Record(context.Background(), old); err != nil {
@@ -126,7 +128,12 @@ func driftOps(t *testing.T) (g *real, version string, routed, ood int64) {
 // The usage API answers the share of routed traffic out of distribution
 // in the summary and per period, and the router versions seen.
 func TestUsageAPIDrift(t *testing.T) {
-	g, version, routed, ood := driftOps(t)
+	t.Run("sqlite", func(t *testing.T) { checkUsageDrift(t, "") })
+	t.Run("postgres", func(t *testing.T) { checkUsageDrift(t, spendtest.PostgresURL(t)) })
+}
+
+func checkUsageDrift(t *testing.T, pgURL string) {
+	g, version, routed, ood := driftOps(t, pgURL)
 	from := time.Now().UTC().AddDate(0, 0, -3).Format("2006-01-02")
 
 	var s Summary
