@@ -29,30 +29,19 @@ type Store interface {
 // in the background. getenv reads the PostgreSQL URL, which is never
 // logged or put in an error.
 func OpenStore(ctx context.Context, cfg *Config, getenv func(string) string, log *slog.Logger) (Store, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	ret := cfg.retention()
-	if env := cfg.Spend.PostgresURLEnv; env != "" {
-		url := getenv(env)
-		if url == "" {
-			return nil, fmt.Errorf("spend.postgres_url_env: environment variable %s is empty", env)
-		}
-		st, err := postgres.Open(ctx, url, postgres.Options{Logger: log, Retention: ret})
-		if err != nil {
-			return nil, fmt.Errorf("spend.postgres_url_env: %w", err)
-		}
-		log.Info("spend store: PostgreSQL", "store", st.Name(), "retention", ret.String())
-		return st, nil
-	}
-	if dir := filepath.Dir(cfg.Spend.SQLitePath); dir != "" {
+	onPostgres := cfg.Spend.PostgresURLEnv != ""
+	if dir := filepath.Dir(cfg.Spend.SQLitePath); !onPostgres && dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("spend.sqlite_path: %w", err)
 		}
 	}
-	st, err := sqlite.Open(ctx, cfg.Spend.SQLitePath, sqlite.Options{Logger: log, Retention: ret})
+	st, name, err := openStore(ctx, cfg, getenv, postgres.Options{Logger: log, Retention: ret}, sqlite.Options{Logger: log, Retention: ret})
 	if err != nil {
-		return nil, fmt.Errorf("spend.sqlite_path: %w", err)
+		return nil, err
+	}
+	if onPostgres {
+		log.Info("spend store: PostgreSQL", "store", name, "retention", ret.String())
 	}
 	return st, nil
 }
@@ -60,6 +49,14 @@ func OpenStore(ctx context.Context, cfg *Config, getenv func(string) string, log
 // OpenReader opens cfg's spend store for reading ("llmrouter usage"): an
 // SQLite file must already exist, and nothing is pruned.
 func OpenReader(ctx context.Context, cfg *Config, getenv func(string) string, log *slog.Logger) (Store, string, error) {
+	return openStore(ctx, cfg, getenv, postgres.Options{Logger: log, MaxConns: 2}, sqlite.Options{Logger: log, MustExist: true})
+}
+
+// openStore is what OpenStore and OpenReader share: the choice between
+// PostgreSQL and SQLite, the URL lookup, and errors naming the setting.
+// name is the PostgreSQL store's own name (never its URL) or the SQLite
+// path.
+func openStore(ctx context.Context, cfg *Config, getenv func(string) string, pg postgres.Options, sq sqlite.Options) (st Store, name string, err error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -68,17 +65,17 @@ func OpenReader(ctx context.Context, cfg *Config, getenv func(string) string, lo
 		if url == "" {
 			return nil, "", fmt.Errorf("spend.postgres_url_env: environment variable %s is empty", env)
 		}
-		st, err := postgres.Open(ctx, url, postgres.Options{Logger: log, MaxConns: 2})
+		pst, err := postgres.Open(ctx, url, pg)
 		if err != nil {
 			return nil, "", fmt.Errorf("spend.postgres_url_env: %w", err)
 		}
-		return st, st.Name(), nil
+		return pst, pst.Name(), nil
 	}
-	st, err := sqlite.Open(ctx, cfg.Spend.SQLitePath, sqlite.Options{Logger: log, MustExist: true})
+	sst, err := sqlite.Open(ctx, cfg.Spend.SQLitePath, sq)
 	if err != nil {
 		return nil, "", fmt.Errorf("spend.sqlite_path: %w", err)
 	}
-	return st, cfg.Spend.SQLitePath, nil
+	return sst, cfg.Spend.SQLitePath, nil
 }
 
 // sharedRedis is what openRedis builds: the budget counter and, with rate
