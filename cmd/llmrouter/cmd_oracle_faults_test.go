@@ -139,14 +139,7 @@ func TestOracleThroughUpstreamFaults(t *testing.T) {
 	if st := srv.Stats(); st.Served != len(recs) {
 		t.Fatalf("fake served %d answers, journal holds %d (first run had made %d calls)", st.Served, len(recs), paid)
 	}
-	var files string
-	for _, f := range []string{oracle.DatasetFile, oracle.SummaryFile, oracle.JournalFile} {
-		b, _ := os.ReadFile(filepath.Join(out, f))
-		files += string(b)
-	}
-	if strings.Contains(files+stdout+stderr, "k-secret-123") {
-		t.Fatal("the API key leaked")
-	}
+	assertNoSecret(t, "k-secret-123", out, stdout, stderr)
 }
 
 func TestOracleUnauthorizedFailsFast(t *testing.T) {

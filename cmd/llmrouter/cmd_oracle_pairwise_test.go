@@ -155,14 +155,7 @@ func TestOraclePairwiseOnCapturedTraffic(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "0 made, 32 resumed") || srv.Stats().Served != 32 {
 		t.Fatalf("resume: exit %d, served %d\n%s%s", code, srv.Stats().Served, stdout, stderr)
 	}
-	var files string
-	for _, f := range []string{oracle.DatasetFile, oracle.SummaryFile, oracle.JournalFile} {
-		b, _ := os.ReadFile(filepath.Join(out, f))
-		files += string(b)
-	}
-	if strings.Contains(files+stdout+stderr, "k-secret-789") {
-		t.Fatal("the API key leaked")
-	}
+	assertNoSecret(t, "k-secret-789", out, stdout, stderr)
 }
 
 // prepare and train take oracle rows from several sources at once: a

@@ -184,15 +184,22 @@ func TestOracleCommandKeys(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "visible") {
 		t.Fatalf("flag key: exit %d, stderr %q", code, stderr)
 	}
-	var files string
-	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+	assertNoSecret(t, secret, out, stdout, stderr)
+}
+
+// assertNoSecret fails t if secret is in any file under dir or in one of
+// a command's outputs.
+func assertNoSecret(t *testing.T, secret, dir string, outputs ...string) {
+	t.Helper()
+	files := strings.Join(outputs, "\n")
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
 			b, _ := os.ReadFile(p)
 			files += string(b)
 		}
 		return nil
 	})
-	if strings.Contains(stdout+stderr+files, secret) {
+	if strings.Contains(files, secret) {
 		t.Fatal("the API key leaked into output, logs or files")
 	}
 }
