@@ -10,7 +10,6 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
 	"github.com/llmrouter/llmrouter/internal/eval"
-	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/report"
 	"github.com/llmrouter/llmrouter/internal/router"
@@ -125,14 +124,7 @@ func TestEvalDriftWarning(t *testing.T) {
 // The pipeline's stage table names the out-of-distribution share in the
 // eval row when eval warned, and says nothing of drift otherwise.
 func TestPipelineEvalFigureDrift(t *testing.T) {
-	qs := []eval.Question{
-		{ID: "1", Cheap: eval.Outcome{Grade: grade.Incorrect, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
-		{ID: "2", Cheap: eval.Outcome{Grade: grade.Correct, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
-	}
-	cmp, err := eval.Evaluate(qs, []eval.RouterRun{{Name: "classifier", Scores: []float64{1, 0}, Strong: []bool{true, false}, Threshold: 0.5}}, eval.Options{Benchmark: "mmlu"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cmp := twoQuestionEval(t)
 	for _, c := range []struct {
 		drift *eval.DriftSection
 		want  string

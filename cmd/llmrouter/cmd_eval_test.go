@@ -52,7 +52,11 @@ func TestParseEvalFlags(t *testing.T) {
 	}
 }
 
-func TestPrintEvalSummary(t *testing.T) {
+// twoQuestionEval is an MMLU comparison of two questions, the first of
+// which only the strong model gets right, with a classifier that routes
+// exactly that one to it.
+func twoQuestionEval(t *testing.T) ([]eval.Question, *eval.Comparison) {
+	t.Helper()
 	qs := []eval.Question{
 		{ID: "1", Cheap: eval.Outcome{Grade: grade.Incorrect, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
 		{ID: "2", Cheap: eval.Outcome{Grade: grade.Correct, Cost: 1}, Strong: eval.Outcome{Grade: grade.Correct, Cost: 2}},
@@ -61,6 +65,11 @@ func TestPrintEvalSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return qs, cmp
+}
+
+func TestPrintEvalSummary(t *testing.T) {
+	qs, cmp := twoQuestionEval(t)
 	var b strings.Builder
 	printEvalSummary(&b, cmp)
 	out := b.String()
@@ -73,7 +82,7 @@ func TestPrintEvalSummary(t *testing.T) {
 		t.Error("SimpleQA table printed for a benchmark with no abstentions")
 	}
 	qs[0].Cheap.Grade = grade.NotAttempted
-	cmp, err = eval.Evaluate(qs, nil, eval.Options{Benchmark: "simpleqa"})
+	cmp, err := eval.Evaluate(qs, nil, eval.Options{Benchmark: "simpleqa"})
 	if err != nil {
 		t.Fatal(err)
 	}
