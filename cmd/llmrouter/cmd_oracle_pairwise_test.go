@@ -218,12 +218,7 @@ func TestPipelineOnCapturedTraffic(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	st := stageStatuses(stderr)
-	for _, s := range []string{"import", "split", "oracle", "prepare", "train", "calibrate", "eval"} {
-		if st[s] != "ran" {
-			t.Errorf("stage %s: %q\n%s", s, st[s], stderr)
-		}
-	}
+	assertStagesRan(t, stderr, "import", "split", "oracle", "prepare", "train", "calibrate", "eval")
 	if !strings.Contains(stdout, "labels are judge-derived, not gold") {
 		t.Errorf("eval does not say its labels are judge-derived:\n%s", stdout)
 	}

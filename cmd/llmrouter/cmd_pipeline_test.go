@@ -37,6 +37,18 @@ func pipelineArgs(root string, extra ...string) []string {
 
 var stageLine = regexp.MustCompile(`(?m)^\[\d/7\] (\S+)\s+(ran|skipped) in`)
 
+// assertStagesRan fails t unless the pipeline log stderr says each stage
+// ran.
+func assertStagesRan(t *testing.T, stderr string, stages ...string) {
+	t.Helper()
+	st := stageStatuses(stderr)
+	for _, name := range stages {
+		if st[name] != "ran" {
+			t.Errorf("stage %s status %q, want ran\n%s", name, st[name], stderr)
+		}
+	}
+}
+
 func stageStatuses(stderr string) map[string]string {
 	m := map[string]string{}
 	for _, s := range stageLine.FindAllStringSubmatch(stderr, -1) {
@@ -56,12 +68,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	st := stageStatuses(stderr)
-	for _, name := range []string{"download", "split", "oracle", "prepare", "train", "calibrate", "eval"} {
-		if st[name] != "ran" {
-			t.Errorf("first run: stage %s status %q, want ran\n%s", name, st[name], stderr)
-		}
-	}
+	assertStagesRan(t, stderr, "download", "split", "oracle", "prepare", "train", "calibrate", "eval")
 	if !strings.Contains(stderr, "fine-tune") && !strings.Contains(stderr, "Fine-tune") {
 		t.Error("MODEL_NAME naming an LLM was not explained in the log")
 	}
@@ -85,7 +92,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("third run exit %d: %s", code, stderr)
 	}
-	st = stageStatuses(stderr)
+	st := stageStatuses(stderr)
 	for name, want := range map[string]string{"download": "skipped", "oracle": "skipped", "train": "skipped", "calibrate": "ran", "eval": "ran"} {
 		if st[name] != want {
 			t.Errorf("after --strong-share change: stage %s %q, want %s", name, st[name], want)
