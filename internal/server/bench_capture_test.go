@@ -2,10 +2,7 @@ package server
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -36,14 +33,7 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
-				h.ServeHTTP(rec, req)
-				if rec.Code != 200 {
-					b.Fatalf("status %d: %s", rec.Code, rec.Body)
-				}
-			}
+			loopChat(b, h, body)
 			if w != nil {
 				// Written rows are part of the cost: wait for the writer.
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
