@@ -43,7 +43,8 @@ func (b *bench) reloadSection(ctx context.Context) (*Section, error) {
 	}
 	s.Tables = append(s.Tables, t)
 	s.note("Command, per step and round: `go test -c ./internal/server && ./server.test -test.run '^$' -test.bench '^BenchmarkReload$/^router.Load$' -test.benchtime %s -test.benchmem` (and `ReloadRouter`, `watch-poll`; then the first two again with GOGC=400), run in internal/server; %d rounds, each step in its own process, the order rotated each round.", bt, rounds)
-	s.note("`router.Load` alone keeps nothing between calls, so with the default GOGC the few MiB each call allocates start a collection on almost every call; the gateway holds its running model, which raises its heap goal, so a whole reload can measure below `router.Load` alone. With collections made rare (GOGC=400) the two are measured again: the difference left is the gateway's own part of a reload (its checks against the config and the swap).")
+	s.note("`router.Load` alone keeps nothing between calls, so with the default GOGC the few MiB each call allocates start a collection on almost every call; the gateway holds its running model, which raises its heap goal, so a whole reload can measure below `router.Load` alone. With collections made rare (GOGC=400) the two are measured again.")
+	s.Notes = append(s.Notes, m.verdict())
 	return s, nil
 }
 
@@ -69,6 +70,17 @@ type reloadRun struct {
 
 // measureReload runs each step in its own process, so that one step's
 // heap does not set the next one's collections, in rotated order.
+// verdict says what the GOGC=400 pair shows of the gateway's own part of
+// a reload (its checks against the config and the swap).
+func (m *reloadRun) verdict() string {
+	r := pairedRatio(m.ns["Reload/ReloadRouter@gogc"], m.ns[reloadLoad+"@gogc"])
+	if r <= 1.05 {
+		return fmt.Sprintf("With GOGC=400 a whole reload takes %s router.Load's time: the gateway's own part of a reload (its checks against the config and the swap) is below what this benchmark resolves, and a reload costs what loading the files costs.", ratio(r))
+	}
+	return fmt.Sprintf("With GOGC=400 a whole reload takes %s router.Load's time: the gateway's own part of a reload (its checks against the config and the swap) adds %s.", ratio(r),
+		signedDur(time.Duration(median(m.ns["Reload/ReloadRouter@gogc"])-median(m.ns[reloadLoad+"@gogc"]))))
+}
+
 func measureReload(ctx context.Context, bin, dir string, rounds int, bt string) (*reloadRun, error) {
 	type job struct {
 		name, sub string
