@@ -86,11 +86,7 @@ func TestOracleBatchSurvivesSIGKILL(t *testing.T) {
 	// judge jobs pending.
 	for kill, jobs := range []int{2, 3} {
 		cmd := oracleRun(out, bs.URL, true)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		stderr := startChild(t, cmd)
 		deadline := time.Now().Add(30 * time.Second)
 		held := false
 		for journaled() < jobs || bs.Polls() < 2 {

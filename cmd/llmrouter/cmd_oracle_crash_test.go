@@ -42,6 +42,17 @@ func geminiChild(base string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startChild starts cmd, keeping its stderr for failure messages.
+func startChild(t *testing.T, cmd *exec.Cmd) *bytes.Buffer {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return &stderr
+}
+
 // crashAnswer plays both Gemini models and the judge: the cheap model knows
 // two capitals in three, the strong one four in five; the judge compares
 // the answer with the gold it is shown.
@@ -225,11 +236,7 @@ func oracleSIGKILL(t *testing.T, three, pairwise bool) {
 	for kill := 0; ; kill++ {
 		before := persisted(t, journal)
 		cmd := oracleRun(out)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		stderr := startChild(t, cmd)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		finished := false

@@ -252,11 +252,7 @@ func labelOwnTraffic(t *testing.T, bs *fake.BatchServer, captured, out string) {
 	}
 	journal := filepath.Join(out, oracle.BatchJournalFile)
 	cmd := oracleCmd()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stderr := startChild(t, cmd)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		b, _ := os.ReadFile(journal)
