@@ -3,6 +3,7 @@ package upstreamfake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"sort"
@@ -314,11 +315,7 @@ func (s *BatchServer) Polls() int {
 func (s *BatchServer) Submissions() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.submitted))
-	for k, v := range s.submitted {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.submitted)
 }
 
 // register records a new job; s.mu must be held.
