@@ -418,7 +418,7 @@ type VersionRow struct {
 }
 
 // VersionsNote says where the versions come from.
-const VersionsNote = "Read from raw records, so only the retention period (spend.retention) is covered. " +
+const VersionsNote = "Read from the spend store's version roll-ups, as the other figures: bounds before the pruned raw records widen to whole UTC days. " +
 	"A version's first request is about when it was loaded; the one serving now was loaded at serving_since."
 
 func (s *Server) versions(ctx context.Context, f usageFilter) (VersionsView, error) {

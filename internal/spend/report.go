@@ -33,7 +33,8 @@ type Report struct {
 
 // VersionReporter lists the router versions seen in a period.
 type VersionReporter interface {
-	// Versions reads raw records, so it covers the retention period only.
+	// Versions reads roll-ups as Report does, so it covers every period;
+	// bounds before the pruned raw records widen to whole UTC days.
 	Versions(ctx context.Context, q Query) ([]VersionSeen, error)
 }
 

@@ -228,9 +228,15 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 				b.Queue(q, d.Args()...)
 			}
 		}
-		vq := spendsql.VersionUpsertSQL(spendsql.Postgres)
-		for _, v := range spendsql.VersionDeltas(recs) {
-			b.Queue(vq, v.Args()...)
+		vh, vd := spendsql.VersionDeltas(recs)
+		for _, u := range []struct {
+			table  string
+			deltas []spendsql.VersionDelta
+		}{{spendsql.VersionHourTable, vh}, {spendsql.VersionDayTable, vd}} {
+			q := spendsql.VersionUpsertSQL(spendsql.Postgres, u.table)
+			for _, v := range u.deltas {
+				b.Queue(q, v.Args()...)
+			}
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return fmt.Errorf("roll up: %w", err)

@@ -10,10 +10,10 @@
 //     the sums of requests, errors, tokens, cost, baseline cost and a
 //     latency histogram, kept for the retention period;
 //   - rollup_day: the same per UTC day, kept forever;
-//   - rollup_version: per UTC hour, key, model and router version, the
-//     routed requests, how many were scored for drift and out of
-//     distribution, and the first and last record's time, kept for the
-//     retention period;
+//   - rollup_version_hour and rollup_version_day: per UTC hour (kept for
+//     the retention period) and day (kept forever), key, model and router
+//     version, the routed requests, how many were scored for drift and
+//     out of distribution, and the first and last record's time;
 //   - spend_meta: pruned_before, the day before which only rollup_day is
 //     complete.
 //

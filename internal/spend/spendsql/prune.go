@@ -17,8 +17,8 @@ type PruneOptions struct {
 	Pause time.Duration
 }
 
-// Prune deletes raw rows and hourly roll-ups (rollup_hour, rollup_version)
-// from before horizon, a UTC
+// Prune deletes raw rows and hourly roll-ups (rollup_hour,
+// rollup_version_hour) from before horizon, a UTC
 // day boundary (Unix ms), and returns how many rows went. It first raises
 // pruned_before to horizon: from then on reports read the days before it
 // from rollup_day alone, so no report changes while rows disappear.
@@ -50,7 +50,7 @@ func Prune(ctx context.Context, c Conn, d Dialect, horizon int64, o PruneOptions
 			return total, err
 		}
 	}
-	for _, table := range []string{HourTable, VersionTable} {
+	for _, table := range []string{HourTable, VersionHourTable} {
 		n, err := pruneHourly(ctx, c, d, table, horizon, o)
 		total += n
 		if err != nil {

@@ -10,15 +10,23 @@ import (
 	"github.com/llmrouter/llmrouter/internal/spend"
 )
 
-// VersionTable rolls up routed records per UTC hour, key, model and router
+// The version roll-ups count routed records per UTC hour (kept for the
+// retention period) and per UTC day (kept forever), key, model and router
 // version, so the versions seen in a period are read from a few rows per
-// hour rather than from every raw row.
-const VersionTable = "rollup_version"
+// day rather than from every raw row.
+const (
+	VersionHourTable = "rollup_version_hour"
+	VersionDayTable  = "rollup_version_day"
+)
 
-// VersionDDL creates VersionTable. first_ms and last_ms are the times of
-// the hour's first and last record of the version (superseded cascade
-// calls included); the counts are of requests, as in the other roll-ups.
-const VersionDDL = `CREATE TABLE rollup_version (
+// VersionDDL creates both version roll-ups. first_ms and last_ms are the
+// times of the period's first and last record of the version (superseded
+// cascade calls included); the counts are of requests, as in the other
+// roll-ups.
+const VersionDDL = `CREATE TABLE ` + VersionHourTable + ` (` + versionColumns + `);
+CREATE TABLE ` + VersionDayTable + ` (` + versionColumns + `)`
+
+const versionColumns = `
 	t              BIGINT NOT NULL,
 	key_id         TEXT   NOT NULL,
 	model          TEXT   NOT NULL,
@@ -29,7 +37,7 @@ const VersionDDL = `CREATE TABLE rollup_version (
 	first_ms       BIGINT NOT NULL,
 	last_ms        BIGINT NOT NULL,
 	PRIMARY KEY (t, key_id, model, router_version)
-)`
+`
 
 // VersionDelta is what a batch adds to one VersionTable row.
 type VersionDelta struct {
@@ -39,10 +47,14 @@ type VersionDelta struct {
 	FirstMS, LastMS            int64
 }
 
-// VersionDeltas sums the routed records of recs per hour, key, model and
-// version, sorted by key so that concurrent writers lock rows in one
-// order.
-func VersionDeltas(recs []spend.Record) []VersionDelta {
+// VersionDeltas sums the routed records of recs per hour and per day, key,
+// model and version, each sorted by key so that concurrent writers lock
+// rows in one order.
+func VersionDeltas(recs []spend.Record) (hour, day []VersionDelta) {
+	return versionDeltas(recs, HourMS), versionDeltas(recs, DayMS)
+}
+
+func versionDeltas(recs []spend.Record, period int64) []VersionDelta {
 	type key struct {
 		t                     int64
 		keyID, model, version string
@@ -53,7 +65,7 @@ func VersionDeltas(recs []spend.Record) []VersionDelta {
 			continue
 		}
 		ms := r.Time.UnixMilli()
-		k := key{floorTo(ms, HourMS), r.KeyID, r.Model, r.RouterVersion}
+		k := key{floorTo(ms, period), r.KeyID, r.Model, r.RouterVersion}
 		d := by[k]
 		if d == nil {
 			d = &VersionDelta{T: k.t, KeyID: k.keyID, Model: k.model, Version: k.version, FirstMS: ms, LastMS: ms}
@@ -91,10 +103,10 @@ func VersionDeltas(recs []spend.Record) []VersionDelta {
 	return out
 }
 
-// VersionUpsertSQL adds one VersionDelta (Args) to its row, creating it if
-// new.
-func VersionUpsertSQL(d Dialect) string {
-	t := VersionTable
+// VersionUpsertSQL adds one VersionDelta (Args) to its row of table,
+// creating it if new.
+func VersionUpsertSQL(d Dialect, table string) string {
+	t := table
 	return d.Bind(fmt.Sprintf(`INSERT INTO %[1]s (t, key_id, model, router_version, requests, drift_scored, ood, first_ms, last_ms)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (t, key_id, model, router_version) DO UPDATE SET
 	requests = %[1]s.requests + excluded.requests, drift_scored = %[1]s.drift_scored + excluded.drift_scored,
@@ -108,10 +120,10 @@ func (v VersionDelta) Args() []any {
 }
 
 // Versions lists the router versions that routed requests with
-// q.From <= time < q.To (and q's key and model), first seen first: whole
-// hours from VersionTable, the minutes at the edges from raw rows. Both
-// are kept for the retention period only, so the part of the range
-// before pruned_before is left out.
+// q.From <= time < q.To (and q's key and model), first seen first, read
+// as reports are: whole days from the daily version roll-up, whole hours
+// at the ends from the hourly one, the minutes left from raw rows. Before
+// pruned_before the bounds widen to whole UTC days.
 func Versions(ctx context.Context, c Conn, d Dialect, q spend.Query) ([]spend.VersionSeen, error) {
 	horizon, err := PrunedBefore(ctx, c, d)
 	if err != nil {
@@ -124,7 +136,7 @@ func Versions(ctx context.Context, c Conn, d Dialect, q spend.Query) ([]spend.Ve
 	if !q.To.IsZero() {
 		to = q.To.UnixMilli()
 	}
-	segs, _, _, _ := plan(from, to, horizon, true)
+	segs, _, _, _ := plan(from, to, horizon, false)
 	out := []spend.VersionSeen{}
 	if len(segs) == 0 {
 		return out, nil
@@ -162,7 +174,11 @@ func versionsSQL(d Dialect, q spend.Query, segs []segment) (string, []any) {
 				"%[1]s * (CASE WHEN drift IS NULL THEN 0 ELSE 1 END) AS s, %[1]s * (CASE WHEN ood THEN 1 ELSE 0 END) AS o FROM requests", counted)
 			where = "router_version <> '' AND ts_ms >= ? AND ts_ms < ?"
 		} else {
-			sel = "SELECT router_version AS v, first_ms AS f, last_ms AS l, requests AS n, drift_scored AS s, ood AS o FROM " + VersionTable
+			table := VersionHourTable
+			if sg.src == fromDay {
+				table = VersionDayTable
+			}
+			sel = "SELECT router_version AS v, first_ms AS f, last_ms AS l, requests AS n, drift_scored AS s, ood AS o FROM " + table
 			where = "t >= ? AND t < ?"
 		}
 		args = append(args, sg.lo, sg.hi)

@@ -237,20 +237,34 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 		}
 		up.Close()
 	}
-	if vs := spendsql.VersionDeltas(recs); len(vs) > 0 {
-		up, err := tx.PrepareContext(ctx, spendsql.VersionUpsertSQL(spendsql.SQLite))
-		if err != nil {
-			return fmt.Errorf("spend database %s: %w", s.path, err)
-		}
-		defer up.Close()
-		for _, v := range vs {
-			if _, err := up.ExecContext(ctx, v.Args()...); err != nil {
-				return fmt.Errorf("spend database %s: roll up versions: %w", s.path, err)
-			}
+	vh, vd := spendsql.VersionDeltas(recs)
+	for _, u := range []struct {
+		table  string
+		deltas []spendsql.VersionDelta
+	}{{spendsql.VersionHourTable, vh}, {spendsql.VersionDayTable, vd}} {
+		if err := upsertVersions(ctx, tx, u.table, u.deltas); err != nil {
+			return fmt.Errorf("spend database %s: roll up versions: %w", s.path, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("spend database %s: commit: %w", s.path, err)
+	}
+	return nil
+}
+
+func upsertVersions(ctx context.Context, tx *sql.Tx, table string, deltas []spendsql.VersionDelta) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	up, err := tx.PrepareContext(ctx, spendsql.VersionUpsertSQL(spendsql.SQLite, table))
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	for _, v := range deltas {
+		if _, err := up.ExecContext(ctx, v.Args()...); err != nil {
+			return err
+		}
 	}
 	return nil
 }
