@@ -39,7 +39,7 @@ const versionColumns = `
 	PRIMARY KEY (t, key_id, model, router_version)
 `
 
-// VersionDelta is what a batch adds to one VersionTable row.
+// VersionDelta is what a batch adds to one row of a version roll-up.
 type VersionDelta struct {
 	T                          int64
 	KeyID, Model, Version      string
