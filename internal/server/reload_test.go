@@ -661,8 +661,10 @@ func TestReloadWatchCalibrate(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if v, ok, refused := g.metricsInfo(); v != va || ok != 1 || refused != 0 {
-		t.Errorf("metrics version %q, reloads ok %d refused %d; want %q, 1, 0", v, ok, refused, va)
+	// A loaded machine can stretch the save across two polls, so the
+	// watcher may reload twice; what matters is that none was refused.
+	if v, ok, refused := g.metricsInfo(); v != va || ok < 1 || refused != 0 {
+		t.Errorf("metrics version %q, reloads ok %d refused %d; want %q, at least 1, 0", v, ok, refused, va)
 	}
 }
 
