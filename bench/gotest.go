@@ -43,6 +43,11 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(mod), nil
 }
 
+// slowUnderRace are packages whose measured benchmark trains a router on
+// all of recorded MMLU first, which the race detector slows from seconds to
+// a minute: the smoke run builds them without it even under -race.
+var slowUnderRace = map[string]bool{"./internal/router": true}
+
 // testBinary builds pkg's test binary ("./internal/server") into the work
 // directory and returns its path and the package's directory.
 func (b *bench) testBinary(ctx context.Context, pkg string) (bin, dir string, err error) {
@@ -60,7 +65,7 @@ func (b *bench) testBinary(ctx context.Context, pkg string) (bin, dir string, er
 	}
 	bin = filepath.Join(b.opts.workDir, strings.NewReplacer("/", "_", ".", "").Replace(pkg)+".test")
 	args := []string{"test", "-c", "-o", bin}
-	if b.opts.smoke && raceBuild {
+	if b.opts.smoke && raceBuild && !slowUnderRace[pkg] {
 		// Under `go test -race ./...` the race-built packages are in the
 		// build cache: linking them is quick, compiling them again
 		// without -race is not. Smoke figures mean nothing either way.
