@@ -92,11 +92,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	s := &Store{pool: pool, name: name, opts: opts}
 	s.Writer = spendsql.NewWriter(s.insert, opts.Logger, name)
 	if opts.Retention > 0 {
-		every := opts.PruneInterval
-		if every <= 0 {
-			every = time.Hour
-		}
-		s.pruner = spendsql.StartPruner(every, s.Prune, opts.Logger, name)
+		s.pruner = spendsql.StartPruner(opts.PruneInterval, s.Prune, opts.Logger, name)
 	}
 	return s, nil
 }

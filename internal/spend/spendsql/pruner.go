@@ -20,8 +20,12 @@ type PruneFunc func(ctx context.Context, now time.Time) (int64, error)
 // firstPrune delays the first run past a replica's start-up.
 const firstPrune = 30 * time.Second
 
-// StartPruner runs prune every interval until Stop.
+// StartPruner runs prune every interval (hourly when interval is not
+// positive, the stores' documented default) until Stop.
 func StartPruner(interval time.Duration, prune PruneFunc, log *slog.Logger, name string) *Pruner {
+	if interval <= 0 {
+		interval = time.Hour
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pruner{cancel: cancel, done: make(chan struct{})}
 	go func() {

@@ -107,11 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{db: db, path: path, opts: opts}
 	s.Writer = spendsql.NewWriter(s.insert, opts.Logger, path)
 	if opts.Retention > 0 {
-		every := opts.PruneInterval
-		if every <= 0 {
-			every = time.Hour
-		}
-		s.pruner = spendsql.StartPruner(every, s.Prune, opts.Logger, path)
+		s.pruner = spendsql.StartPruner(opts.PruneInterval, s.Prune, opts.Logger, path)
 	}
 	return s, nil
 }
