@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/llmrouter/llmrouter/bench/internal/loadgen"
 	"github.com/llmrouter/llmrouter/bench/internal/stats"
 )
 
@@ -124,16 +123,7 @@ func (g *gwBench) cascadeWarmUp(ctx context.Context) error {
 			return fmt.Errorf("cascade warm-up: %s ended %q, want %q", e.name, got, want)
 		}
 	}
-	for _, e := range g.cascadeEndpoints() {
-		res, err := loadgen.ClosedLoop(ctx, 8, g.b.size(400, 10), 2*time.Second, 10*time.Second, g.do(e))
-		if err != nil {
-			return err
-		}
-		if res.Errors > 0 {
-			return fmt.Errorf("%s warm-up: %d of %d requests failed, first: %v", e.name, res.Errors, res.Sent, res.FirstError)
-		}
-	}
-	return nil
+	return g.closedWarmUp(ctx, g.cascadeEndpoints(), g.b.size(400, 10))
 }
 
 // cascadeLoad runs open-loop load against each endpoint, interleaved over

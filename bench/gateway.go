@@ -308,8 +308,15 @@ func (g *gwBench) warmUp(ctx context.Context) error {
 	if resp.Header.Get("X-Router-Score") == "" || resp.Header.Get("X-Router-Model") == "" {
 		return fmt.Errorf("gateway answered without X-Router-Score/X-Router-Model: the request was not routed")
 	}
-	for _, e := range g.endpoints() {
-		res, err := loadgen.ClosedLoop(ctx, 8, g.b.size(2000, 20), 2*time.Second, 10*time.Second, g.do(e))
+	eps := g.endpoints()
+	return g.closedWarmUp(ctx, eps[:], g.b.size(2000, 20))
+}
+
+// closedWarmUp sends n requests to each endpoint from 8 closed-loop
+// workers and fails on any error, so that measured phases start warm.
+func (g *gwBench) closedWarmUp(ctx context.Context, eps []endpoint, n int) error {
+	for _, e := range eps {
+		res, err := loadgen.ClosedLoop(ctx, 8, n, 2*time.Second, 10*time.Second, g.do(e))
 		if err != nil {
 			return err
 		}
