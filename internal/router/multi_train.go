@@ -180,7 +180,6 @@ func cloneExamples(ex []mexample) []mexample { return slices.Clone(ex) }
 // multiFit vectorises the rows and fits the per-model heads and, with
 // topics, the topic head and each topic's per-model accuracy.
 func multiFit(ctx context.Context, cfg TrainConfig, ex []mexample, n int) (*multiFitted, error) {
-	t := time.Now()
 	queries, rowOf := []string{}, map[string]int{}
 	for i := range ex {
 		r, ok := rowOf[ex[i].query]
@@ -191,17 +190,12 @@ func multiFit(ctx context.Context, cfg TrainConfig, ex []mexample, n int) (*mult
 		}
 		ex[i].row = r
 	}
-	vec, err := features.Fit(ctx, cfg.Features, queries)
+	vec, X, st, err := fitFeatures(ctx, cfg.Features, queries)
 	if err != nil {
 		return nil, err
 	}
-	X, err := vectorize(ctx, vec, queries)
-	if err != nil {
-		return nil, err
-	}
-	f := &multiFitted{vec: vec}
-	f.stages = append(f.stages, Stage{Name: "features", Duration: time.Since(t), Detail: fmt.Sprintf("%d queries, %d nonzeros, dim %d", len(queries), len(X.idx), cfg.Features.Dim())})
-	t = time.Now()
+	f := &multiFitted{vec: vec, stages: []Stage{st}}
+	t := time.Now()
 	if f.head, f.loss, err = trainHeads(ctx, X, ex, n, cfg); err != nil {
 		return nil, err
 	}

@@ -2,11 +2,13 @@ package router
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/llmrouter/llmrouter/internal/features"
 )
@@ -20,6 +22,22 @@ type csr struct {
 
 func (m *csr) row(i int) ([]uint32, []float32) {
 	return m.idx[m.off[i]:m.off[i+1]], m.val[m.off[i]:m.off[i+1]]
+}
+
+// fitFeatures fits the vectorizer on the distinct training queries and
+// vectorises them, reporting both as the "features" stage.
+func fitFeatures(ctx context.Context, cfg features.Config, queries []string) (*features.Vectorizer, *csr, Stage, error) {
+	t := time.Now()
+	vec, err := features.Fit(ctx, cfg, queries)
+	if err != nil {
+		return nil, nil, Stage{}, err
+	}
+	X, err := vectorize(ctx, vec, queries)
+	if err != nil {
+		return nil, nil, Stage{}, err
+	}
+	st := Stage{Name: "features", Duration: time.Since(t), Detail: fmt.Sprintf("%d queries, %d nonzeros, dim %d", len(queries), len(X.idx), cfg.Dim())}
+	return vec, X, st, nil
 }
 
 // vectorize transforms queries on all cores; the result does not depend on

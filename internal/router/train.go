@@ -273,7 +273,6 @@ func (f *fitted) final() *linear {
 
 // fit vectorises the rows and trains the configured kind on them.
 func fit(ctx context.Context, cfg TrainConfig, ex []example, pairs []pair, mt *Metrics) (*fitted, error) {
-	t := time.Now()
 	queries, rowOf := []string{}, map[string]int{}
 	addQuery := func(q string) int {
 		if r, ok := rowOf[q]; ok {
@@ -289,23 +288,17 @@ func fit(ctx context.Context, cfg TrainConfig, ex []example, pairs []pair, mt *M
 	for i := range pairs {
 		pairs[i].row = addQuery(pairs[i].query)
 	}
-	vec, err := features.Fit(ctx, cfg.Features, queries)
+	vec, X, st, err := fitFeatures(ctx, cfg.Features, queries)
 	if err != nil {
 		return nil, err
 	}
-	X, err := vectorize(ctx, vec, queries)
-	if err != nil {
-		return nil, err
-	}
-	f := &fitted{vec: vec}
-	f.stages = append(f.stages, Stage{Name: "features", Duration: time.Since(t), Detail: fmt.Sprintf("%d queries, %d nonzeros, dim %d", len(queries), len(X.idx), cfg.Features.Dim())})
+	f := &fitted{vec: vec, stages: []Stage{st}}
+	t := time.Now()
 	if cfg.Kind == KindKNN {
-		t = time.Now()
 		f.knn = newKNNIndex(X, ex, cfg.Features.Dim(), cfg.Hyper.KNN)
 		f.stages = append(f.stages, Stage{Name: "knn index", Duration: time.Since(t), Detail: fmt.Sprintf("%d neighbours", len(ex))})
 		return f, nil
 	}
-	t = time.Now()
 	var sftLoss, dpoLoss []float64
 	if f.sft, sftLoss, err = trainSFT(ctx, X, ex, cfg.Features.Dim(), cfg.Hyper, cfg.Seed); err != nil {
 		return nil, err
