@@ -14,13 +14,35 @@ import (
 // LLM grades with a language model following a SimpleQA-style rubric. It
 // sends the question, the gold target and one anonymous answer, nothing else.
 type LLM struct {
-	p     provider.Provider
-	model catalog.Model
+	judgeModel
 }
 
 // NewLLM returns a judge that asks p, using model's upstream id and prices.
 func NewLLM(p provider.Provider, model catalog.Model) *LLM {
-	return &LLM{p: p, model: model}
+	return &LLM{judgeModel{p: p, model: model}}
+}
+
+// judgeModel is one judge model behind its provider.
+type judgeModel struct {
+	p     provider.Provider
+	model catalog.Model
+}
+
+// ask sends prompt alone as one user turn at temperature 0, so that a
+// rerun grades alike, and prices the reply at the judge model's rates.
+// what names the judge in errors.
+func (m judgeModel) ask(ctx context.Context, what, prompt string) (*provider.Response, float64, error) {
+	zero := 0.0
+	req := &provider.Request{
+		Model:       m.model.UpstreamModel,
+		Messages:    []provider.Message{{Role: "user", Content: prompt}},
+		Temperature: &zero,
+	}
+	resp, err := m.p.Complete(ctx, req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s %s: %w", what, m.model.UpstreamModel, err)
+	}
+	return resp, m.model.Price.Cost(resp.Usage.InputTokens, resp.Usage.BilledOutput()), nil
 }
 
 // rubric is our own wording of the SimpleQA grading rules: the three grades,
@@ -47,22 +69,16 @@ Reply with a single letter, A, B or C, and nothing else.`
 
 // Grade implements Judge.
 func (j *LLM) Grade(ctx context.Context, q Question, answer string) (Verdict, error) {
-	zero := 0.0
-	req := &provider.Request{
-		Model:       j.model.UpstreamModel,
-		Messages:    []provider.Message{{Role: "user", Content: fmt.Sprintf(rubric, q.Problem, q.Gold, answer)}},
-		Temperature: &zero,
-	}
-	resp, err := j.p.Complete(ctx, req)
+	resp, cost, err := j.ask(ctx, "judge", fmt.Sprintf(rubric, q.Problem, q.Gold, answer))
 	if err != nil {
-		return Verdict{}, fmt.Errorf("judge %s: %w", j.model.UpstreamModel, err)
+		return Verdict{}, err
 	}
 	return Verdict{
 		Grade:   ParseLetterGrade(resp.Text),
 		Method:  MethodLLM,
 		Raw:     resp.Text,
 		Usage:   resp.Usage,
-		Cost:    j.model.Price.Cost(resp.Usage.InputTokens, resp.Usage.BilledOutput()),
+		Cost:    cost,
 		Latency: resp.Latency,
 	}, nil
 }

@@ -53,14 +53,13 @@ type PairVerdict struct {
 // which model wrote which: the caller sends each pair twice, once in each
 // order, and Combine cancels the judge's position bias.
 type Pairwise struct {
-	p     provider.Provider
-	model catalog.Model
+	judgeModel
 }
 
 // NewPairwise returns a pairwise judge that asks p, using model's upstream
 // id and prices.
 func NewPairwise(p provider.Provider, model catalog.Model) *Pairwise {
-	return &Pairwise{p: p, model: model}
+	return &Pairwise{judgeModel{p: p, model: model}}
 }
 
 // pairRubric asks for one letter so parsing is unambiguous. "Both good" is
@@ -98,21 +97,15 @@ func PairPrompt(history []Turn, question, answerA, answerB string) string {
 // Compare asks the judge about one ordering: answerA shown first. history
 // holds the turns before question, oldest first; nil for a lone question.
 func (j *Pairwise) Compare(ctx context.Context, history []Turn, question, answerA, answerB string) (PairVerdict, error) {
-	zero := 0.0
-	req := &provider.Request{
-		Model:       j.model.UpstreamModel,
-		Messages:    []provider.Message{{Role: "user", Content: PairPrompt(history, question, answerA, answerB)}},
-		Temperature: &zero,
-	}
-	resp, err := j.p.Complete(ctx, req)
+	resp, cost, err := j.ask(ctx, "pairwise judge", PairPrompt(history, question, answerA, answerB))
 	if err != nil {
-		return PairVerdict{}, fmt.Errorf("pairwise judge %s: %w", j.model.UpstreamModel, err)
+		return PairVerdict{}, err
 	}
 	return PairVerdict{
 		Verdict: ParsePairVerdict(resp.Text),
 		Raw:     resp.Text,
 		Usage:   resp.Usage,
-		Cost:    j.model.Price.Cost(resp.Usage.InputTokens, resp.Usage.BilledOutput()),
+		Cost:    cost,
 		Latency: resp.Latency,
 	}, nil
 }
