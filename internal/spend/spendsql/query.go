@@ -149,9 +149,29 @@ func groupExpr(g spend.GroupBy, src source) (string, error) {
 	return "", fmt.Errorf("unknown grouping %q (one of model, policy, key, day, hour, cascade, total)", g)
 }
 
+// countedRequest is 1 for a raw row that counts as a request and 0 for the
+// cheap step of an escalated cascade, which the strong step's row already
+// counts: a client sent one request, not two.
+const countedRequest = "(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)"
+
+// filterSegment appends to where the segment's time bounds and the query's
+// key and model filters, as placeholders, and their values to args.
+func filterSegment(where string, args []any, q spend.Query, sg segment) (string, []any) {
+	args = append(args, sg.lo, sg.hi)
+	if q.KeyID != "" {
+		where += " AND key_id = ?"
+		args = append(args, q.KeyID)
+	}
+	if q.Model != "" {
+		where += " AND model = ?"
+		args = append(args, q.Model)
+	}
+	return where, args
+}
+
 // rawMeasures are a raw row's contribution, in the roll-ups' columns.
 func rawMeasures(latency bool) []string {
-	counted := "(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)"
+	const counted = countedRequest
 	m := []string{counted, "(CASE WHEN status = 'ok' THEN 0 ELSE " + counted + " END)", "1",
 		"input_tokens", "output_tokens", "thinking_tokens", "cost_nanos", "(" + counted + " * baseline_nanos)",
 		"(" + counted + " * (CASE WHEN router_version <> '' THEN 1 ELSE 0 END))",
@@ -194,16 +214,8 @@ func build(d Dialect, q spend.Query, segs []segment) (string, []any, error) {
 		for i, c := range cols {
 			sel[i] = c + " AS " + measures[i]
 		}
-		where := tcol + " >= ? AND " + tcol + " < ?"
-		args = append(args, sg.lo, sg.hi)
-		if q.KeyID != "" {
-			where += " AND key_id = ?"
-			args = append(args, q.KeyID)
-		}
-		if q.Model != "" {
-			where += " AND model = ?"
-			args = append(args, q.Model)
-		}
+		var where string
+		where, args = filterSegment(tcol+" >= ? AND "+tcol+" < ?", args, q, sg)
 		parts = append(parts, fmt.Sprintf("SELECT %s AS g, %s FROM %s WHERE %s", g, strings.Join(sel, ", "), table, where))
 	}
 	sums := make([]string, n)

@@ -164,7 +164,7 @@ func Versions(ctx context.Context, c Conn, d Dialect, q spend.Query) ([]spend.Ve
 
 // versionsSQL is one SELECT per segment, UNION ALL, summed per version.
 func versionsSQL(d Dialect, q spend.Query, segs []segment) (string, []any) {
-	counted := "(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)"
+	const counted = countedRequest
 	var parts []string
 	var args []any
 	for _, sg := range segs {
@@ -181,15 +181,7 @@ func versionsSQL(d Dialect, q spend.Query, segs []segment) (string, []any) {
 			sel = "SELECT router_version AS v, first_ms AS f, last_ms AS l, requests AS n, drift_scored AS s, ood AS o FROM " + table
 			where = "t >= ? AND t < ?"
 		}
-		args = append(args, sg.lo, sg.hi)
-		if q.KeyID != "" {
-			where += " AND key_id = ?"
-			args = append(args, q.KeyID)
-		}
-		if q.Model != "" {
-			where += " AND model = ?"
-			args = append(args, q.Model)
-		}
+		where, args = filterSegment(where, args, q, sg)
 		parts = append(parts, sel+" WHERE "+where)
 	}
 	sql := fmt.Sprintf("SELECT v, MIN(f), MAX(l), CAST(SUM(n) AS BIGINT), CAST(SUM(s) AS BIGINT), CAST(SUM(o) AS BIGINT) FROM (%s) u GROUP BY v ORDER BY 2, 1",
