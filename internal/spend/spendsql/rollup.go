@@ -208,7 +208,7 @@ func (d Delta) Args() []any {
 // tracking hold their own cost as baseline, so no savings are claimed for
 // them.
 func BackfillSQL(table string, period int64) string {
-	counted := "(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)"
+	const counted = countedRequest
 	sel := []string{
 		fmt.Sprintf("(ts_ms / %d) * %d", period, period), "key_id", "model", "policy", "cascade",
 		"SUM(" + counted + ")", "SUM(CASE WHEN status = 'ok' THEN 0 ELSE " + counted + " END)", "COUNT(*)",
