@@ -152,13 +152,7 @@ func (rep *usageReport) fill(ctx context.Context, store spend.Reporter, q spend.
 
 // parseWhen accepts a UTC date or an RFC 3339 time; "" is an open bound.
 func parseWhen(flagName, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, ok := spend.ParseBound(s); ok {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%w: %s %q: want a date like 2026-01-01 or an RFC 3339 time", errUsage, flagName, s)

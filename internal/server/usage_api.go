@@ -53,13 +53,7 @@ func parseUsageFilter(v url.Values) (usageFilter, error) {
 }
 
 func parseTime(name, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, ok := spend.ParseBound(s); ok {
 		return t, nil
 	}
 	return time.Time{}, apierr.New(apierr.Invalid, "%s %q: want a UTC date like 2026-01-01 or an RFC 3339 time", name, s)

@@ -112,6 +112,23 @@ func ParseGroupBy(s string) (GroupBy, error) {
 	return "", fmt.Errorf("unknown grouping %q (one of model, policy, key, day, cascade, hour, total)", s)
 }
 
+// ParseBound reads a report bound as a UTC date (2026-01-01) or an RFC
+// 3339 time; "" is an open bound (the zero time). ok is false for
+// anything else, so that the CLI and the usage API name the bad flag or
+// parameter in their own way.
+func ParseBound(s string) (t time.Time, ok bool) {
+	if s == "" {
+		return time.Time{}, true
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
 // Query selects records with From <= Time < To (zero bounds are open),
 // optionally of one key and one model, and groups them.
 type Query struct {
