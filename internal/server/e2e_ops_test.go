@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -74,28 +71,7 @@ retry: {max_attempts: 2, base_delay: 1ms, max_delay: 2ms}
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	hc := &http.Client{Transport: &http.Transport{}}
-	srv, closeFn, err := Open(context.Background(), cfg, OpenOptions{
-		Getenv: func(k string) string { return env[k] }, Logger: slog.New(slog.NewJSONHandler(logs, nil)), HTTPClient: hc,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	r := &real{gw: &gw{t: t, srv: srv, ts: ts, logs: logs, key: keyA}, fake: fake, db: db, hc: hc}
-	t.Cleanup(func() {
-		ts.Close()
-		if err := closeFn(); err != nil {
-			t.Error(err)
-		}
-		hc.CloseIdleConnections()
-		r.checkSecrets()
-		if strings.Contains(logs.String(), pgPassword) {
-			t.Error("the PostgreSQL password is in the logs")
-		}
-	})
-	return r
+	return openReal(t, cfg, env, keyA, fake, db)
 }
 
 // withPassword puts pgPassword in a PostgreSQL URL.

@@ -41,8 +41,6 @@ type real struct {
 	hc   *http.Client
 }
 
-// startReal serves a gateway with two models on a new fake: flash (Gemini
-// protocol) and mini (OpenAI protocol); extra is appended to the config.
 // fakeStats snapshots the fake upstream's counters once its handlers have
 // finished: a client can read a whole answer before the handler that wrote
 // it has counted the call.
@@ -56,6 +54,8 @@ func fakeStats(t *testing.T, fake *upstreamfake.Server) upstreamfake.Stats {
 	return fake.Stats()
 }
 
+// startReal serves a gateway with two models on a new fake: flash (Gemini
+// protocol) and mini (OpenAI protocol); extra is appended to the config.
 func startReal(t *testing.T, extra string, fakeOpts ...upstreamfake.Option) *real {
 	t.Helper()
 	fake := upstreamfake.New(t, append([]upstreamfake.Option{upstreamfake.WithAPIKey("")}, fakeOpts...)...)
@@ -96,6 +96,16 @@ retry: {max_attempts: 2, base_delay: 1ms, max_delay: 2ms}
 	for k, v := range extraEnv {
 		env[k] = v
 	}
+	t.Cleanup(fake.Close)
+	return openReal(t, cfg, env, gatewayKey, fake, db)
+}
+
+// openReal serves the gateway Open builds from cfg with env as its
+// environment. At cleanup it closes the gateway and checks that no
+// secret reached the logs, the spend database at db or the fake's
+// recorded requests; key is the client key requests carry.
+func openReal(t *testing.T, cfg *Config, env map[string]string, key string, fake *upstreamfake.Server, db string) *real {
+	t.Helper()
 	logs := &syncBuffer{}
 	hc := &http.Client{Transport: &http.Transport{}}
 	srv, closeFn, err := Open(context.Background(), cfg, OpenOptions{
@@ -105,14 +115,13 @@ retry: {max_attempts: 2, base_delay: 1ms, max_delay: 2ms}
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
-	r := &real{gw: &gw{t: t, srv: srv, ts: ts, logs: logs, key: gatewayKey}, fake: fake, db: db, hc: hc}
+	r := &real{gw: &gw{t: t, srv: srv, ts: ts, logs: logs, key: key}, fake: fake, db: db, hc: hc}
 	t.Cleanup(func() {
 		ts.Close()
 		if err := closeFn(); err != nil {
 			t.Error(err)
 		}
 		hc.CloseIdleConnections()
-		fake.Close()
 		r.checkSecrets()
 	})
 	return r
@@ -133,7 +142,9 @@ func redisSetting(env map[string]string) string {
 // gateway wrote (the spend database and its WAL).
 func (r *real) checkSecrets() {
 	files, _ := filepath.Glob(r.db + "*")
-	for _, k := range []string{geminiKey, openaiKey, gatewayKey} {
+	// pgPassword is the operations tests' PostgreSQL password, which the
+	// gateway must redact from its connection errors.
+	for _, k := range []string{geminiKey, openaiKey, gatewayKey, pgPassword} {
 		if strings.Contains(r.logs.String(), k) {
 			r.t.Errorf("key %q found in the logs", k[:6])
 		}
