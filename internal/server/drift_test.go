@@ -56,6 +56,7 @@ func TestGatewayDrift(t *testing.T) {
 		t.Fatalf("drift %.3f (MMLU-shaped) and %.3f (chit-chat): want below and at or above %v", d0, d1, router.DriftThreshold)
 	}
 	g.waitRecords(2)
+	g.waitLogged(`"msg":"chat completion"`, 2)
 	logged := 0
 	for _, line := range strings.Split(g.logs.String(), "\n") {
 		var rec map[string]any

@@ -74,6 +74,7 @@ func TestCompleteDirectModel(t *testing.T) {
 	if r := recs[0]; r.Model != "cheap" || r.InputTokens != 100 || r.OutputTokens != 50 || r.Status != "ok" || math.Abs(r.CostUSD-wantCost) > 1e-12 {
 		t.Errorf("record = %+v", r)
 	}
+	g.waitLogged(`"msg":"chat completion"`, 1)
 	if !strings.Contains(g.logs.String(), `"msg":"chat completion"`) || !strings.Contains(g.logs.String(), `"cost_usd"`) {
 		t.Errorf("no request log line: %s", g.logs.String())
 	}

@@ -245,6 +245,20 @@ func (g *gw) waitRecords(n int) []spend.Record {
 	}
 }
 
+// waitLogged waits for n log lines containing needle: a request's log
+// line is written after its answer and its spend record, so neither
+// seeing the answer nor waitRecords guarantees it.
+func (g *gw) waitLogged(needle string, n int) {
+	g.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(g.logs.String(), needle) < n {
+		if time.Now().After(deadline) {
+			g.t.Fatalf("%d log lines with %s after 5 s, want %d:\n%s", strings.Count(g.logs.String(), needle), needle, n, g.logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func userMsg(text string) []openai.ChatCompletionMessageParamUnion {
 	return []openai.ChatCompletionMessageParamUnion{openai.UserMessage(text)}
 }

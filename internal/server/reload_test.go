@@ -208,6 +208,7 @@ func TestReloadServesNewModel(t *testing.T) {
 	if mv, ok, refused := g.metricsInfo(); mv != vb || ok != 1 || refused != 0 {
 		t.Errorf("metrics version %q, reloads ok %d refused %d; want %q, 1, 0", mv, ok, refused, vb)
 	}
+	g.waitLogged(`"router_version":"`+vb+`"`, 1)
 	logs := g.logs.String()
 	if !strings.Contains(logs, `"msg":"router model reloaded"`) || !strings.Contains(logs, `"router_version":"`+vb+`"`) ||
 		!strings.Contains(logs, `"router_version":"`+va+`"`) {
