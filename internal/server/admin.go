@@ -72,12 +72,10 @@ func (s *Server) adminKey(w http.ResponseWriter, r *http.Request) string {
 			return id
 		}
 	}
-	s.metrics.request(endpointLabel(r.URL.Path), http.StatusUnauthorized)
-	w.Header().Set("WWW-Authenticate", `Bearer realm="llmrouter-admin"`)
 	msg := "missing admin key: send Authorization: Bearer <admin key>"
 	if ok {
 		msg = "invalid admin key (client keys cannot read usage)"
 	}
-	s.writeError(w, apierr.New(apierr.Unauthorized, "%s", msg))
+	s.unauthorized(w, r, "llmrouter-admin", msg)
 	return ""
 }

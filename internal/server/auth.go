@@ -89,13 +89,11 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			id = s.auth.match(token)
 		}
 		if id == "" {
-			s.metrics.request(endpointLabel(r.URL.Path), http.StatusUnauthorized)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="llmrouter"`)
 			msg := "missing gateway key: send Authorization: Bearer <key>"
 			if ok {
 				msg = "invalid gateway key"
 			}
-			s.writeError(w, apierr.New(apierr.Unauthorized, "%s", msg))
+			s.unauthorized(w, r, "llmrouter", msg)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyIDKey{}, id)))
@@ -109,4 +107,12 @@ func bearer(h string) (string, bool) {
 	}
 	t := strings.TrimSpace(h[len(prefix):])
 	return t, t != ""
+}
+
+// unauthorized answers 401 with the Bearer challenge for realm, counting
+// the request: it never reaches a handler that would.
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, realm, msg string) {
+	s.metrics.request(endpointLabel(r.URL.Path), http.StatusUnauthorized)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
+	s.writeError(w, apierr.New(apierr.Unauthorized, "%s", msg))
 }
