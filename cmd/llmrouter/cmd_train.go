@@ -64,15 +64,8 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	if err := resolveTrainKind(env, flags, &cfg, *catalogPath); err != nil {
 		return err
 	}
-	switch {
-	case !(cfg.Cascade.EscalationShare >= 0 && cfg.Cascade.EscalationShare <= 1):
-		return fmt.Errorf("%w: --cascade-share %v outside [0, 1]", errUsage, cfg.Cascade.EscalationShare)
-	case cfg.Kind != router.KindClassifier && cfg.Kind != router.KindKNN && cfg.Kind != router.KindRandom && cfg.Kind != router.KindMulti:
-		return fmt.Errorf("%w: --router %q: want classifier, knn, random or multi", errUsage, cfg.Kind)
-	case !(cfg.TargetQuality > 0 && cfg.TargetQuality <= 1):
-		return fmt.Errorf("%w: --target-quality %v outside (0, 1]", errUsage, cfg.TargetQuality)
-	case !(cfg.DefaultStrongShare >= 0 && cfg.DefaultStrongShare <= 1):
-		return fmt.Errorf("%w: --strong-share %v outside [0, 1]", errUsage, cfg.DefaultStrongShare)
+	if err := checkTrainFlags(&cfg); err != nil {
+		return err
 	}
 	if cfg.Kind != router.KindMulti && cfg.DPOPath == trainDefaultDPOPath && !trainFlagGiven(flags, "dpo-data-path") {
 		if _, err := os.Stat(cfg.DPOPath); errors.Is(err, fs.ErrNotExist) {
@@ -103,6 +96,22 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		trainFmtAPGR(mt.ValidationAPGR, m.Meta.ScoreKind), m.Meta.Threshold, m.Meta.ThresholdStrongShare)
 	if line := trainCalibrationLine(mt); line != "" {
 		fmt.Fprintln(env.Stdout, line)
+	}
+	return nil
+}
+
+// checkTrainFlags refuses flag values outside their ranges before any
+// data is read.
+func checkTrainFlags(cfg *router.TrainConfig) error {
+	switch {
+	case !(cfg.Cascade.EscalationShare >= 0 && cfg.Cascade.EscalationShare <= 1):
+		return fmt.Errorf("%w: --cascade-share %v outside [0, 1]", errUsage, cfg.Cascade.EscalationShare)
+	case cfg.Kind != router.KindClassifier && cfg.Kind != router.KindKNN && cfg.Kind != router.KindRandom && cfg.Kind != router.KindMulti:
+		return fmt.Errorf("%w: --router %q: want classifier, knn, random or multi", errUsage, cfg.Kind)
+	case !(cfg.TargetQuality > 0 && cfg.TargetQuality <= 1):
+		return fmt.Errorf("%w: --target-quality %v outside (0, 1]", errUsage, cfg.TargetQuality)
+	case !(cfg.DefaultStrongShare >= 0 && cfg.DefaultStrongShare <= 1):
+		return fmt.Errorf("%w: --strong-share %v outside [0, 1]", errUsage, cfg.DefaultStrongShare)
 	}
 	return nil
 }
