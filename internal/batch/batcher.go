@@ -327,13 +327,10 @@ func (b *Batcher) attachIntent(in Intent, e *entry) {
 func (b *Batcher) resolve(in Intent, w *watch) {
 	var id string
 	var found bool
-	var err error
-	for try := 1; ; try++ {
+	err := b.retry(func() (err error) {
 		id, found, err = b.opts.Backend.Find(b.ctx, in.Model, in.Name)
-		if err == nil || b.ctx.Err() != nil || !apierr.Retryable(err) || try >= pollErrorLimit || !sleep(b.ctx, b.opts.Poll) {
-			break
-		}
-	}
+		return err
+	})
 	if b.ctx.Err() != nil {
 		return
 	}
@@ -372,6 +369,18 @@ func (b *Batcher) resolve(in Intent, w *watch) {
 	b.watch[id] = w
 	b.mu.Unlock()
 	b.follow(w)
+}
+
+// retry calls fn until it succeeds, fails for good, or has failed
+// pollErrorLimit times in a row, waiting Poll between tries: a lookup or a
+// download rides out the same transient errors a poll does.
+func (b *Batcher) retry(fn func() error) error {
+	for try := 1; ; try++ {
+		err := fn()
+		if err == nil || b.ctx.Err() != nil || !apierr.Retryable(err) || try >= pollErrorLimit || !sleep(b.ctx, b.opts.Poll) {
+			return err
+		}
+	}
 }
 
 func values(m map[string]*entry) []*entry {
@@ -433,13 +442,10 @@ func (b *Batcher) finish(w *watch, job Job) {
 	log := b.opts.Logger.With("model", b.opts.Model, "job", job.ID, "state", job.Raw)
 	var results map[string]Result
 	if job.State != Failed {
-		var err error
-		for try := 1; ; try++ {
+		err := b.retry(func() (err error) {
 			results, err = b.opts.Backend.Results(b.ctx, job)
-			if err == nil || b.ctx.Err() != nil || !apierr.Retryable(err) || try >= pollErrorLimit || !sleep(b.ctx, b.opts.Poll) {
-				break
-			}
-		}
+			return err
+		})
 		if err != nil {
 			if b.ctx.Err() != nil {
 				return
