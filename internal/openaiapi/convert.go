@@ -186,28 +186,11 @@ func ToUsage(u provider.Usage, cost *float64) *Usage {
 // FromResponse builds the non-streamed response; model is the name the
 // client should see (the gateway's catalogue name).
 func FromResponse(id, model string, created int64, resp *provider.Response, cost *float64) *ChatCompletion {
-	msg := ResponseMessage{Role: "assistant"}
-	if resp.Text != "" || (len(resp.ToolCalls) == 0 && resp.Refusal == "") {
-		text := resp.Text
-		msg.Content = &text
-	}
-	if resp.Refusal != "" {
-		refusal := resp.Refusal
-		msg.Refusal = &refusal
-	}
-	msg.Annotations = resp.Annotations
-	msg.ToolCalls = toToolCalls(resp.ToolCalls, false, 0)
-	msg.ExtraContent = SignatureExtra(resp.Signature)
-	finish := resp.FinishReason
-	if finish == "" {
-		finish = "stop"
-	}
-	choices := []Choice{{Index: 0, Message: msg, FinishReason: finish, Logprobs: ToLogprobs(resp.Logprobs)}}
-	for i, a := range resp.Alternatives {
-		choices = append(choices, FromResponse(id, model, created, &provider.Response{Text: a.Text, ToolCalls: a.ToolCalls,
-			FinishReason: a.FinishReason, Signature: a.Signature, Logprobs: a.Logprobs, Refusal: a.Refusal,
-			Annotations: a.Annotations}, nil).Choices[0])
-		choices[i+1].Index = i + 1
+	choices := make([]Choice, 1+len(resp.Alternatives))
+	choices[0] = choiceOf(0, &provider.Alternative{Text: resp.Text, ToolCalls: resp.ToolCalls, FinishReason: resp.FinishReason,
+		Signature: resp.Signature, Logprobs: resp.Logprobs, Refusal: resp.Refusal, Annotations: resp.Annotations})
+	for i := range resp.Alternatives {
+		choices[i+1] = choiceOf(i+1, &resp.Alternatives[i])
 	}
 	return &ChatCompletion{
 		ID:      id,
@@ -217,6 +200,27 @@ func FromResponse(id, model string, created int64, resp *provider.Response, cost
 		Choices: choices,
 		Usage:   ToUsage(resp.Usage, cost),
 	}
+}
+
+// choiceOf is choice i of a completion: one of the upstream's answers.
+func choiceOf(i int, a *provider.Alternative) Choice {
+	msg := ResponseMessage{Role: "assistant"}
+	if a.Text != "" || (len(a.ToolCalls) == 0 && a.Refusal == "") {
+		text := a.Text
+		msg.Content = &text
+	}
+	if a.Refusal != "" {
+		refusal := a.Refusal
+		msg.Refusal = &refusal
+	}
+	msg.Annotations = a.Annotations
+	msg.ToolCalls = toToolCalls(a.ToolCalls, false, 0)
+	msg.ExtraContent = SignatureExtra(a.Signature)
+	finish := a.FinishReason
+	if finish == "" {
+		finish = "stop"
+	}
+	return Choice{Index: i, Message: msg, FinishReason: finish, Logprobs: ToLogprobs(a.Logprobs)}
 }
 
 // ToLogprobs converts neutral log probabilities to a choice's logprobs
