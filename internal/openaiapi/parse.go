@@ -350,29 +350,29 @@ func decodeInt64(field string, v json.RawMessage) (*int64, error) {
 // decodeTopLogprobs reads top_logprobs, an integer from 0 to 20 as in
 // OpenAI's API.
 func decodeTopLogprobs(v json.RawMessage) (*int, error) {
-	f, ok := fastFloat(v)
-	if !ok {
-		if err := json.Unmarshal(v, &f); err != nil {
-			return nil, invalid("top_logprobs", "must be an integer, got %s", kind(v))
-		}
+	n, err := decodeInt("top_logprobs", v, 0, 20, "an integer between 0 and 20")
+	if err != nil {
+		return nil, err
 	}
-	if f != math.Trunc(f) || f < 0 || f > 20 {
-		return nil, invalid("top_logprobs", "must be an integer between 0 and 20, got %s", strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	n := int(f)
 	return &n, nil
 }
 
 // decodePositiveInt reads a count of at least 1, so that 0 can mean absent.
 func decodePositiveInt(field string, v json.RawMessage) (int, error) {
+	return decodeInt(field, v, 1, math.MaxInt32, "a positive integer")
+}
+
+// decodeInt reads an integer from lo to hi; want describes that range
+// in the error.
+func decodeInt(field string, v json.RawMessage, lo, hi float64, want string) (int, error) {
 	f, ok := fastFloat(v)
 	if !ok {
 		if err := json.Unmarshal(v, &f); err != nil {
 			return 0, invalid(field, "must be an integer, got %s", kind(v))
 		}
 	}
-	if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
-		return 0, invalid(field, "must be a positive integer, got %s", strconv.FormatFloat(f, 'g', -1, 64))
+	if f != math.Trunc(f) || f < lo || f > hi {
+		return 0, invalid(field, "must be %s, got %s", want, strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	return int(f), nil
 }
