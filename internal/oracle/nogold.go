@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/dataset"
-	"github.com/llmrouter/llmrouter/internal/features"
 	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/judge"
 )
@@ -121,45 +120,20 @@ func validateCompare(r CallRecord) error {
 	return nil
 }
 
-// processNoGold answers with both models, then labels the item from both
+// labelNoGold answers with both models, then labels the item from both
 // answers at once: the judge needs them side by side.
-func (r *runner) processNoGold(st *itemState, it dataset.Item) {
-	n := len(r.sides)
-	st.ans, st.grade = make([]*CallRecord, n), make([]*CallRecord, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range r.sides {
-		wg.Go(func() {
-			s := r.sides[i]
-			ans, err := r.call(keyOf(it, KindAnswer, s.name), s.model, func(ctx context.Context) (CallResult, error) {
-				return r.answer(ctx, s, it)
-			}, false)
-			if err != nil {
-				errs[i] = r.failure(it, s.name, KindAnswer, err)
-				return
-			}
-			st.ans[i] = ans
-		})
-	}
-	wg.Wait()
-	if st.err = errors.Join(errs...); st.err != nil {
-		return
+func (r *runner) labelNoGold(st *itemState, it dataset.Item) error {
+	if err := r.eachSide(func(i int) error { return r.answerSide(st, i, it) }); err != nil {
+		return err
 	}
 	if err := comparable(st.ans); err != nil {
 		r.halt(fmt.Errorf("item %s: %w", it.ID, err))
-		st.err = err
-		return
+		return err
 	}
 	if r.cfg.Label == LabelPairwise {
-		st.err = r.comparePair(st, it)
-	} else {
-		st.err = r.gradeReference(st, it)
+		return r.comparePair(st, it)
 	}
-	if st.err != nil {
-		return
-	}
-	st.chars = features.Analyze(it.Problem)
-	r.prog.add(st)
+	return r.gradeReference(st, it)
 }
 
 // comparable refuses recorded-outcome stand-ins: they carry a grade, not
@@ -228,7 +202,7 @@ func (r *runner) gradeReference(st *itemState, it dataset.Item) error {
 		if err != nil {
 			return CallResult{}, err
 		}
-		return CallResult{Text: v.Raw, Usage: v.Usage, Cost: v.Cost, LatencyMS: ms(v.Latency), Grade: v.Grade, Method: v.Method}, nil
+		return gradeResult(v), nil
 	}, false)
 	if err != nil {
 		return r.failure(it, SideCheap, KindGrade, err)

@@ -368,23 +368,13 @@ func (r *runner) halt(err error) {
 }
 
 func (r *runner) processItem(st *itemState, it dataset.Item) {
-	if r.cfg.Label != LabelGold {
-		r.processNoGold(st, it)
-		return
-	}
-	var wg sync.WaitGroup
 	n := len(r.sides)
 	st.ans, st.grade = make([]*CallRecord, n), make([]*CallRecord, n)
-	errs := make([]error, n)
-	for i := range r.sides {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			errs[i] = r.processSide(st, i, it)
-		}(i)
+	if r.cfg.Label == LabelGold {
+		st.err = r.eachSide(func(i int) error { return r.processSide(st, i, it) })
+	} else {
+		st.err = r.labelNoGold(st, it)
 	}
-	wg.Wait()
-	st.err = errors.Join(errs...)
 	if st.err != nil {
 		return
 	}
@@ -393,9 +383,19 @@ func (r *runner) processItem(st *itemState, it dataset.Item) {
 	r.prog.add(st)
 }
 
-// processSide answers then grades one side of one item, reusing journaled
-// results. The error is errStopped if dispatch stopped before it finished.
-func (r *runner) processSide(st *itemState, i int, it dataset.Item) error {
+// eachSide runs fn for every side at once and joins their errors.
+func (r *runner) eachSide(fn func(i int) error) error {
+	errs := make([]error, len(r.sides))
+	var wg sync.WaitGroup
+	for i := range r.sides {
+		wg.Go(func() { errs[i] = fn(i) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// answerSide answers one side of one item, reusing a journaled answer.
+func (r *runner) answerSide(st *itemState, i int, it dataset.Item) error {
 	s := r.sides[i]
 	ans, err := r.call(keyOf(it, KindAnswer, s.name), s.model, func(ctx context.Context) (CallResult, error) {
 		return r.answer(ctx, s, it)
@@ -404,6 +404,16 @@ func (r *runner) processSide(st *itemState, i int, it dataset.Item) error {
 		return r.failure(it, s.name, KindAnswer, err)
 	}
 	st.ans[i] = ans
+	return nil
+}
+
+// processSide answers then grades one side of one item, reusing journaled
+// results. The error is errStopped if dispatch stopped before it finished.
+func (r *runner) processSide(st *itemState, i int, it dataset.Item) error {
+	if err := r.answerSide(st, i, it); err != nil {
+		return err
+	}
+	s, ans := r.sides[i], st.ans[i]
 	q := judge.Question{Problem: it.Problem, Gold: it.Answer, Benchmark: it.Benchmark}
 	gr, err := r.call(keyOf(it, KindGrade, s.name), r.cfg.JudgeName, func(ctx context.Context) (CallResult, error) {
 		v, err := r.cfg.Judge.Grade(ctx, q, ans.Result.Text)
@@ -413,13 +423,18 @@ func (r *runner) processSide(st *itemState, i int, it dataset.Item) error {
 		if !grade.Valid(v.Grade) {
 			return CallResult{}, fmt.Errorf("judge returned unknown grade %q", v.Grade)
 		}
-		return CallResult{Text: v.Raw, Usage: v.Usage, Cost: v.Cost, LatencyMS: ms(v.Latency), Grade: v.Grade, Method: v.Method}, nil
+		return gradeResult(v), nil
 	}, r.local)
 	if err != nil {
 		return r.failure(it, s.name, KindGrade, err)
 	}
 	st.grade[i] = gr
 	return nil
+}
+
+// gradeResult is how the journal records a judge's verdict.
+func gradeResult(v judge.Verdict) CallResult {
+	return CallResult{Text: v.Raw, Usage: v.Usage, Cost: v.Cost, LatencyMS: ms(v.Latency), Grade: v.Grade, Method: v.Method}
 }
 
 var errStopped = errors.New("stopped before the call was made")
