@@ -251,8 +251,13 @@ func (s *BatchServer) geminiOperation(j *fakeJob) []byte {
 }
 
 // geminiOutput is a succeeded job's GenerateContentBatchOutput: inlined
-// responses for an inline job, a responses file for a file job.
+// responses for an inline job, a responses file for a file job. The file
+// is written on the first poll that sees the job done; later polls only
+// name it.
 func (s *BatchServer) geminiOutput(j *fakeJob) map[string]any {
+	if !j.inline && j.outFile != "" {
+		return map[string]any{"responsesFile": j.outFile}
+	}
 	lines := make([]map[string]any, len(j.reqs))
 	for i := range j.reqs {
 		l := map[string]any{}
@@ -273,16 +278,14 @@ func (s *BatchServer) geminiOutput(j *fakeJob) map[string]any {
 	if j.inline {
 		return map[string]any{"inlinedResponses": map[string]any{"inlinedResponses": lines}}
 	}
-	if j.outFile == "" {
-		var buf bytes.Buffer
-		for _, l := range lines {
-			b, _ := json.Marshal(l)
-			buf.Write(b)
-			buf.WriteByte('\n')
-		}
-		j.outFile = "files/batch-" + strings.TrimPrefix(j.id, "batches/")
-		s.files[j.outFile] = buf.Bytes()
+	var buf bytes.Buffer
+	for _, l := range lines {
+		b, _ := json.Marshal(l)
+		buf.Write(b)
+		buf.WriteByte('\n')
 	}
+	j.outFile = "files/batch-" + strings.TrimPrefix(j.id, "batches/")
+	s.files[j.outFile] = buf.Bytes()
 	return map[string]any{"responsesFile": j.outFile}
 }
 
