@@ -138,6 +138,12 @@ func (r *Registry) Endpoint(name string) (baseURL, apiKey string, err error) {
 	if err != nil {
 		return "", "", err
 	}
+	return r.endpoint(name, m)
+}
+
+// endpoint is Endpoint for a model already looked up; build's clients
+// use it too, so that chat and batch calls always reach the same place.
+func (r *Registry) endpoint(name string, m catalog.Model) (baseURL, apiKey string, err error) {
 	if apiKey, err = r.apiKey(name, m); err != nil {
 		return "", "", err
 	}
@@ -158,24 +164,18 @@ func (r *Registry) build(name string, m catalog.Model) (provider.Provider, error
 		}
 		// Replay errors are never retryable: no retry wrapper.
 		return pinned{p: rp, model: m.UpstreamModel}, nil
-	case "gemini":
-		key, err := r.apiKey(name, m)
+	case "gemini", "openai":
+		base, key, err := r.endpoint(name, m)
 		if err != nil {
 			return nil, err
 		}
-		base := m.BaseURL
-		if base == "" {
-			base = r.opts.Getenv(GeminiBaseEnv)
+		cfg := upstream.Config{BaseURL: base, APIKey: key, HTTPClient: r.opts.HTTPClient,
+			Timeout: r.opts.Timeout, StreamIdleTimeout: r.opts.StreamIdleTimeout, Logger: r.opts.Logger}
+		if m.Provider == "gemini" {
+			p = gemini.New(gemini.Config(cfg))
+		} else {
+			p = openai.New(openai.Config(cfg))
 		}
-		p = gemini.New(gemini.Config{BaseURL: base, APIKey: key, HTTPClient: r.opts.HTTPClient,
-			Timeout: r.opts.Timeout, StreamIdleTimeout: r.opts.StreamIdleTimeout, Logger: r.opts.Logger})
-	case "openai":
-		key, err := r.apiKey(name, m)
-		if err != nil {
-			return nil, err
-		}
-		p = openai.New(openai.Config{BaseURL: m.BaseURL, APIKey: key, HTTPClient: r.opts.HTTPClient,
-			Timeout: r.opts.Timeout, StreamIdleTimeout: r.opts.StreamIdleTimeout, Logger: r.opts.Logger})
 	default:
 		return nil, fmt.Errorf("model %s: provider %q is not one of gemini, openai, replay", name, m.Provider)
 	}
