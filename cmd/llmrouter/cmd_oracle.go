@@ -161,8 +161,8 @@ func parseOracleFlags(env *Env, args []string) (oracleFlags, error) {
 		return f, f.batch.check()
 	case f.inputFormat != "auto" && f.inputFormat != dataset.FormatItems && f.inputFormat != dataset.FormatCaptured:
 		return f, fmt.Errorf("%w: --input-format %q: want auto, items or captured", errUsage, f.inputFormat)
-	case f.judgeMode != judgeModeGold && f.judgeMode != judgeModePairwise && f.judgeMode != judgeModeReference:
-		return f, fmt.Errorf("%w: --judge %q: want gold, pairwise or reference", errUsage, f.judgeMode)
+	case checkJudgeFlag(f.judgeMode) != nil:
+		return f, checkJudgeFlag(f.judgeMode)
 	}
 	switch f.benchmark {
 	case "custom", "simpleqa", dataset.BenchmarkCaptured:

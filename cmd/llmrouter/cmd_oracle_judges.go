@@ -30,17 +30,23 @@ type labeler struct {
 	matrix oracle.Matrix
 }
 
+// checkJudgeFlag checks that a --judge value names a mode.
+func checkJudgeFlag(mode string) error {
+	switch mode {
+	case judgeModeGold, judgeModePairwise, judgeModeReference:
+		return nil
+	}
+	return fmt.Errorf("%w: --judge %q: want gold, pairwise or reference", errUsage, mode)
+}
+
 // checkJudgeMode validates --judge against the items: captured traffic has
 // no gold answer to grade against.
 func checkJudgeMode(mode string, items []dataset.Item) error {
-	switch mode {
-	case judgeModeGold:
-		if hasBenchmark(items, dataset.BenchmarkCaptured) {
-			return fmt.Errorf("%w: the input holds captured traffic, which has no gold answers: pass --judge pairwise (compare the two answers) or --judge reference (grade the cheap answer against the strong one)", errUsage)
-		}
-	case judgeModePairwise, judgeModeReference:
-	default:
-		return fmt.Errorf("%w: --judge %q: want gold, pairwise or reference", errUsage, mode)
+	if err := checkJudgeFlag(mode); err != nil {
+		return err
+	}
+	if mode == judgeModeGold && hasBenchmark(items, dataset.BenchmarkCaptured) {
+		return fmt.Errorf("%w: the input holds captured traffic, which has no gold answers: pass --judge pairwise (compare the two answers) or --judge reference (grade the cheap answer against the strong one)", errUsage)
 	}
 	return nil
 }
