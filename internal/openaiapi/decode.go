@@ -164,11 +164,13 @@ func (d *respDecoder) message(dst **Message) bool {
 		case 7:
 			// OpenAI sends an empty array on every answer: it shares
 			// one copy instead of costing an allocation per message.
-			if end, ok := wirejson.SkipValueAt(d.b, d.i, d.depth); ok && string(d.b[d.i:end]) == "[]" {
-				d.i, m.Annotations = end, emptyArray
+			v, ok := d.value()
+			if ok && string(v) == "[]" {
+				m.Annotations = emptyArray
 				return true
 			}
-			return d.raw(&m.Annotations)
+			m.Annotations = append(json.RawMessage(nil), v...)
+			return ok
 		}
 		return false
 	})
@@ -421,11 +423,17 @@ var emptyArray = json.RawMessage("[]")
 
 // raw copies the value at d.i as encoding/json fills a json.RawMessage.
 func (d *respDecoder) raw(dst *json.RawMessage) bool {
+	v, ok := d.value()
+	*dst = append(json.RawMessage(nil), v...)
+	return ok
+}
+
+// value skips the value at d.i and returns its bytes, which share d.b.
+func (d *respDecoder) value() ([]byte, bool) {
 	start := d.i
 	end, ok := wirejson.SkipValueAt(d.b, d.i, d.depth)
 	d.i = end
-	*dst = append(json.RawMessage(nil), d.b[start:end]...)
-	return ok
+	return d.b[start:end], ok
 }
 
 func (d *respDecoder) skip() bool {
