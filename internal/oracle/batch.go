@@ -1,7 +1,6 @@
 package oracle
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -148,5 +147,5 @@ func (p *BatchProviders) Close() error {
 		b.Close()
 	}
 	p.models = map[string]*batch.Batcher{}
-	return errors.Join(p.journal.Close())
+	return p.journal.Close()
 }
