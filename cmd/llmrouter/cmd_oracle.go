@@ -313,20 +313,19 @@ func isTerminal(w io.Writer) bool {
 
 func printOracleSummary(w io.Writer, dir string, s *oracle.Summary) {
 	fmt.Fprintf(w, "oracle: %d of %d questions labelled → %s\n", s.Rows, s.Questions, filepath.Join(dir, oracle.DatasetFile))
-	models := s.Models
-	if len(models) == 0 {
+	// Roles are named only among more models than the pair.
+	models, named := s.Models, len(s.Models) > 0
+	if !named {
 		models = []oracle.ModelSummary{s.Cheap, s.Strong}
 	}
 	for _, m := range models {
 		role := ""
-		switch m.Model {
-		case s.Cheap.Model:
+		switch {
+		case !named:
+		case m.Model == s.Cheap.Model:
 			role = " (cheap)"
-		case s.Strong.Model:
+		case m.Model == s.Strong.Model:
 			role = " (strong)"
-		}
-		if len(s.Models) == 0 {
-			role = ""
 		}
 		fmt.Fprintf(w, "  %-28s accuracy %5.1f%%  cost $%.4f%s\n", m.Model, 100*m.Accuracy, m.CostUSD, role)
 	}
