@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/apierr"
 	"github.com/llmrouter/llmrouter/internal/catalog"
-	"github.com/llmrouter/llmrouter/internal/mediafetch"
 	"github.com/llmrouter/llmrouter/internal/openaiapi"
 )
 
@@ -97,26 +95,11 @@ func (s *Server) escalationChain(x *exchange, chain []string) []string {
 	return s.cheapestTaking(x, need)
 }
 
-// fetchers holds each Server's fetcher, built on first use so that its
-// connection pool is shared by the requests that need it.
-var fetchers sync.Map // *Server -> *mediafetch.Fetcher
-
-func (s *Server) fetcher() *mediafetch.Fetcher {
-	if !s.cfg.Multimodal.FetchRemote {
-		return nil
-	}
-	if f, ok := fetchers.Load(s); ok {
-		return f.(*mediafetch.Fetcher)
-	}
-	f, _ := fetchers.LoadOrStore(s, mediafetch.New(s.cfg.Multimodal))
-	return f.(*mediafetch.Fetcher)
-}
-
 // inlineRemote replaces remote media URLs with data: URLs when fetching
 // is on and a Gemini model may answer: Gemini reads no URLs, and every
 // OpenAI-compatible upstream also takes the data: URL.
 func (s *Server) inlineRemote(x *exchange) error {
-	f := s.fetcher()
+	f := s.fetch
 	if f == nil || !slices.ContainsFunc(x.chain, func(n string) bool { return s.cat.Models[n].Provider == "gemini" }) {
 		return nil
 	}

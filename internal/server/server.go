@@ -15,6 +15,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/capture"
 	"github.com/llmrouter/llmrouter/internal/catalog"
+	"github.com/llmrouter/llmrouter/internal/mediafetch"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/provider"
 	"github.com/llmrouter/llmrouter/internal/ratelimit"
@@ -97,6 +98,7 @@ type Server struct {
 	reloading *reloader
 	ops       *ops
 	chains    map[string][]string // model → model and its fallbacks
+	fetch     *mediafetch.Fetcher // remote media for Gemini; nil unless multimodal.fetch_remote
 	handler   http.Handler
 	draining  atomic.Bool
 }
@@ -143,6 +145,7 @@ func New(cfg *Config, deps Deps) (*Server, error) {
 	}
 	rt.files = deps.RouterFiles
 	s.initReload(deps.LoadRouter, rt)
+	s.fetch = mediafetch.New(cfg.Multimodal)
 	s.handler = s.routes()
 	return s, nil
 }
