@@ -54,11 +54,7 @@ func (s *Server) capture(x *exchange) {
 	}
 	query := x.query
 	if query == "" && !x.routed {
-		if s.cfg.Router.ScoreConversation {
-			query = openaiapi.ConversationText(x.req)
-		} else {
-			query = openaiapi.LastUserText(x.req)
-		}
+		query = s.routedText(x)
 	}
 	if query == "" {
 		return
