@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -297,22 +296,7 @@ func (c *Config) Validate() error {
 	return c.validateLimits()
 }
 
-func (a Auth) validate() error {
-	seen := map[string]bool{}
-	for i, k := range a.Keys {
-		if k.ID == "" {
-			return fmt.Errorf("auth.keys[%d].id: is required", i)
-		}
-		if seen[k.ID] {
-			return fmt.Errorf("auth.keys[%d].id: duplicate id %q", i, k.ID)
-		}
-		seen[k.ID] = true
-		if b, err := hex.DecodeString(k.SHA256); err != nil || len(b) != 32 {
-			return fmt.Errorf("auth.keys[%d].sha256: must be 64 hex digits (printf %%s KEY | sha256sum), not the key itself", i)
-		}
-	}
-	return nil
-}
+func (a Auth) validate() error { return validateKeys("auth.keys", a.Keys) }
 
 func (a Auth) hasID(id string) bool {
 	for _, k := range a.Keys {

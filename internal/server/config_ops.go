@@ -128,7 +128,7 @@ func (c *Config) validateOps(cat *catalog.Catalogue) error {
 	return nil
 }
 
-// validateKeys checks a list of keys as auth.keys is checked.
+// validateKeys checks a list of keys (auth.keys, auth.admin_keys) named name.
 func validateKeys(name string, keys []KeyConfig) error {
 	seen := map[string]bool{}
 	for i, k := range keys {
