@@ -97,10 +97,3 @@ func (m *Model) decide(query string, t float64) Decision {
 	d.Drift, d.HasDrift = m.driftOf(n), true
 	return d
 }
-
-// withDrift fills d's drift fields for query, measured on its own (the
-// N-model router's prediction takes its own path).
-func (m *Model) withDrift(d Decision, query string) Decision {
-	d.Drift, d.HasDrift = m.Drift(query)
-	return d
-}

@@ -233,17 +233,14 @@ func (m *Model) Route(ctx context.Context, query string) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
-	if m.multi != nil {
-		return m.withDrift(m.decideMulti(query, m.Meta.Threshold), query), nil
-	}
-	return m.decide(query, m.Meta.Threshold), nil
+	return m.DecideAt(query, m.Meta.Threshold), nil
 }
 
 // DecideAt routes query at threshold t: the score threshold of a
 // two-model router, or an N-model router's cost–quality knob.
 func (m *Model) DecideAt(query string, t float64) Decision {
 	if m.multi != nil {
-		return m.withDrift(m.decideMulti(query, t), query)
+		return m.decideMulti(query, t)
 	}
 	return m.decide(query, t)
 }

@@ -133,20 +133,21 @@ func (m *Model) Candidates() []string {
 	return out
 }
 
-// probs fills p[:n] with each candidate's P(correct) for query.
-func (m *Model) probs(query string, p []float64) {
+// probs fills p[:n] with each candidate's P(correct) for query, and the
+// query's novelty into nov unless it is nil.
+func (m *Model) probs(query string, p []float64, nov *features.Novelty) {
 	var lin, top [maxCandidates]float64
 	kind := m.Meta.Multi.ProbKind
-	m.components(query, kind != ProbTopic, kind != ProbLinear, lin[:], top[:])
+	m.components(query, kind != ProbTopic, kind != ProbLinear, lin[:], top[:], nov)
 	combine(kind, lin[:], top[:], p[:m.multi.n])
 }
 
 // components computes the logistic heads' and the topic head's estimates,
-// each only when asked for.
-func (m *Model) components(query string, wantLin, wantTopic bool, lin, top []float64) {
+// each only when asked for, measuring novelty into nov as predict does.
+func (m *Model) components(query string, wantLin, wantTopic bool, lin, top []float64, nov *features.Novelty) {
 	v := m.getVector()
 	defer m.vecs.Put(v)
-	m.vec.Transform(query, v)
+	m.vec.TransformNovelty(query, v, nov)
 	if wantLin {
 		m.multi.linear(v, lin[:m.multi.n])
 	}
@@ -215,8 +216,14 @@ func (m *Model) Estimates(query string) []Estimate {
 	if m.multi == nil {
 		return nil
 	}
+	return m.estimates(query, nil)
+}
+
+// estimates is Estimates for an N-model router, measuring the query's
+// novelty into nov unless it is nil.
+func (m *Model) estimates(query string, nov *features.Novelty) []Estimate {
 	var p [maxCandidates]float64
-	m.probs(query, p[:m.multi.n])
+	m.probs(query, p[:m.multi.n], nov)
 	out := make([]Estimate, m.multi.n)
 	for k, c := range m.Meta.Multi.Candidates {
 		out[k] = Estimate{Model: c.Model, PCorrect: p[k], CostUSD: c.CostUSD}
@@ -294,7 +301,7 @@ func LambdaPerUSD(t, scale float64) float64 {
 func (m *Model) predictMulti(query string, p *Prediction) {
 	var pr [maxCandidates]float64
 	n := m.multi.n
-	m.probs(query, pr[:n])
+	m.probs(query, pr[:n], nil)
 	var est [maxCandidates]Estimate
 	for k, c := range m.Meta.Multi.Candidates {
 		est[k] = Estimate{Model: c.Model, PCorrect: pr[k], CostUSD: c.CostUSD}
@@ -340,12 +347,16 @@ func (m *Model) pairIndex() (cheap, strong int) {
 	return cheap, strong
 }
 
-// decideMulti is Route for the N-model router at threshold t.
+// decideMulti is Route for the N-model router at threshold t, with the
+// query's drift measured from the same feature extraction as the
+// estimates.
 func (m *Model) decideMulti(query string, t float64) Decision {
-	est := m.Estimates(query)
+	var n features.Novelty
+	est := m.estimates(query, &n)
 	var p Prediction
 	m.fillPrediction(est, &p)
 	d := Decide(p, t)
+	d.Drift, d.HasDrift = m.driftOf(n), true
 	k := Choose(est, t, m.Meta.Multi.CostScale, nil)
 	d.Candidates, d.Model = est, est[k].Model
 	// The policy follows the choice, which at a tie (score == t) keeps the

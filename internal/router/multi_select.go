@@ -27,7 +27,7 @@ func validationAreas(m *Model, cands []Candidate, scale float64, val []mexample)
 	lin, top := make([][]float64, len(val)), make([][]float64, len(val))
 	for i, e := range val {
 		lin[i], top[i] = make([]float64, maxCandidates), make([]float64, maxCandidates)
-		m.components(e.query, true, true, lin[i], top[i])
+		m.components(e.query, true, true, lin[i], top[i], nil)
 	}
 	out := map[string]float64{}
 	for _, kind := range ProbKinds {

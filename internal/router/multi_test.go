@@ -83,6 +83,9 @@ func TestMultiRoutesEachTopicToItsModel(t *testing.T) {
 		if d.Model != tc.want || len(d.Candidates) != 3 {
 			t.Errorf("%q → %s (%+v), want %s", tc.query, d.Model, d.Candidates, tc.want)
 		}
+		if want, _ := m.Drift(tc.query); !d.HasDrift || d.Drift != want {
+			t.Errorf("%q drift %v/%v, want %v/true as Drift measures it", tc.query, d.Drift, d.HasDrift, want)
+		}
 		// At t = 0 cost is ignored; the best predicted model wins.
 		if got, _, _ := m.ChooseAt(d, 0, nil); got != tc.want {
 			t.Errorf("%q at t=0 → %s", tc.query, got)
