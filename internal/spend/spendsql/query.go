@@ -32,6 +32,18 @@ const (
 	openHi = int64(math.MaxInt64)
 )
 
+// bounds are q's [From, To) in Unix milliseconds, a zero bound open.
+func bounds(q spend.Query) (from, to int64) {
+	from, to = openLo, openHi
+	if !q.From.IsZero() {
+		from = q.From.UnixMilli()
+	}
+	if !q.To.IsZero() {
+		to = q.To.UnixMilli()
+	}
+	return from, to
+}
+
 func floorTo(ms, p int64) int64 {
 	if ms == openLo || ms == openHi {
 		return ms
@@ -154,6 +166,14 @@ func groupExpr(g spend.GroupBy, src source) (string, error) {
 // counts: a client sent one request, not two.
 const countedRequest = "(CASE WHEN cascade = 'escalated' AND cascade_step = 'cheap' THEN 0 ELSE 1 END)"
 
+// driftScoredRow and oodRow are 1 for a raw row whose drift was scored,
+// and scored out of distribution; reports and the versions view count
+// them per counted request, as the roll-ups do.
+const (
+	driftScoredRow = "(CASE WHEN drift IS NULL THEN 0 ELSE 1 END)"
+	oodRow         = "(CASE WHEN ood THEN 1 ELSE 0 END)"
+)
+
 // filterSegment appends to where the segment's time bounds and the query's
 // key and model filters, as placeholders, and their values to args.
 func filterSegment(where string, args []any, q spend.Query, sg segment) (string, []any) {
@@ -175,8 +195,8 @@ func rawMeasures(latency bool) []string {
 	m := []string{counted, "(CASE WHEN status = 'ok' THEN 0 ELSE " + counted + " END)", "1",
 		"input_tokens", "output_tokens", "thinking_tokens", "cost_nanos", "(" + counted + " * baseline_nanos)",
 		"(" + counted + " * (CASE WHEN router_version <> '' THEN 1 ELSE 0 END))",
-		"(" + counted + " * (CASE WHEN drift IS NULL THEN 0 ELSE 1 END))",
-		"(" + counted + " * (CASE WHEN ood THEN 1 ELSE 0 END))"}
+		"(" + counted + " * " + driftScoredRow + ")",
+		"(" + counted + " * " + oodRow + ")"}
 	if latency {
 		for i := range spend.LatencyBuckets {
 			m = append(m, "("+counted+" * "+latencyIn(i)+")")
@@ -251,13 +271,7 @@ func Report(ctx context.Context, c Conn, d Dialect, q spend.Query) (spend.Report
 	if err != nil {
 		return spend.Report{}, fmt.Errorf("read pruned_before: %w", err)
 	}
-	from, to := openLo, openHi
-	if !q.From.IsZero() {
-		from = q.From.UnixMilli()
-	}
-	if !q.To.IsZero() {
-		to = q.To.UnixMilli()
-	}
+	from, to := bounds(q)
 	segs, lo, hi, rounded := plan(from, to, horizon, q.GroupBy == spend.ByHour)
 	rep := spend.Report{Rows: []spend.Row{}, Rounded: rounded}
 	if lo != openLo {

@@ -129,13 +129,7 @@ func Versions(ctx context.Context, c Conn, d Dialect, q spend.Query) ([]spend.Ve
 	if err != nil {
 		return nil, fmt.Errorf("router versions: read pruned_before: %w", err)
 	}
-	from, to := openLo, openHi
-	if !q.From.IsZero() {
-		from = q.From.UnixMilli()
-	}
-	if !q.To.IsZero() {
-		to = q.To.UnixMilli()
-	}
+	from, to := bounds(q)
 	segs, _, _, _ := plan(from, to, horizon, false)
 	out := []spend.VersionSeen{}
 	if len(segs) == 0 {
@@ -171,7 +165,7 @@ func versionsSQL(d Dialect, q spend.Query, segs []segment) (string, []any) {
 		var sel, where string
 		if sg.src == fromRaw {
 			sel = fmt.Sprintf("SELECT router_version AS v, ts_ms AS f, ts_ms AS l, %[1]s AS n, "+
-				"%[1]s * (CASE WHEN drift IS NULL THEN 0 ELSE 1 END) AS s, %[1]s * (CASE WHEN ood THEN 1 ELSE 0 END) AS o FROM requests", counted)
+				"%[1]s * %[2]s AS s, %[1]s * %[3]s AS o FROM requests", counted, driftScoredRow, oodRow)
 			where = "router_version <> '' AND ts_ms >= ? AND ts_ms < ?"
 		} else {
 			table := VersionHourTable
