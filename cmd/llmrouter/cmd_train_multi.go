@@ -87,13 +87,11 @@ func fmtLambda(l float64) string {
 
 // resolveTrainKind picks the N-model router when --router is not given and
 // the outcomes file lists more than two models, and readies its inputs.
-func resolveTrainKind(env *Env, flags interface{ Visit(func(*flag.Flag)) }, cfg *router.TrainConfig, catalog string) error {
-	given := false
-	flags.Visit(func(f *flag.Flag) { given = given || f.Name == "router" || f.Name == "kind" })
+func resolveTrainKind(env *Env, flags *flag.FlagSet, cfg *router.TrainConfig, catalog string) error {
 	if cfg.OutcomesPath == "" {
 		cfg.OutcomesPath = outcomesBeside(cfg.SFTPath)
 	}
-	if !given {
+	if !trainFlagGiven(flags, "router") && !trainFlagGiven(flags, "kind") {
 		models, err := outcomeModels(cfg.OutcomesPath)
 		if err != nil {
 			return err

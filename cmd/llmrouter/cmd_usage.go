@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -77,13 +76,8 @@ func runUsage(ctx context.Context, env *Env, args []string) error {
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		return fmt.Errorf("%w: --since %s is not before --until %s", errUsage, *since, *until)
 	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "db" && *cfgPath != "" {
-			err = fmt.Errorf("%w: --db and --config name two stores; give one", errUsage)
-		}
-	})
-	if err != nil {
-		return err
+	if *cfgPath != "" && trainFlagGiven(fs, "db") {
+		return fmt.Errorf("%w: --db and --config name two stores; give one", errUsage)
 	}
 	store, name, baseline, err := openUsageStore(ctx, env, *db, *cfgPath)
 	if err != nil {
