@@ -63,7 +63,7 @@ func (s *Server) capture(x *exchange) {
 		ID: x.id, Time: x.start, Query: query, Model: x.model, Policy: x.policy, KeyID: x.keyID,
 	}
 	if x.rt != nil { // the model this request used, across reloads
-		r.RouterVersion = trainingDataSHA(x.rt.router)
+		r.RouterVersion = x.rt.data
 	}
 	if x.scored {
 		score := x.score

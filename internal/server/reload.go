@@ -53,8 +53,8 @@ type routerState struct {
 	modelList []byte // GET /v1/models: "router-cascade" depends on the model
 	version   string
 	kind      string
-	// data is 12 hex digits of the training data's SHA-256, what capture
-	// rows record as router_version.
+	// data is the training data's SHA-256, what capture rows record as
+	// router_version.
 	data     string
 	loadedAt time.Time
 	// files is model_path's fingerprint taken just before the load; the
@@ -80,7 +80,7 @@ func newRouterState(cfg *Config, cat *catalog.Catalogue, lr LoadedRouter, now ti
 		if st.version == "" {
 			st.version = routerVersion(lr.Router)
 		}
-		st.data = short(trainingDataSHA(lr.Router))
+		st.data = trainingDataSHA(lr.Router)
 	}
 	st.cascade = newCascadeSetup(cfg, lr.Cascade)
 	var err error
@@ -242,7 +242,7 @@ func (c *routerInfoCollector) Collect(ch chan<- prometheus.Metric) {
 	if st.router == nil {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(routerInfoDesc, prometheus.GaugeValue, 1, st.version, st.kind, st.data)
+	ch <- prometheus.MustNewConstMetric(routerInfoDesc, prometheus.GaugeValue, 1, st.version, st.kind, short(st.data))
 	ch <- prometheus.MustNewConstMetric(routerLoadedDesc, prometheus.GaugeValue, float64(st.loadedAt.UnixNano())/1e9)
 }
 
