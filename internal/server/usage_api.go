@@ -220,6 +220,18 @@ func (s *Server) groups(ctx context.Context, f usageFilter, by spend.GroupBy, li
 	return out, nil
 }
 
+// seriesGrouping is the series' period for the granularity parameter:
+// day (the default) or hour.
+func seriesGrouping(granularity string) (spend.GroupBy, error) {
+	switch granularity {
+	case "", "day":
+		return spend.ByDay, nil
+	case "hour":
+		return spend.ByHour, nil
+	}
+	return "", apierr.New(apierr.Invalid, "granularity %q: want day or hour", granularity)
+}
+
 // groupings the groups view accepts.
 var viewGroupings = map[string]spend.GroupBy{
 	"model": spend.ByModel, "policy": spend.ByPolicy, "key": spend.ByKey, "cascade": spend.ByCascade,
@@ -246,13 +258,10 @@ func (s *Server) serveUsage(w http.ResponseWriter, r *http.Request) (int, error)
 	case "summary":
 		v, err = s.summary(ctx, f)
 	case "series":
-		g := spend.ByDay
-		if gr := r.URL.Query().Get("granularity"); gr == "hour" {
-			g = spend.ByHour
-		} else if gr != "" && gr != "day" {
-			return 0, apierr.New(apierr.Invalid, "granularity %q: want day or hour", gr)
+		var g spend.GroupBy
+		if g, err = seriesGrouping(r.URL.Query().Get("granularity")); err == nil {
+			v, err = s.groups(ctx, f, g, 0)
 		}
-		v, err = s.groups(ctx, f, g, 0)
 	case "groups":
 		by := r.URL.Query().Get("by")
 		g, ok := viewGroupings[by]
@@ -317,11 +326,9 @@ func (s *Server) dashboard(ctx context.Context, f usageFilter, granularity strin
 	if len(d.Keys) == 0 {
 		d.Keys = []string{spend.Anonymous}
 	}
-	series := spend.ByDay
-	if granularity == "hour" {
-		series = spend.ByHour
-	} else if granularity != "" && granularity != "day" {
-		return nil, apierr.New(apierr.Invalid, "granularity %q: want day or hour", granularity)
+	series, err := seriesGrouping(granularity)
+	if err != nil {
+		return nil, err
 	}
 	// The reports are independent reads: run them at once, so the page
 	// waits for the slowest, not the sum (both stores read concurrently).
