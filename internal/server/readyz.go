@@ -90,6 +90,14 @@ func (s *Server) registerRedisMetrics() {
 		return
 	}
 	br := rs.Budget.Breaker()
+	// Both stores' counts are one metric, told apart by the store label.
+	degraded := func(store string, get func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "llmrouter_redis_degraded_total",
+			Help:        "Budget or rate-limit decisions made without the shared Redis (spend.on_redis_error).",
+			ConstLabels: prometheus.Labels{"store": store},
+		}, func() float64 { return float64(get()) })
+	}
 	cs := []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "llmrouter_redis_up",
@@ -104,22 +112,14 @@ func (s *Server) registerRedisMetrics() {
 			Name: "llmrouter_redis_outages_total",
 			Help: "Times the shared Redis became unreachable (breaker opened).",
 		}, func() float64 { return float64(br.Trips()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name:        "llmrouter_redis_degraded_total",
-			Help:        "Budget or rate-limit decisions made without the shared Redis (spend.on_redis_error).",
-			ConstLabels: prometheus.Labels{"store": "budget"},
-		}, func() float64 { return float64(rs.Budget.Degraded()) }),
+		degraded("budget", rs.Budget.Degraded),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "llmrouter_redis_reconciled_usd_total",
 			Help: "Spend counted locally during outages and added to Redis afterwards, USD.",
 		}, func() float64 { return spend.USD(rs.Budget.Reconciled()) }),
 	}
 	if rs.Limits != nil {
-		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name:        "llmrouter_redis_degraded_total",
-			Help:        "Budget or rate-limit decisions made without the shared Redis (spend.on_redis_error).",
-			ConstLabels: prometheus.Labels{"store": "rate_limit"},
-		}, func() float64 { return float64(rs.Limits.Degraded()) }))
+		cs = append(cs, degraded("rate_limit", rs.Limits.Degraded))
 	}
 	s.metrics.reg.MustRegister(cs...)
 }
