@@ -96,7 +96,7 @@ func compileRedact(patterns []string) ([]*regexp.Regexp, error) {
 	for i, p := range patterns {
 		re, err := regexp.Compile(p)
 		if err != nil {
-			return nil, fmt.Errorf("capture.redact[%d]: %v", i, err)
+			return nil, fmt.Errorf("capture.redact[%d]: %w", i, err)
 		}
 		// A pattern matching "" would put a marker between every
 		// character and hide nothing.
