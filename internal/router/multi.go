@@ -334,15 +334,7 @@ func (m *Model) pairIndex() (cheap, strong int) {
 		}
 	}
 	if cheap < 0 || strong < 0 {
-		cheap, strong = 0, 0
-		for k, c := range cs {
-			if c.CostUSD < cs[cheap].CostUSD {
-				cheap = k
-			}
-			if c.CostUSD > cs[strong].CostUSD {
-				strong = k
-			}
-		}
+		return costExtremes(cs)
 	}
 	return cheap, strong
 }

@@ -151,19 +151,27 @@ func costScale(cs []Candidate) float64 {
 // priciest.
 func multiPair(cfg TrainConfig, cs []Candidate) (cheap, strong string) {
 	names := make([]string, len(cs))
-	lo, hi := 0, 0
 	for k, c := range cs {
 		names[k] = c.Model
-		if c.CostUSD < cs[lo].CostUSD {
-			lo = k
-		}
-		if c.CostUSD > cs[hi].CostUSD {
-			hi = k
-		}
 	}
+	lo, hi := costExtremes(cs)
 	cheap, strong = cs[lo].Model, cs[hi].Model
 	if slices.Contains(names, cfg.CheapModel) && slices.Contains(names, cfg.StrongModel) && cfg.CheapModel != cfg.StrongModel {
 		cheap, strong = cfg.CheapModel, cfg.StrongModel
 	}
 	return cheap, strong
+}
+
+// costExtremes returns the indexes of the cheapest and the priciest
+// candidates by expected cost, the first of each on ties.
+func costExtremes(cs []Candidate) (cheapest, priciest int) {
+	for k, c := range cs {
+		if c.CostUSD < cs[cheapest].CostUSD {
+			cheapest = k
+		}
+		if c.CostUSD > cs[priciest].CostUSD {
+			priciest = k
+		}
+	}
+	return cheapest, priciest
 }

@@ -139,23 +139,14 @@ func (m *Model) SetLambda(t float64, source, target string) error {
 	}
 	share := 0.0
 	if p, ok := curveAt(mm.Curve, t); ok {
-		share = 1 - p.Shares[cheapestCandidate(mm.Candidates)]
+		cheapest, _ := costExtremes(mm.Candidates)
+		share = 1 - p.Shares[cheapest]
 	}
 	if err := m.SetThreshold(t, round6(share), source); err != nil {
 		return err
 	}
 	mm.LambdaPerUSD, mm.Target = round6(LambdaPerUSD(t, mm.CostScale)), target
 	return nil
-}
-
-func cheapestCandidate(cs []Candidate) int {
-	c := 0
-	for k, x := range cs {
-		if x.CostUSD < cs[c].CostUSD {
-			c = k
-		}
-	}
-	return c
 }
 
 // splitMulti holds out frac of the rows, topic-stratified and seeded, with
