@@ -201,37 +201,18 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows := make([][]any, len(recs))
 		for i, r := range recs {
-			var drift any // NULL: not scored
-			if r.HasDrift {
-				drift = r.Drift
-			}
 			rows[i] = []any{r.Time.UnixMilli(), r.RequestID, r.KeyID, r.Model, r.Policy, r.Rule,
 				int64(r.InputTokens), int64(r.OutputTokens), int64(r.ThinkingTokens), r.Estimated,
 				spend.Nanos(r.CostUSD), spend.Nanos(r.BaselineCostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep,
-				r.RouterVersion, drift, spendsql.OOD(r)}
+				r.RouterVersion, spendsql.Drift(r), spendsql.OOD(r)}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"requests"}, rawColumns, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
-		hour, day := spendsql.Deltas(recs)
 		var b pgx.Batch
-		for _, u := range []struct {
-			table  string
-			deltas []spendsql.Delta
-		}{{spendsql.HourTable, hour}, {spendsql.DayTable, day}} {
-			q := spendsql.UpsertSQL(spendsql.Postgres, u.table)
-			for _, d := range u.deltas {
-				b.Queue(q, d.Args()...)
-			}
-		}
-		vh, vd := spendsql.VersionDeltas(recs)
-		for _, u := range []struct {
-			table  string
-			deltas []spendsql.VersionDelta
-		}{{spendsql.VersionHourTable, vh}, {spendsql.VersionDayTable, vd}} {
-			q := spendsql.VersionUpsertSQL(spendsql.Postgres, u.table)
-			for _, v := range u.deltas {
-				b.Queue(q, v.Args()...)
+		for _, u := range spendsql.Upserts(spendsql.Postgres, recs) {
+			for _, args := range u.Args {
+				b.Queue(u.SQL, args...)
 			}
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {

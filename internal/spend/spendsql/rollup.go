@@ -136,6 +136,15 @@ func (s *Sums) add(r spend.Record) {
 // when drift was scored.
 func OOD(r spend.Record) bool { return r.HasDrift && r.OutOfDistribution }
 
+// Drift is the value of a raw row's drift column: NULL (nil) when drift
+// was not scored.
+func Drift(r spend.Record) any {
+	if r.HasDrift {
+		return r.Drift
+	}
+	return nil
+}
+
 // Deltas sums records into hourly and daily roll-up deltas, each sorted by
 // key: concurrent writers (replicas) then lock rows in one order and
 // cannot deadlock.
@@ -201,6 +210,41 @@ func (d Delta) Args() []any {
 		a = append(a, n)
 	}
 	return a
+}
+
+// Upsert is one roll-up table's statement and the arguments of each of
+// its rows a batch changes.
+type Upsert struct {
+	SQL  string
+	Args [][]any
+}
+
+// Upserts are what a batch of records adds to every roll-up (hourly and
+// daily, then the version roll-ups), in d's SQL, for a store to run in
+// the transaction that inserts the raw rows; tables the batch does not
+// touch are left out.
+func Upserts(d Dialect, recs []spend.Record) []Upsert {
+	hour, day := Deltas(recs)
+	vh, vd := VersionDeltas(recs)
+	var out []Upsert
+	add := func(sql string, args [][]any) {
+		if len(args) > 0 {
+			out = append(out, Upsert{SQL: sql, Args: args})
+		}
+	}
+	add(UpsertSQL(d, HourTable), argsOf(hour))
+	add(UpsertSQL(d, DayTable), argsOf(day))
+	add(VersionUpsertSQL(d, VersionHourTable), argsOf(vh))
+	add(VersionUpsertSQL(d, VersionDayTable), argsOf(vd))
+	return out
+}
+
+func argsOf[D interface{ Args() []any }](deltas []D) [][]any {
+	out := make([][]any, len(deltas))
+	for i, d := range deltas {
+		out[i] = d.Args()
+	}
+	return out
 }
 
 // BackfillSQL fills an empty roll-up table from the raw requests table

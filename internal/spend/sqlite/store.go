@@ -206,40 +206,15 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 	defer st.Close()
 	for _, r := range recs {
 		t := r.Time.UTC()
-		var drift any // NULL: not scored
-		if r.HasDrift {
-			drift = r.Drift
-		}
 		if _, err := st.ExecContext(ctx, t.UnixMilli(), t.Format("2006-01-02"), r.RequestID, r.KeyID, r.Model, r.Policy, r.Rule,
 			r.InputTokens, r.OutputTokens, r.ThinkingTokens, bit(r.Estimated), spend.Nanos(r.CostUSD), r.Status, r.LatencyMS, r.Cascade, r.CascadeStep,
-			spend.Nanos(r.BaselineCostUSD), r.RouterVersion, drift, bit(spendsql.OOD(r))); err != nil {
+			spend.Nanos(r.BaselineCostUSD), r.RouterVersion, spendsql.Drift(r), bit(spendsql.OOD(r))); err != nil {
 			return fmt.Errorf("spend database %s: insert: %w", s.path, err)
 		}
 	}
-	hour, day := spendsql.Deltas(recs)
-	for _, u := range []struct {
-		table  string
-		deltas []spendsql.Delta
-	}{{spendsql.HourTable, hour}, {spendsql.DayTable, day}} {
-		up, err := tx.PrepareContext(ctx, spendsql.UpsertSQL(spendsql.SQLite, u.table))
-		if err != nil {
-			return fmt.Errorf("spend database %s: %w", s.path, err)
-		}
-		for _, d := range u.deltas {
-			if _, err := up.ExecContext(ctx, d.Args()...); err != nil {
-				up.Close()
-				return fmt.Errorf("spend database %s: roll up: %w", s.path, err)
-			}
-		}
-		up.Close()
-	}
-	vh, vd := spendsql.VersionDeltas(recs)
-	for _, u := range []struct {
-		table  string
-		deltas []spendsql.VersionDelta
-	}{{spendsql.VersionHourTable, vh}, {spendsql.VersionDayTable, vd}} {
-		if err := upsertVersions(ctx, tx, u.table, u.deltas); err != nil {
-			return fmt.Errorf("spend database %s: roll up versions: %w", s.path, err)
+	for _, u := range spendsql.Upserts(spendsql.SQLite, recs) {
+		if err := upsert(ctx, tx, u); err != nil {
+			return fmt.Errorf("spend database %s: roll up: %w", s.path, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -248,17 +223,15 @@ func (s *Store) insert(ctx context.Context, recs []spend.Record) error {
 	return nil
 }
 
-func upsertVersions(ctx context.Context, tx *sql.Tx, table string, deltas []spendsql.VersionDelta) error {
-	if len(deltas) == 0 {
-		return nil
-	}
-	up, err := tx.PrepareContext(ctx, spendsql.VersionUpsertSQL(spendsql.SQLite, table))
+// upsert runs one roll-up's statement for each row it changes.
+func upsert(ctx context.Context, tx *sql.Tx, u spendsql.Upsert) error {
+	st, err := tx.PrepareContext(ctx, u.SQL)
 	if err != nil {
 		return err
 	}
-	defer up.Close()
-	for _, v := range deltas {
-		if _, err := up.ExecContext(ctx, v.Args()...); err != nil {
+	defer st.Close()
+	for _, args := range u.Args {
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
