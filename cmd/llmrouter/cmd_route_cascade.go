@@ -83,11 +83,8 @@ func (r *routeRun) runCascade(ctx context.Context, res *routeResult) error {
 		if err != nil {
 			return fmt.Errorf("cascade: cheap answer with %s: %w", r.m.CheapModel(), err)
 		}
-		// A replayed outcome grade is not an answer the verifier can read,
-		// and scoring it would pass a made-up verdict off as real.
-		if _, isOutcome := grade.ParseRecordedOutcome(cheap.Answer); isOutcome {
-			return fmt.Errorf("cascade: %s has only a recorded outcome, no answer text, for %q; the verifier cannot score it",
-				cheap.Model, routeSnippet(res.Query, 60))
+		if err := scorable(cheap, res.Query); err != nil {
+			return err
 		}
 		res.Cheap = &cheap
 		calls = append(calls, cheap)
@@ -101,6 +98,24 @@ func (r *routeRun) runCascade(ctx context.Context, res *routeResult) error {
 		res.Strong = &strong
 		calls = append(calls, strong)
 	}
+	res.settle(calls)
+	return nil
+}
+
+// scorable refuses an answer the verifier cannot read: a replayed outcome
+// grade is not an answer, and scoring it would pass a made-up verdict off
+// as real.
+func scorable(call routeCall, query string) error {
+	if _, isOutcome := grade.ParseRecordedOutcome(call.Answer); isOutcome {
+		return fmt.Errorf("cascade: %s has only a recorded outcome, no answer text, for %q; the verifier cannot score it",
+			call.Model, routeSnippet(query, 60))
+	}
+	return nil
+}
+
+// settle makes a cascade's last call res's answer, and its token and cost
+// totals cover every call.
+func (res *routeResult) settle(calls []routeCall) {
 	final := calls[len(calls)-1]
 	res.Model, res.Answer = final.Model, final.Answer
 	for _, c := range calls {
@@ -108,7 +123,6 @@ func (r *routeRun) runCascade(ctx context.Context, res *routeResult) error {
 		res.OutputTokens += c.OutputTokens
 		res.CostUSD += c.CostUSD
 	}
-	return nil
 }
 
 // routeAnswerer resolves models through the provider registry and prices

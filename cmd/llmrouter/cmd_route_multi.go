@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/llmrouter/llmrouter/internal/grade"
 	"github.com/llmrouter/llmrouter/internal/router"
 )
 
@@ -23,9 +22,8 @@ func (r *routeRun) runMultiCascade(ctx context.Context, res *routeResult, d rout
 		if err != nil {
 			return fmt.Errorf("cascade: answer with %s: %w", est[k].Model, err)
 		}
-		if _, isOutcome := grade.ParseRecordedOutcome(call.Answer); isOutcome {
-			return fmt.Errorf("cascade: %s has only a recorded outcome, no answer text, for %q; the verifier cannot score it",
-				call.Model, routeSnippet(res.Query, 60))
+		if err := scorable(call, res.Query); err != nil {
+			return err
 		}
 		e := r.verifier.v.Score(res.Query, call.Answer)
 		call.EscalateScore = &e
@@ -33,12 +31,6 @@ func (r *routeRun) runMultiCascade(ctx context.Context, res *routeResult, d rout
 		q := router.Posterior(est[k].PCorrect, e, router.VerifierBaseWrong(r.verifier.v))
 		k = router.CascadeNext(est, k, q, r.threshold, mm.CostScale, asked, nil)
 	}
-	final := res.Calls[len(res.Calls)-1]
-	res.Model, res.Answer = final.Model, final.Answer
-	for _, c := range res.Calls {
-		res.InputTokens += c.InputTokens
-		res.OutputTokens += c.OutputTokens
-		res.CostUSD += c.CostUSD
-	}
+	res.settle(res.Calls)
 	return nil
 }
