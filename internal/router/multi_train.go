@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -262,42 +261,16 @@ func trainHeads(ctx context.Context, X *csr, ex []mexample, n int, cfg TrainConf
 		}
 		losses = append(losses, loss/float64(len(ex)*n))
 	}
-	h := &multiHead{n: n, w: make([]float32, len(w)), bias: make([]float32, n)}
-	for i, x := range w {
-		h.w[i] = float32(x)
-	}
-	for k, x := range b {
-		h.bias[k] = float32(x)
-	}
-	return h, losses, nil
+	return &multiHead{n: n, w: f32s(w), bias: f32s(b)}, losses, nil
 }
 
 // trainMultiTopics fits the topic head (as the classifier's) and each
 // topic's accuracy per model, smoothed toward the model's overall
 // accuracy; nil without two topics of minTopicRows rows.
 func trainMultiTopics(ctx context.Context, X *csr, ex []mexample, n int, cfg TrainConfig) (*topicHead, []float64, error) {
-	count := map[string]int{}
-	for _, e := range ex {
-		if e.topic != "" {
-			count[e.topic]++
-		}
-	}
-	var names []string
-	for t, c := range count {
-		if c >= minTopicRows {
-			names = append(names, t)
-		}
-	}
-	if len(names) < 2 {
-		return nil, nil, nil
-	}
-	if len(names) > maxTopics {
-		return nil, nil, fmt.Errorf("%d topics with %d+ rows; the topic head supports at most %d (set topic bits 0)", len(names), minTopicRows, maxTopics)
-	}
-	sort.Strings(names)
-	index := make(map[string]int, len(names))
-	for i, t := range names {
-		index[t] = i
+	names, index, err := topicClasses(len(ex), func(i int) string { return ex[i].topic })
+	if names == nil || err != nil {
+		return nil, nil, err
 	}
 	shim := make([]example, len(ex))
 	for i, e := range ex {
@@ -308,13 +281,7 @@ func trainMultiTopics(ctx context.Context, X *csr, ex []mexample, n int, cfg Tra
 		return nil, nil, err
 	}
 	T := len(names)
-	h := &topicHead{bits: cfg.Hyper.TopicBits, names: names, gain: make([]float64, T), w: make([]float32, len(w)), bias: make([]float32, T)}
-	for i, x := range w {
-		h.w[i] = float32(x)
-	}
-	for i, x := range b {
-		h.bias[i] = float32(x)
-	}
+	h := &topicHead{bits: cfg.Hyper.TopicBits, names: names, gain: make([]float64, T), w: f32s(w), bias: f32s(b)}
 	global := make([]float64, n)
 	sum, rows := make([]float64, T*n), make([]float64, T)
 	for _, e := range ex {

@@ -115,33 +115,19 @@ func trainTopicHead(ctx context.Context, X *csr, ex []example, cfg TrainConfig) 
 	if hp.TopicBits == 0 {
 		return nil, nil
 	}
-	count := map[string]int{}
 	var total, gainSum float64
 	for _, e := range ex {
-		if e.topic != "" {
-			count[e.topic]++
-		}
 		if e.cell >= 0 {
 			c, s := cellCorrect(e.cell)
 			total, gainSum = total+1, gainSum+s-c
 		}
 	}
-	var names []string
-	for t, n := range count {
-		if n >= minTopicRows {
-			names = append(names, t)
-		}
-	}
-	if len(names) < 2 || total == 0 {
+	if total == 0 {
 		return nil, nil
 	}
-	if len(names) > maxTopics {
-		return nil, fmt.Errorf("%d topics with %d+ rows; the topic head supports at most %d (set topic bits 0)", len(names), minTopicRows, maxTopics)
-	}
-	sort.Strings(names)
-	index := map[string]int{}
-	for i, n := range names {
-		index[n] = i
+	names, index, err := topicClasses(len(ex), func(i int) string { return ex[i].topic })
+	if names == nil || err != nil {
+		return nil, err
 	}
 	T := len(names)
 	h := &topicHead{bits: hp.TopicBits, names: names, gain: make([]float64, T)}
@@ -161,14 +147,47 @@ func trainTopicHead(ctx context.Context, X *csr, ex []example, cfg TrainConfig) 
 	if err != nil {
 		return nil, err
 	}
-	h.w, h.bias = make([]float32, len(w)), make([]float32, T)
-	for i, x := range w {
-		h.w[i] = float32(x)
-	}
-	for i, x := range b {
-		h.bias[i] = float32(x)
-	}
+	h.w, h.bias = f32s(w), f32s(b)
 	return h, nil
+}
+
+// topicClasses are the topics (of n rows, topic(i) each; "" is none)
+// with at least minTopicRows rows, sorted, and each one's class index;
+// nil when fewer than two qualify.
+func topicClasses(n int, topic func(i int) string) ([]string, map[string]int, error) {
+	count := map[string]int{}
+	for i := range n {
+		if t := topic(i); t != "" {
+			count[t]++
+		}
+	}
+	var names []string
+	for t, c := range count {
+		if c >= minTopicRows {
+			names = append(names, t)
+		}
+	}
+	if len(names) < 2 {
+		return nil, nil, nil
+	}
+	if len(names) > maxTopics {
+		return nil, nil, fmt.Errorf("%d topics with %d+ rows; the topic head supports at most %d (set topic bits 0)", len(names), minTopicRows, maxTopics)
+	}
+	sort.Strings(names)
+	index := make(map[string]int, len(names))
+	for i, t := range names {
+		index[t] = i
+	}
+	return names, index, nil
+}
+
+// f32s is xs in the float32 the weights are stored and applied in.
+func f32s(xs []float64) []float32 {
+	out := make([]float32, len(xs))
+	for i, x := range xs {
+		out[i] = float32(x)
+	}
+	return out
 }
 
 func sgdTopics(ctx context.Context, X *csr, ex []example, index map[string]int, cfg TrainConfig) ([]float64, []float64, error) {
