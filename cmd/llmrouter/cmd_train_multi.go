@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/llmrouter/llmrouter/internal/catalog"
+	"github.com/llmrouter/llmrouter/internal/jsonl"
 	"github.com/llmrouter/llmrouter/internal/router"
 	"github.com/llmrouter/llmrouter/internal/trainset"
 	"github.com/llmrouter/llmrouter/internal/trainset/trl"
@@ -23,7 +23,8 @@ func outcomesBeside(sftPath string) string {
 }
 
 // outcomeModels returns the models the first row of an outcomes file
-// lists; 0 models and no error when the file does not exist.
+// lists, read as the trainer reads the file; 0 models and no error when
+// the file does not exist.
 func outcomeModels(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -33,24 +34,26 @@ func outcomeModels(path string) ([]string, error) {
 		return nil, fmt.Errorf("outcomes file: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
+	var models []string
+	err = jsonl.EachLine(f, path, func(line int, raw []byte) error {
 		var row trl.OutcomeRow
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			return nil, fmt.Errorf("%s:1: invalid JSON: %w", path, err)
+		if err := json.Unmarshal(raw, &row); err != nil {
+			return fmt.Errorf("%s:%d: invalid JSON: %w", path, line, err)
 		}
-		out := make([]string, len(row.Results))
+		models = make([]string, len(row.Results))
 		for i, r := range row.Results {
-			out[i] = r.Model
+			models[i] = r.Model
 		}
-		return out, nil
+		return errFirstRow
+	})
+	if errors.Is(err, errFirstRow) {
+		return models, nil
 	}
-	return nil, sc.Err()
+	return nil, err
 }
+
+// errFirstRow stops reading an outcomes file after its first row.
+var errFirstRow = errors.New("first row read")
 
 // catalogPrices reads the catalogue's prices for the N-model router's
 // expected costs.
