@@ -42,9 +42,17 @@ func uniquePrefix(t *testing.T) string {
 }
 
 // open returns n counters, each with its own client, sharing one prefix:
-// n replicas of the gateway.
+// n replicas of the gateway. These tests check the counters' arithmetic
+// under contention, not outages (degrade_test does), so the URL gives
+// timeouts a loaded 2-core machine running -race cannot reach, in place
+// of the gateway's fail-fast defaults.
 func open(t *testing.T, url, prefix string, n int) []*Counter {
 	t.Helper()
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	url += sep + "dial_timeout=5s&read_timeout=5s&write_timeout=5s"
 	var cs []*Counter
 	for range n {
 		c, err := Open(context.Background(), url, prefix)
