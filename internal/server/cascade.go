@@ -228,11 +228,13 @@ func (s *Server) releaseHolds(x *exchange, keep string) {
 	}
 }
 
-// replay streams a buffered answer: one chunk with all of it, one with the
+// replay streams a buffered answer: one chunk with all of it (a refusal
+// and logprobs included, as the unary answer carries them), one with the
 // finish reason, then the usual tail.
 func (s *Server) replay(x *exchange, resp *provider.Response) {
 	sw, enc := s.openSSE(x)
-	sw.event(enc.Chunk(provider.Chunk{Text: resp.Text, ToolCalls: resp.ToolCalls, Signature: resp.Signature}))
+	sw.event(enc.Chunk(provider.Chunk{Text: resp.Text, ToolCalls: resp.ToolCalls, Signature: resp.Signature,
+		Refusal: resp.Refusal, Logprobs: resp.Logprobs}))
 	s.metrics.ttft.WithLabelValues("chat", x.model).Observe(s.now().Sub(x.start).Seconds())
 	sw.event(enc.Chunk(provider.Chunk{FinishReason: resp.FinishReason}))
 	s.endStream(x, sw, enc, nil)

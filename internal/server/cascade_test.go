@@ -315,6 +315,31 @@ func TestCascadeToolCall(t *testing.T) {
 	g.waitRecords(2)
 }
 
+// TestCascadeReplayKeepsRefusalAndLogprobs: an accepted cheap answer is
+// replayed to a streaming client with its refusal and logprobs, as the
+// unary answer carries them.
+func TestCascadeReplayKeepsRefusalAndLogprobs(t *testing.T) {
+	cheap := &providertest.Fake{CompleteFunc: func(context.Context, *provider.Request) (*provider.Response, error) {
+		return &provider.Response{Refusal: "I can't help with that.", FinishReason: "stop",
+			Logprobs: []provider.TokenLogprob{{Token: "I", Logprob: -0.25}},
+			Usage:    provider.Usage{InputTokens: 10, OutputTokens: 5}}, nil
+	}}
+	v := &fakeVerifier{score: 0.1, threshold: 0.5, skip: -1}
+	g := startGW(t, baseYAML, withProviders(map[string]provider.Provider{"cheap": cheap, "strong": answering("strong", 10, 5)}),
+		withRouter(&fakeRouter{score: 0.3, threshold: 0.5}), withCascade(v))
+	for _, stream := range []bool{false, true} {
+		body := fmt.Sprintf(`{"model":"router-cascade","stream":%v,"logprobs":true,"messages":[{"role":"user","content":"help me"}]}`, stream)
+		code, h, resp := g.post("/v1/chat/completions", body)
+		if code != 200 || h.Get("X-Router-Cascade") != spend.CascadeAccepted {
+			t.Fatalf("stream=%v: status %d cascade %q: %s", stream, code, h.Get("X-Router-Cascade"), resp)
+		}
+		if !strings.Contains(resp, `"refusal":"I can't help with that."`) || !strings.Contains(resp, `"token":"I"`) {
+			t.Errorf("stream=%v: answer lacks the cheap model's refusal or logprobs:\n%s", stream, resp)
+		}
+	}
+	g.waitRecords(2)
+}
+
 // toolCaller answers every call with one tool call.
 type toolCaller struct{ call provider.ToolCall }
 
