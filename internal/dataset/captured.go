@@ -116,7 +116,7 @@ func ReadCaptured(path string) (items []Item, dropped int, err error) {
 			return fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		it := r.Item()
-		key := NormalizeText(r.Query) + conversationKey(it.Messages)
+		key := dedupeKey(it)
 		if prev, dup := idLine[r.ID]; dup && !seenText[key] {
 			return fmt.Errorf("%s:%d: id %q was already used on line %d for another query", path, line, r.ID, prev)
 		}

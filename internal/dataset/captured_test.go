@@ -39,6 +39,21 @@ func TestReadCaptured(t *testing.T) {
 	}
 }
 
+// Queries with no letters or digits are told apart by their raw text, as
+// Dedupe does, rather than all colliding on an empty normal form.
+func TestReadCapturedPunctuationOnly(t *testing.T) {
+	items, dropped, err := ReadCaptured(writeFile(t, `{"id":"a","query":"???"}
+{"id":"b","query":"!!!"}
+{"id":"c","query":" ??? "}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Problem != "???" || items[1].Problem != "!!!" || dropped != 1 {
+		t.Fatalf("got %+v, dropped %d; want ??? and !!!, one repeat dropped", items, dropped)
+	}
+}
+
 func TestReadCapturedErrors(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
 		{"no query", `{"id":"a","model":"m"}` + "\n", "in.jsonl:1: missing or empty field \"query\""},

@@ -61,11 +61,7 @@ func Dedupe(items []Item) (kept []Item, dropped int) {
 	seen := make(map[string]bool, len(items))
 	kept = make([]Item, 0, len(items))
 	for _, it := range items {
-		key := NormalizeText(it.Problem)
-		if key == "" {
-			key = "\x00raw:" + strings.TrimSpace(it.Problem)
-		}
-		key += conversationKey(it.Messages)
+		key := dedupeKey(it)
 		if seen[key] {
 			dropped++
 			continue
@@ -74,6 +70,17 @@ func Dedupe(items []Item) (kept []Item, dropped int) {
 		kept = append(kept, it)
 	}
 	return kept, dropped
+}
+
+// dedupeKey is an item's identity for de-duplication: its normalised
+// problem text, or its raw trimmed text when normalising leaves nothing
+// (so "???" and "!!!" stay apart), plus its conversation.
+func dedupeKey(it Item) string {
+	key := NormalizeText(it.Problem)
+	if key == "" {
+		key = "\x00raw:" + strings.TrimSpace(it.Problem)
+	}
+	return key + conversationKey(it.Messages)
 }
 
 // ValidateRatio checks a train ratio lies strictly between 0 and 1.
