@@ -59,8 +59,8 @@ func parseEvalFlags(env *Env, args []string) (evalOptions, error) {
 	if o.testFile == "" {
 		return o, fmt.Errorf("%w: --test-file is required", errUsage)
 	}
-	if o.judgeMode != judgeModeGold && o.judgeMode != judgeModePairwise && o.judgeMode != judgeModeReference {
-		return o, fmt.Errorf("%w: --judge %q: want gold, pairwise or reference", errUsage, o.judgeMode)
+	if err := checkJudgeFlag(o.judgeMode); err != nil {
+		return o, err
 	}
 	if o.limit < 0 || o.concurrency < 0 {
 		return o, fmt.Errorf("%w: --limit and --concurrency must be >= 0", errUsage)

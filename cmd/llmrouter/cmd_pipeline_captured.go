@@ -84,8 +84,8 @@ func judgeArgs(o pipelineOptions) []string {
 // resolvePipelineInput checks --judge and, with --input-file, names the
 // run after the file's format; captured traffic needs a no-gold judge.
 func resolvePipelineInput(o *pipelineOptions) error {
-	if o.judge != judgeModeGold && o.judge != judgeModePairwise && o.judge != judgeModeReference {
-		return fmt.Errorf("%w: --judge %q: want gold, pairwise or reference", errUsage, o.judge)
+	if err := checkJudgeFlag(o.judge); err != nil {
+		return err
 	}
 	if o.inputFile == "" {
 		return nil
