@@ -82,15 +82,7 @@ func TestMigrateVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	s, err := Open(ctx, path, Options{MustExist: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var v int
-	if err := s.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
-		t.Fatalf("user_version %d, %v", v, err)
-	}
+	s := openMigrated(t, path)
 	r := cascadeFixtures()[1]
 	r.Time = day1.Add(time.Minute)
 	if err := s.Record(ctx, r); err != nil {

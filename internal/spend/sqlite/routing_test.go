@@ -23,7 +23,6 @@ func TestVersionsMatchRecords(t *testing.T) {
 // migrates, reports the old rows exactly as not routed, and counts the
 // routing of rows written after.
 func TestMigrateVersion3(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v3.db")
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -53,14 +52,22 @@ func TestMigrateVersion3(t *testing.T) {
 		}
 	}
 	db.Close()
-	s, err := Open(ctx, path, Options{MustExist: true})
+	s := openMigrated(t, path)
+	spendtest.RunMigratedRouting(t, s, old)
+}
+
+// openMigrated opens the database an older schema left at path and checks
+// that opening migrated it to the latest version.
+func openMigrated(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, Options{MustExist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	var v int
 	if err := s.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
 		t.Fatalf("user_version %d, %v; want %d", v, err, len(migrations))
 	}
-	spendtest.RunMigratedRouting(t, s, old)
+	return s
 }
